@@ -1,1 +1,28 @@
-export {};
+export type { TestDefinition } from './builtin-tests.js';
+export { compileGenericTest, compileSingularTest } from './compile.js';
+export { DEFAULT_STORE_FAILURES_LIMIT, evaluateThreshold, parseTestConfig, statusFor } from './config.js';
+export { QualityError, type QualityErrorCode, type QualityErrorOptions } from './errors.js';
+export { defaultTestAlias, defaultTestName } from './naming.js';
+export { createTestRegistry, type DefineTestOptions, type TestRegistry } from './registry.js';
+export {
+  type QualityLogger,
+  type RunTestOptions,
+  type RunTestsOptions,
+  runTest,
+  runTests,
+  summarize,
+} from './run.js';
+export { toJsonSafe } from './sample.js';
+export { quoteIdentifier, quoteLiteral } from './sql.js';
+export type {
+  CompiledTest,
+  GenericTestContext,
+  GenericTestFunction,
+  GenericTestInvocation,
+  RelationResolver,
+  Severity,
+  TestConfig,
+  TestResult,
+  TestStatus,
+  TestSummary,
+} from './types.js';
