@@ -3,9 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Workspace packages resolve to their TypeScript sources through the `source` export condition,
 // so tests never depend on a prior build (or a stale one). Vite resolves server-side modules with
 // the `ssr` conditions, so both lists carry it.
-const conditions = ['source', 'import', 'node', 'default'];
-const resolve = { conditions };
-const ssr = { resolve: { conditions, externalConditions: ['source'] } };
+const resolve = { conditions: ['source', 'node', 'development|production'] };
+const ssr = { resolve: { conditions: ['source', 'node', 'development|production'] } };
 
 export default defineConfig({
   resolve,
