@@ -1,0 +1,195 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { NodeResult } from './build.js';
+import type { CompiledGraph, GraphNode } from './graph.js';
+
+/** A finished (or failed) run, for `run_results.json`. */
+export interface RunArtifact {
+  runId: string;
+  results: NodeResult[];
+  elapsedMs: number;
+  args?: Record<string, unknown>;
+}
+
+const DBT_MANIFEST_SCHEMA = 'https://schemas.getdbt.com/dbt/manifest/v12.json';
+const DBT_RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
+
+function manifestNode(node: GraphNode): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    unique_id: node.uniqueId,
+    name: node.name,
+    resource_type: node.resourceType,
+    package_name: node.packageName,
+    original_file_path: node.file ?? null,
+    fqn: node.fqn,
+    tags: node.tags,
+    description: node.description ?? '',
+    depends_on: { nodes: node.dependsOn },
+  };
+  switch (node.resourceType) {
+    case 'model':
+      return {
+        ...base,
+        schema: node.relation.schema,
+        alias: node.relation.identifier,
+        relation_name: node.relation.sql,
+        config: {
+          materialized: node.config.materialized,
+          unique_key: node.config.uniqueKey ?? null,
+          incremental_strategy: node.config.incrementalStrategy,
+          schema: node.config.schema ?? null,
+          tags: node.config.tags,
+          enabled: node.config.enabled,
+        },
+        raw_code: node.rawSql ?? null,
+        compiled_code: node.compiledSql,
+        columns: node.columns,
+      };
+    case 'seed':
+      return {
+        ...base,
+        schema: node.relation.schema,
+        alias: node.relation.identifier,
+        relation_name: node.relation.sql,
+        config: { column_types: node.columnTypes ?? {} },
+      };
+    case 'source':
+      return {
+        ...base,
+        source_name: node.sourceName,
+        identifier: node.relation.identifier,
+        schema: node.relation.schema,
+        relation_name: node.relation.sql,
+      };
+    case 'test':
+      return {
+        ...base,
+        attached_node: node.attachedNode ?? null,
+        column_name: node.columnName ?? null,
+        test_metadata: node.testKind === 'generic' ? { name: node.compiled.test, kwargs: {} } : null,
+        config: { severity: node.severity.toUpperCase(), ...node.compiled.config },
+        compiled_code: node.compiled.sql,
+      };
+  }
+}
+
+/** dbt-like `manifest.json`: nodes (models, seeds, tests), sources, parent and child maps. Pure. */
+export function manifestJson(graph: CompiledGraph): Record<string, unknown> {
+  const nodes: Record<string, unknown> = {};
+  const sources: Record<string, unknown> = {};
+  for (const [id, node] of Object.entries(graph.nodes)) {
+    if (node.resourceType === 'source') sources[id] = manifestNode(node);
+    else nodes[id] = manifestNode(node);
+  }
+  return {
+    metadata: {
+      dbt_schema_version: DBT_MANIFEST_SCHEMA,
+      generated_at: graph.generatedAt,
+      project_name: graph.projectName,
+      adapter_type: 'postgres',
+      generator: '@dataflow/modeling',
+    },
+    nodes,
+    sources,
+    parent_map: graph.parentMap,
+    child_map: graph.childMap,
+  };
+}
+
+const DBT_STATUS: Record<NodeResult['status'], string> = {
+  success: 'success',
+  error: 'error',
+  skipped: 'skipped',
+  pass: 'pass',
+  warn: 'warn',
+  fail: 'fail',
+};
+
+/** dbt-like `run_results.json`. Pure. */
+export function runResultsJson(
+  run: RunArtifact,
+  generatedAt = new Date().toISOString(),
+): Record<string, unknown> {
+  return {
+    metadata: {
+      dbt_schema_version: DBT_RUN_RESULTS_SCHEMA,
+      generated_at: generatedAt,
+      invocation_id: run.runId,
+      generator: '@dataflow/modeling',
+    },
+    results: run.results.map((r) => ({
+      unique_id: r.uniqueId,
+      status: DBT_STATUS[r.status],
+      timing: [
+        {
+          name: 'execute',
+          started_at: r.startedAt,
+          completed_at: new Date(Date.parse(r.startedAt) + r.durationMs).toISOString(),
+        },
+      ],
+      thread_id: null,
+      execution_time: r.durationMs / 1000,
+      message: r.message ?? null,
+      failures: r.test ? r.test.failures : null,
+      adapter_response: r.rows !== undefined ? { rows_affected: r.rows } : {},
+      relation_name: r.relation ?? null,
+      compiled_code: r.test?.sql ?? null,
+    })),
+    elapsed_time: run.elapsedMs / 1000,
+    args: run.args ?? {},
+  };
+}
+
+/** Where dbt puts a node's compiled SQL: `compiled/<project>/<file>` (tests: under their yml's folder). */
+export function compiledPath(graph: CompiledGraph, node: GraphNode): string | undefined {
+  if (node.resourceType === 'model') {
+    // TS models have a virtual `.ts` path (or none); their compiled SQL is still a `.sql` file.
+    const file = node.file ? node.file.replace(/\.[^./]+$/, '.sql') : `models/${node.name}.sql`;
+    return join('compiled', graph.projectName, file);
+  }
+  if (node.resourceType === 'test') {
+    // dbt: singular tests keep their file path; generic tests go under `<yml path>/<test name>.sql`.
+    if (node.file?.endsWith('.sql')) return join('compiled', graph.projectName, node.file);
+    return join('compiled', graph.projectName, node.file ?? 'tests', `${node.name}.sql`);
+  }
+  return undefined;
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/**
+ * Writes `manifest.json`, compiled SQL under `compiled/`, and with a run `run_results.json`
+ * into `targetDir`. JSON files are written to a temp name and renamed, so readers never see half.
+ *
+ * @example
+ * await writeArtifacts('target', graph, { runId, results, elapsedMs });
+ */
+export async function writeArtifacts(
+  targetDir: string,
+  graph: CompiledGraph,
+  run?: RunArtifact,
+): Promise<void> {
+  for (const node of Object.values(graph.nodes)) {
+    const rel = compiledPath(graph, node);
+    if (!rel) continue;
+    const text =
+      node.resourceType === 'model'
+        ? node.compiledSql
+        : node.resourceType === 'test'
+          ? node.compiled.sql
+          : '';
+    await mkdir(dirname(join(targetDir, rel)), { recursive: true });
+    await writeFile(join(targetDir, rel), `${text.trimEnd()}\n`);
+  }
+  await writeAtomic(join(targetDir, 'manifest.json'), `${JSON.stringify(manifestJson(graph), null, 2)}\n`);
+  if (run)
+    await writeAtomic(
+      join(targetDir, 'run_results.json'),
+      `${JSON.stringify(runResultsJson(run), null, 2)}\n`,
+    );
+}

@@ -1,0 +1,60 @@
+/** Stable error codes of `@dataflow/modeling`. */
+export type ModelingErrorCode =
+  /** No `dataflow.yml` / `dbt_project.yml` in the project directory, or it cannot be read. */
+  | 'PROJECT_NOT_FOUND'
+  /** The project file is not valid YAML or misses required keys. */
+  | 'PROJECT_CONFIG_INVALID'
+  /** {@link assertCompiled}: the compile reported error diagnostics. */
+  | 'COMPILE_FAILED'
+  /** An incremental batch has rows with a NULL in `unique_key`. */
+  | 'NULL_UNIQUE_KEY'
+  /** An incremental batch repeats `unique_key` values (merge / delete+insert). */
+  | 'DUPLICATE_UNIQUE_KEY'
+  /** Error-severity tests failed against the temp relation; nothing was published. */
+  | 'AUDIT_FAILED'
+  /** The build's AbortSignal fired. */
+  | 'ABORTED';
+
+/** Options of {@link ModelingError}. */
+export interface ModelingErrorOptions {
+  retryable?: boolean;
+  node?: string;
+  file?: string;
+  cause?: unknown;
+}
+
+// SQLSTATE classes that are worth a retry: connection exceptions, insufficient resources,
+// operator intervention (admin shutdown / cancel), serialization and deadlock failures.
+const RETRYABLE_SQLSTATE = /^(08|53|57|40)/;
+
+/** True when a driver error looks transient (connection loss, timeout, deadlock). */
+export function isRetryableCause(cause: unknown): boolean {
+  if (!cause || typeof cause !== 'object') return false;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return RETRYABLE_SQLSTATE.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code);
+}
+
+/**
+ * The one error class of `@dataflow/modeling`. The `code` is a literal union; messages never
+ * contain row values except the unique-key values of offending rows for NULL_UNIQUE_KEY /
+ * DUPLICATE_UNIQUE_KEY, which are the point of those errors.
+ *
+ * @example
+ * try { await build(pool, graph, { runId }); } catch (e) { if (e instanceof ModelingError && e.code === 'ABORTED') ... }
+ */
+export class ModelingError extends Error {
+  override readonly name = 'ModelingError';
+  readonly code: ModelingErrorCode;
+  readonly retryable: boolean;
+  readonly node: string | undefined;
+  readonly file: string | undefined;
+
+  constructor(code: ModelingErrorCode, message: string, options: ModelingErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? isRetryableCause(options.cause);
+    this.node = options.node;
+    this.file = options.file;
+  }
+}

@@ -1,0 +1,174 @@
+import type { CompiledTest } from '@dataflow/quality';
+
+/** How a model is materialized in PostgreSQL. */
+export type Materialization = 'view' | 'table' | 'incremental' | 'ephemeral';
+export type IncrementalStrategy = 'append' | 'delete+insert' | 'merge';
+export type ResourceType = 'model' | 'seed' | 'test' | 'source';
+
+/** A relation in the warehouse; `sql` is its quoted, schema-qualified form. */
+export interface RelationInfo {
+  schema: string;
+  identifier: string;
+  sql: string;
+}
+
+/** Resolved model configuration (folder config < schema.yml < inline `config()` / TS definition). */
+export interface ModelConfig {
+  materialized: Materialization;
+  uniqueKey?: string[];
+  incrementalStrategy: IncrementalStrategy;
+  /** Custom schema suffix as configured (`+schema`); the final schema is in `relation.schema`. */
+  schema?: string;
+  alias?: string;
+  tags: string[];
+  enabled: boolean;
+  /** `full_refresh: false` protects an incremental model from `--full-refresh`. */
+  fullRefresh?: boolean;
+}
+
+interface BaseNode {
+  uniqueId: string;
+  name: string;
+  packageName: string;
+  /** Path relative to the project root, forward slashes (`models/staging/stg_orders.sql`). */
+  file?: string;
+  fqn: string[];
+  tags: string[];
+  /** Unique ids this node reads from. */
+  dependsOn: string[];
+  description?: string;
+}
+
+export interface ModelNode extends BaseNode {
+  resourceType: 'model';
+  config: ModelConfig;
+  relation: RelationInfo;
+  rawSql?: string;
+  /** Final SQL (ephemeral parents inlined as `__dbt__cte__<name>` CTEs), `is_incremental()` false. */
+  compiledSql: string;
+  /** Incremental models only: the SQL rendered with `is_incremental()` true. */
+  incrementalSql?: string;
+  columns: Record<string, { description?: string }>;
+}
+
+export interface SeedNode extends BaseNode {
+  resourceType: 'seed';
+  relation: RelationInfo;
+  /** Absolute path of the CSV file. */
+  seedPath: string;
+  columnTypes?: Record<string, string>;
+}
+
+export interface SourceNode extends BaseNode {
+  resourceType: 'source';
+  sourceName: string;
+  tableName: string;
+  relation: RelationInfo;
+}
+
+export interface TestNode extends BaseNode {
+  resourceType: 'test';
+  testKind: 'generic' | 'singular';
+  /** The model / seed / source the test is about. */
+  attachedNode?: string;
+  columnName?: string;
+  severity: 'error' | 'warn';
+  compiled: CompiledTest;
+  /**
+   * The compiled SQL with the tested relation replaced by {@link RELATION_PLACEHOLDER}, so
+   * write-audit-publish can point the test at a temp relation without re-rendering templates.
+   */
+  sqlTemplate?: string;
+}
+
+export type GraphNode = ModelNode | SeedNode | SourceNode | TestNode;
+
+/** A compiled project: plain JSON, safe to serialise, cache or hand to another process. */
+export interface CompiledGraph {
+  projectName: string;
+  targetSchema: string;
+  /** Absolute project directory (dbt-style projects), for artifacts. */
+  rootDir?: string;
+  generatedAt: string;
+  nodes: Record<string, GraphNode>;
+  parentMap: Record<string, string[]>;
+  childMap: Record<string, string[]>;
+}
+
+/** One compile problem; compile collects all of them instead of stopping at the first. */
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  code:
+    | 'UNKNOWN_REF'
+    | 'UNKNOWN_SOURCE'
+    | 'DUPLICATE_NAME'
+    | 'CYCLE'
+    | 'TEMPLATE_ERROR'
+    | 'NAME_TOO_LONG'
+    | 'CONFIG_ERROR'
+    | 'UNKNOWN_TEST';
+  message: string;
+  file?: string;
+  line?: number;
+  node?: string;
+}
+
+/** Quoted relation stand-in used while compiling tests (see {@link TestNode.sqlTemplate}). */
+export const RELATION_PLACEHOLDER = '"__dataflow_tested_relation__"';
+
+/** Parent → child map computed from `dependsOn`. */
+export function buildEdgeMaps(
+  nodes: Record<string, GraphNode>,
+): Pick<CompiledGraph, 'parentMap' | 'childMap'> {
+  const parentMap: Record<string, string[]> = {};
+  const childMap: Record<string, string[]> = {};
+  for (const id of Object.keys(nodes)) {
+    parentMap[id] = [];
+    childMap[id] = [];
+  }
+  for (const [id, node] of Object.entries(nodes)) {
+    for (const parent of node.dependsOn) {
+      if (!(parent in nodes)) continue;
+      parentMap[id]?.push(parent);
+      childMap[parent]?.push(id);
+    }
+  }
+  for (const list of [...Object.values(parentMap), ...Object.values(childMap)]) list.sort();
+  return { parentMap, childMap };
+}
+
+/**
+ * Finds dependency cycles; each cycle is returned as its path (`a → b → a`).
+ * Iterative DFS so deep chains of 1,000s of models cannot overflow the stack.
+ */
+export function findCycles(ids: string[], parentsOf: (id: string) => string[]): string[][] {
+  const state = new Map<string, 1 | 2>();
+  const cycles: string[][] = [];
+  for (const start of ids) {
+    if (state.has(start)) continue;
+    const stack: Array<{ id: string; next: number }> = [{ id: start, next: 0 }];
+    const onPath: string[] = [start];
+    state.set(start, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { id: string; next: number };
+      const parents = parentsOf(top.id);
+      if (top.next < parents.length) {
+        const p = parents[top.next++] as string;
+        const s = state.get(p);
+        if (s === 1) {
+          const at = onPath.indexOf(p);
+          cycles.push([...onPath.slice(at), p]);
+        } else if (s === undefined) {
+          state.set(p, 1);
+          stack.push({ id: p, next: 0 });
+          onPath.push(p);
+        }
+      } else {
+        state.set(top.id, 2);
+        stack.pop();
+        onPath.pop();
+      }
+    }
+  }
+  return cycles;
+}

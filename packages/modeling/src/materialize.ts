@@ -1,0 +1,360 @@
+import { randomBytes } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { type CompiledTest, runTest, type TestResult } from '@dataflow/quality';
+import { loadSeed } from '@dataflow/warehouse';
+import type pg from 'pg';
+import { ModelingError } from './errors.js';
+import {
+  type ModelNode,
+  RELATION_PLACEHOLDER,
+  type RelationInfo,
+  type SeedNode,
+  type TestNode,
+} from './graph.js';
+import {
+  COLUMNS_SQL,
+  type ColumnInfo,
+  DEPENDENT_VIEWS_SQL,
+  type DependentView,
+  planCreateTemp,
+  planDropTemp,
+  planDuplicateKeyCheck,
+  planIncremental,
+  planLockRelation,
+  planNullKeyCheck,
+  planPublishLock,
+  planReplaceView,
+  planSwap,
+  RELATION_KIND_SQL,
+  type RelationKind,
+  viewColumnsCompatible,
+  type WorkNames,
+  workNames,
+} from './plan.js';
+import { quoteIdent } from './quote.js';
+
+/** Structural logger (pino's `(obj, msg)` signature). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What materializing one model or seed did. */
+export interface MaterializeOutcome {
+  rows?: number;
+  /** Results of the write-audit-publish tests (empty when the node has none). */
+  audits: Array<{ uniqueId: string; result: TestResult }>;
+  /** `created`, `swapped`, `replaced` (view in place), `merged` / `appended` / `delete+insert` (incremental). */
+  action: string;
+}
+
+export interface MaterializeContext {
+  client: pg.PoolClient;
+  pool: pg.Pool;
+  fullRefresh: boolean;
+  /** Error-severity tests run against the temp relation before publishing. */
+  audits: TestNode[];
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Schemas this build already created (saves a round trip per model). */
+  ensuredSchemas?: Set<string>;
+}
+
+const KINDS: Record<string, RelationKind> = { r: 'table', p: 'table', v: 'view', m: 'materialized view' };
+
+/** Random per-run token used in temp / backup names. */
+export const newRunToken = (): string => randomBytes(4).toString('hex');
+
+async function relationKind(db: pg.ClientBase, rel: RelationInfo): Promise<RelationKind | null> {
+  const r = await db.query<{ relkind: string }>(RELATION_KIND_SQL, [rel.schema, rel.identifier]);
+  const k = r.rows[0]?.relkind;
+  return k ? (KINDS[k] ?? null) : null;
+}
+
+async function columnsOf(db: pg.ClientBase, rel: RelationInfo): Promise<ColumnInfo[]> {
+  return (await db.query<ColumnInfo>(COLUMNS_SQL, [rel.schema, rel.identifier])).rows;
+}
+
+async function dependentViews(db: pg.ClientBase, rel: RelationInfo): Promise<DependentView[]> {
+  // Inside the publish transaction: with an empty search_path pg_get_viewdef qualifies every name.
+  await db.query(`set local search_path = ''`);
+  const r = await db.query<{
+    schema: string;
+    name: string;
+    kind: string;
+    definition: string;
+    options: string[];
+  }>(DEPENDENT_VIEWS_SQL, [rel.sql]);
+  return r.rows.map((row) => ({
+    schema: row.schema,
+    name: row.name,
+    kind: row.kind === 'm' ? 'materialized view' : 'view',
+    definition: row.definition,
+    options: row.options,
+  }));
+}
+
+/** `create schema if not exists`, tolerating the unique-violation race of two concurrent creators. */
+export async function ensureSchema(
+  client: pg.ClientBase | pg.Pool,
+  schema: string,
+  ensured?: Set<string>,
+): Promise<void> {
+  if (ensured?.has(schema)) return;
+  try {
+    await client.query(`create schema if not exists ${quoteIdent(schema)}`);
+  } catch (error) {
+    if (!['23505', '42P06'].includes((error as { code?: string }).code ?? '')) throw error;
+  }
+  ensured?.add(schema);
+}
+
+async function runAudits(
+  ctx: MaterializeContext,
+  temp: RelationInfo,
+  nodeId: string,
+): Promise<Array<{ uniqueId: string; result: TestResult }>> {
+  const out: Array<{ uniqueId: string; result: TestResult }> = [];
+  for (const test of ctx.audits) {
+    const compiled: CompiledTest = {
+      ...test.compiled,
+      sql: (test.sqlTemplate ?? test.compiled.sql).split(RELATION_PLACEHOLDER).join(temp.sql),
+    };
+    const result = await runTest(ctx.client, compiled, {
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.logger ? { logger: ctx.logger } : {}),
+    });
+    out.push({ uniqueId: test.uniqueId, result });
+  }
+  const failed = out.filter((a) => a.result.status === 'fail' || a.result.status === 'error');
+  if (failed.length > 0) {
+    throw Object.assign(
+      new ModelingError(
+        'AUDIT_FAILED',
+        `write-audit-publish: ${failed.map((f) => `${f.result.name} (${f.result.status}, ${f.result.failures} failing rows)`).join(', ')}; the previous version stays live`,
+        { node: nodeId },
+      ),
+      { audits: out },
+    );
+  }
+  return out;
+}
+
+// deadlock_detected, serialization_failure, lock_not_available: another publish touching the same
+// relations (e.g. a concurrent build recreating a dependent view) won; the transaction rolled back
+// completely, so it is safe to run it again.
+const RETRY_SQLSTATES = new Set(['40P01', '40001', '55P03']);
+const PUBLISH_ATTEMPTS = 5;
+
+async function inTransaction<T>(client: pg.PoolClient, fn: () => Promise<T>, logger?: Logger): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    await client.query('begin');
+    try {
+      const value = await fn();
+      await client.query('commit');
+      return value;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      const code = (error as { code?: string }).code ?? '';
+      if (!RETRY_SQLSTATES.has(code) || attempt >= PUBLISH_ATTEMPTS) throw error;
+      logger?.warn({ sqlstate: code, attempt }, 'publish transaction lost a lock race; retrying');
+      await new Promise((r) => setTimeout(r, 20 * attempt + Math.floor(Math.random() * 30)));
+    }
+  }
+}
+
+async function runAll(
+  client: pg.ClientBase,
+  statements: string[],
+  logger?: Logger,
+): Promise<pg.QueryResult[]> {
+  const results: pg.QueryResult[] = [];
+  for (const text of statements) {
+    logger?.debug({ sql: text }, 'modeling statement');
+    results.push(await client.query(text));
+  }
+  return results;
+}
+
+/** Publishes `names.temp` as `relation` (swap or in-place view replace) in one transaction. */
+async function publish(
+  ctx: MaterializeContext,
+  relation: RelationInfo,
+  names: WorkNames,
+  newKind: 'table' | 'view',
+  selectSql?: string,
+): Promise<string> {
+  return inTransaction(
+    ctx.client,
+    async () => {
+      const lock = planPublishLock(relation);
+      await ctx.client.query(lock.text, lock.values);
+      const existing = await relationKind(ctx.client, relation);
+      // Lock first, then read dependents: nobody can create a new view on the old relation between
+      // the capture and the drop of the backup (that view would make the drop fail).
+      if (existing) await ctx.client.query(planLockRelation(relation));
+      if (newKind === 'view' && existing === 'view' && selectSql !== undefined) {
+        const [before, after] = await Promise.all([
+          columnsOf(ctx.client, relation),
+          columnsOf(ctx.client, names.temp),
+        ]);
+        if (viewColumnsCompatible(before, after)) {
+          await runAll(ctx.client, planReplaceView(relation, names.temp, selectSql), ctx.logger);
+          return 'replaced';
+        }
+      }
+      const dependents = existing ? await dependentViews(ctx.client, relation) : [];
+      await runAll(ctx.client, planSwap({ relation, names, newKind, existing, dependents }), ctx.logger);
+      if (dependents.length > 0)
+        ctx.logger?.info(
+          { relation: relation.sql, dependents: dependents.map((d) => `${d.schema}.${d.name}`) },
+          'recreated dependent views',
+        );
+      return existing ? 'swapped' : 'created';
+    },
+    ctx.logger,
+  );
+}
+
+async function dropQuietly(ctx: MaterializeContext, kind: 'table' | 'view', temp: RelationInfo) {
+  try {
+    await runAll(ctx.client, planDropTemp(kind, temp));
+  } catch (error) {
+    ctx.logger?.warn({ relation: temp.sql, err: error }, 'could not drop temp relation');
+  }
+}
+
+async function checkKeys(ctx: MaterializeContext, node: ModelNode, temp: RelationInfo, uniqueKey: string[]) {
+  const nulls = planNullKeyCheck(temp, uniqueKey);
+  const count = Number((await ctx.client.query<{ n: string }>(nulls.count)).rows[0]?.n ?? 0);
+  if (count > 0) {
+    const sample = (await ctx.client.query(nulls.sample)).rows.map((r) => JSON.stringify(r));
+    throw new ModelingError(
+      'NULL_UNIQUE_KEY',
+      `${node.name}: ${count} new row(s) have a NULL in unique_key (${uniqueKey.join(', ')}); offending keys: ${sample.join(', ')}; nothing was written`,
+      { node: node.uniqueId, ...(node.file ? { file: node.file } : {}) },
+    );
+  }
+  if (node.config.incrementalStrategy === 'append') return;
+  const dups = (await ctx.client.query(planDuplicateKeyCheck(temp, uniqueKey))).rows;
+  if (dups.length > 0) {
+    const keys = dups.map((r) => JSON.stringify(Object.fromEntries(uniqueKey.map((k) => [k, r[k]]))));
+    throw new ModelingError(
+      'DUPLICATE_UNIQUE_KEY',
+      `${node.name}: the new rows repeat unique_key values (${uniqueKey.join(', ')}): ${keys.join(', ')}; nothing was written`,
+      { node: node.uniqueId, ...(node.file ? { file: node.file } : {}) },
+    );
+  }
+}
+
+/**
+ * Materializes one model with write-audit-publish: build under a per-run temp name, run the
+ * audits against it, then publish in one transaction. On any failure the temp relation is
+ * dropped and the previous version stays live.
+ */
+export async function materializeModel(
+  ctx: MaterializeContext,
+  node: ModelNode,
+): Promise<MaterializeOutcome> {
+  const { relation, config } = node;
+  if (config.materialized === 'ephemeral') return { audits: [], action: 'ephemeral' };
+  await ensureSchema(ctx.client, relation.schema, ctx.ensuredSchemas);
+  const names = workNames(relation, newRunToken());
+  const kind: 'table' | 'view' = config.materialized === 'view' ? 'view' : 'table';
+  const existing = config.materialized === 'incremental' ? await relationKind(ctx.client, relation) : null;
+  const fullRefresh = ctx.fullRefresh && config.fullRefresh !== false;
+  const incremental = config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
+  const selectSql = incremental ? (node.incrementalSql ?? node.compiledSql) : node.compiledSql;
+  try {
+    const [created] = await runAll(ctx.client, planCreateTemp(kind, names.temp, selectSql), ctx.logger);
+    const rows = kind === 'table' ? (created?.rowCount ?? undefined) : undefined;
+    if (incremental && config.uniqueKey) await checkKeys(ctx, node, names.temp, config.uniqueKey);
+    const audits = await runAudits(ctx, names.temp, node.uniqueId);
+    if (!incremental) {
+      const action = await publish(ctx, relation, names, kind, kind === 'view' ? selectSql : undefined);
+      return { ...(rows !== undefined ? { rows } : {}), audits, action };
+    }
+    const applied = await inTransaction(
+      ctx.client,
+      async () => {
+        const lock = planPublishLock(relation);
+        await ctx.client.query(lock.text, lock.values);
+        const [target, batch] = await Promise.all([
+          columnsOf(ctx.client, relation),
+          columnsOf(ctx.client, names.temp),
+        ]);
+        const targetNames = new Set(target.map((c) => c.name));
+        const columns = batch.map((c) => c.name).filter((c) => targetNames.has(c));
+        const statements = planIncremental({
+          strategy: config.incrementalStrategy,
+          relation,
+          temp: names.temp,
+          columns,
+          ...(config.uniqueKey ? { uniqueKey: config.uniqueKey } : {}),
+        });
+        const results = await runAll(ctx.client, statements, ctx.logger);
+        // delete+insert: the insert is the second statement; merge / append: the first.
+        const main = results[config.incrementalStrategy === 'delete+insert' ? 1 : 0];
+        return main?.rowCount ?? 0;
+      },
+      ctx.logger,
+    );
+    return { rows: applied, audits, action: config.incrementalStrategy };
+  } catch (error) {
+    await dropQuietly(ctx, kind, names.temp);
+    throw error;
+  }
+}
+
+/** A seed loaded under its temp name, waiting for audit + publish. */
+export interface LoadedSeed {
+  names: WorkNames;
+  rows: number;
+}
+
+/**
+ * Loads a seed through `@dataflow/warehouse` into a per-run temp table. Uses only the pool (COPY
+ * takes its own connection), so no connection is held while waiting for another: a build with
+ * `threads` equal to the pool size cannot starve itself.
+ */
+export async function loadSeedToTemp(
+  pool: pg.Pool,
+  node: SeedNode,
+  options: { seedsDir?: string; signal?: AbortSignal; logger?: Logger; ensuredSchemas?: Set<string> } = {},
+): Promise<LoadedSeed> {
+  await ensureSchema(pool, node.relation.schema, options.ensuredSchemas);
+  const names = workNames(node.relation, newRunToken());
+  try {
+    const loaded = await loadSeed(pool, {
+      file: options.seedsDir ? join(options.seedsDir, basename(node.seedPath)) : node.seedPath,
+      table: names.temp.identifier,
+      schema: names.temp.schema,
+      ...(node.columnTypes ? { columnTypes: node.columnTypes } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { names, rows: loaded.rows };
+  } catch (error) {
+    await pool.query(planDropTemp('table', names.temp)[0] as string).catch((dropError: unknown) => {
+      options.logger?.warn({ relation: names.temp.sql, err: dropError }, 'could not drop temp relation');
+    });
+    throw error;
+  }
+}
+
+/** Audits a loaded seed's temp table, then swaps it in (dependent views recreated). */
+export async function publishSeed(
+  ctx: MaterializeContext,
+  node: SeedNode,
+  loaded: LoadedSeed,
+): Promise<MaterializeOutcome> {
+  try {
+    const audits = await runAudits(ctx, loaded.names.temp, node.uniqueId);
+    const action = await publish(ctx, node.relation, loaded.names, 'table');
+    return { rows: loaded.rows, audits, action };
+  } catch (error) {
+    await dropQuietly(ctx, 'table', loaded.names.temp);
+    throw error;
+  }
+}

@@ -1,0 +1,206 @@
+import type { IncrementalStrategy, RelationInfo } from './graph.js';
+import { MAX_IDENTIFIER_BYTES, qualify, quoteIdent, truncateBytes } from './quote.js';
+
+/** Kind of an existing relation as PostgreSQL reports it. */
+export type RelationKind = 'table' | 'view' | 'materialized view';
+
+/** A view (or materialized view) that reads from a relation about to be replaced. */
+export interface DependentView {
+  schema: string;
+  name: string;
+  kind: 'view' | 'materialized view';
+  /** `pg_get_viewdef` captured with an empty search_path, so every name in it is schema-qualified. */
+  definition: string;
+  /** `reloptions` such as `security_barrier=true`. */
+  options: string[];
+}
+
+/** Per-run names next to the final relation; unique per run so concurrent builds never collide. */
+export interface WorkNames {
+  temp: RelationInfo;
+  backup: RelationInfo;
+}
+
+/**
+ * `<name>__df_tmp_<token>` and `<name>__df_bak_<token>`, cut to 63 bytes (the name part is
+ * shortened, never the token, so two runs cannot map to the same name).
+ *
+ * @example
+ * workNames({ schema: 'a', identifier: 'orders', sql: '"a"."orders"' }, 'ab12cd34').temp.sql; // '"a"."orders__df_tmp_ab12cd34"'
+ */
+export function workNames(relation: RelationInfo, token: string): WorkNames {
+  const make = (tag: string): RelationInfo => {
+    const suffix = `__df_${tag}_${token}`;
+    const identifier =
+      truncateBytes(relation.identifier, MAX_IDENTIFIER_BYTES - Buffer.byteLength(suffix)) + suffix;
+    return { schema: relation.schema, identifier, sql: qualify(relation.schema, identifier) };
+  };
+  return { temp: make('tmp'), backup: make('bak') };
+}
+
+const trimSql = (text: string) => text.trim().replace(/;+\s*$/, '');
+
+/** Builds the model's new version under its temp name. */
+export function planCreateTemp(kind: 'table' | 'view', temp: RelationInfo, selectSql: string): string[] {
+  return [`create ${kind} ${temp.sql} as (\n${trimSql(selectSql)}\n)`];
+}
+
+/** Drops a temp relation after a failure (idempotent). */
+export function planDropTemp(kind: 'table' | 'view', temp: RelationInfo): string[] {
+  return [`drop ${kind} if exists ${temp.sql}`];
+}
+
+/** One statement taking the per-relation publish lock (held until commit / rollback). */
+export function planPublishLock(relation: RelationInfo): { text: string; values: string[] } {
+  return { text: 'select pg_advisory_xact_lock(hashtext($1))', values: [`dataflow.publish:${relation.sql}`] };
+}
+
+/** Blocks readers and new dependents of the relation being replaced until the publish commits. */
+export function planLockRelation(relation: RelationInfo): string {
+  return `lock table ${relation.sql} in access exclusive mode`;
+}
+
+/**
+ * The publish transaction's body for a swap: dependents are dropped (deepest first), the old
+ * relation is renamed to the backup name, the new one takes the final name, dependents are
+ * recreated from their captured definitions (shallowest first), then the backup is dropped.
+ * No CASCADE anywhere: if something else depends on the old relation, the drop fails and the
+ * transaction rolls back with the previous version live.
+ *
+ * @example
+ * planSwap({ relation, names: workNames(relation, token), newKind: 'table', existing: 'table', dependents: [] });
+ * // ['alter table "a"."orders" rename to "orders__df_bak_…"', 'alter table "a"."orders__df_tmp_…" rename to "orders"', 'drop table "a"."orders__df_bak_…"']
+ */
+export function planSwap(args: {
+  relation: RelationInfo;
+  names: WorkNames;
+  newKind: 'table' | 'view';
+  existing: RelationKind | null;
+  dependents: DependentView[];
+}): string[] {
+  const { relation, names, newKind, existing, dependents } = args;
+  const out: string[] = [];
+  if (existing) {
+    for (const d of [...dependents].reverse()) out.push(`drop ${d.kind} ${qualify(d.schema, d.name)}`);
+    out.push(`alter ${existing} ${relation.sql} rename to ${quoteIdent(names.backup.identifier)}`);
+  }
+  out.push(`alter ${newKind} ${names.temp.sql} rename to ${quoteIdent(relation.identifier)}`);
+  if (existing) {
+    for (const d of dependents) {
+      const withOptions = d.options.length > 0 ? ` with (${d.options.join(', ')})` : '';
+      out.push(`create ${d.kind} ${qualify(d.schema, d.name)}${withOptions} as\n${trimSql(d.definition)}`);
+    }
+    out.push(`drop ${existing} ${names.backup.sql}`);
+  }
+  return out;
+}
+
+/** A view whose columns are compatible is replaced in place; its dependents stay untouched. */
+export function planReplaceView(relation: RelationInfo, temp: RelationInfo, selectSql: string): string[] {
+  return [`create or replace view ${relation.sql} as (\n${trimSql(selectSql)}\n)`, `drop view ${temp.sql}`];
+}
+
+/** Column list as PostgreSQL describes it. */
+export interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+/** `CREATE OR REPLACE VIEW` accepts the old columns unchanged (name, type, order) plus new ones at the end. */
+export function viewColumnsCompatible(existing: ColumnInfo[], next: ColumnInfo[]): boolean {
+  if (next.length < existing.length) return false;
+  return existing.every((c, i) => next[i]?.name === c.name && next[i]?.type === c.type);
+}
+
+/** Counts rows of the new batch whose unique key has a NULL part, and samples their keys. */
+export function planNullKeyCheck(
+  temp: RelationInfo,
+  uniqueKey: string[],
+  sample = 5,
+): { count: string; sample: string } {
+  const anyNull = uniqueKey.map((k) => `${quoteIdent(k)} is null`).join(' or ');
+  const keys = uniqueKey.map(quoteIdent).join(', ');
+  return {
+    count: `select count(*)::bigint as n from ${temp.sql} where ${anyNull}`,
+    sample: `select ${keys} from ${temp.sql} where ${anyNull} limit ${sample}`,
+  };
+}
+
+/** Keys that occur more than once in the new batch (they would turn into duplicates or a MERGE error). */
+export function planDuplicateKeyCheck(temp: RelationInfo, uniqueKey: string[], sample = 5): string {
+  const keys = uniqueKey.map(quoteIdent).join(', ');
+  return `select ${keys}, count(*)::bigint as n from ${temp.sql} group by ${keys} having count(*) > 1 limit ${sample}`;
+}
+
+/**
+ * Applies an incremental batch (`temp`) to the target inside the publish transaction.
+ * `columns` are the batch columns that also exist in the target (dbt's `on_schema_change: ignore`).
+ *
+ * @example
+ * planIncremental({ strategy: 'merge', relation, temp, columns: ['id', 'amount'], uniqueKey: ['id'] });
+ * // ['merge into "a"."orders" as t using "a"."orders__df_tmp_…" as s on t."id" = s."id" when matched ...', 'drop table …']
+ */
+export function planIncremental(args: {
+  strategy: IncrementalStrategy;
+  relation: RelationInfo;
+  temp: RelationInfo;
+  columns: string[];
+  uniqueKey?: string[];
+}): string[] {
+  const { strategy, relation, temp, columns, uniqueKey } = args;
+  const cols = columns.map(quoteIdent).join(', ');
+  const insert = `insert into ${relation.sql} (${cols})\nselect ${cols} from ${temp.sql}`;
+  if (strategy === 'append') return [insert, `drop table ${temp.sql}`];
+  if (!uniqueKey || uniqueKey.length === 0)
+    throw new TypeError(`incremental strategy ${strategy} needs a unique key`);
+  const on = uniqueKey.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' and ');
+  if (strategy === 'delete+insert') {
+    return [
+      `delete from ${relation.sql} as t\nusing ${temp.sql} as s\nwhere ${on}`,
+      insert,
+      `drop table ${temp.sql}`,
+    ];
+  }
+  const updatable = columns.filter((c) => !uniqueKey.includes(c));
+  const matched =
+    updatable.length > 0
+      ? `\nwhen matched then update set ${updatable.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')}`
+      : '';
+  return [
+    `merge into ${relation.sql} as t\nusing ${temp.sql} as s\non ${on}${matched}\nwhen not matched then insert (${cols}) values (${columns.map((c) => `s.${quoteIdent(c)}`).join(', ')})`,
+    `drop table ${temp.sql}`,
+  ];
+}
+
+/** Catalog query: kind of a relation by schema + name (`r`/`p` table, `v` view, `m` materialized view). */
+export const RELATION_KIND_SQL = `select c.relkind from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where n.nspname = $1 and c.relname = $2`;
+
+/** Catalog query: columns of a relation, in order, with their formatted types. */
+export const COLUMNS_SQL = `select a.attname as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as type
+from pg_catalog.pg_attribute a
+join pg_catalog.pg_class c on c.oid = a.attrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped order by a.attnum`;
+
+/**
+ * Catalog query: every view / materialized view that depends (transitively) on the relation,
+ * through pg_depend → pg_rewrite, with its depth so dependents can be dropped deepest first and
+ * recreated shallowest first. Run after `set local search_path = ''` so definitions are qualified.
+ */
+export const DEPENDENT_VIEWS_SQL = `with recursive deps(oid, depth) as (
+  select distinct r.ev_class, 1
+  from pg_catalog.pg_depend d join pg_catalog.pg_rewrite r on r.oid = d.objid
+  where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    and d.refobjid = $1::pg_catalog.regclass and r.ev_class <> $1::pg_catalog.regclass
+  union all
+  select distinct r.ev_class, deps.depth + 1
+  from deps join pg_catalog.pg_depend d on d.refobjid = deps.oid
+  join pg_catalog.pg_rewrite r on r.oid = d.objid
+  where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    and r.ev_class <> deps.oid and deps.depth < 100
+)
+select n.nspname as schema, c.relname as name, c.relkind as kind, max(deps.depth) as depth,
+  pg_catalog.pg_get_viewdef(c.oid) as definition, coalesce(c.reloptions, '{}') as options
+from deps join pg_catalog.pg_class c on c.oid = deps.oid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+group by n.nspname, c.relname, c.relkind, c.oid, c.reloptions
+order by max(deps.depth), n.nspname, c.relname`;

@@ -1,0 +1,139 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ModelingError } from './errors.js';
+
+const pathList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+const projectFileSchema = z.looseObject({
+  name: z.string().min(1),
+  'model-paths': pathList.optional(),
+  'seed-paths': pathList.optional(),
+  'test-paths': pathList.optional(),
+  'macro-paths': pathList.optional(),
+  vars: z.record(z.string(), z.unknown()).nullish(),
+  models: z.record(z.string(), z.unknown()).nullish(),
+  seeds: z.record(z.string(), z.unknown()).nullish(),
+});
+
+/** The parts of `dataflow.yml` / `dbt_project.yml` this package uses. */
+export interface ProjectFile {
+  name: string;
+  file: string;
+  modelPaths: string[];
+  seedPaths: string[];
+  testPaths: string[];
+  macroPaths: string[];
+  vars: Record<string, unknown>;
+  models: Record<string, unknown>;
+  seeds: Record<string, unknown>;
+}
+
+/** Reads and validates the project file of a dbt-style project directory. */
+export async function readProjectFile(dir: string): Promise<ProjectFile> {
+  for (const file of ['dataflow.yml', 'dbt_project.yml']) {
+    let text: string;
+    try {
+      text = await readFile(join(dir, file), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new ModelingError('PROJECT_NOT_FOUND', `cannot read ${file}`, { file, cause: error });
+    }
+    let raw: unknown;
+    try {
+      raw = parseYaml(text);
+    } catch (error) {
+      throw new ModelingError('PROJECT_CONFIG_INVALID', `${file} is not valid YAML`, { file, cause: error });
+    }
+    const parsed = projectFileSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ModelingError(
+        'PROJECT_CONFIG_INVALID',
+        `${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        { file, cause: parsed.error },
+      );
+    }
+    const p = parsed.data;
+    return {
+      name: p.name,
+      file,
+      modelPaths: p['model-paths'] ?? ['models'],
+      seedPaths: p['seed-paths'] ?? ['seeds'],
+      testPaths: p['test-paths'] ?? ['tests'],
+      macroPaths: p['macro-paths'] ?? ['macros'],
+      vars: p.vars ?? {},
+      models: p.models ?? {},
+      seeds: p.seeds ?? {},
+    };
+  }
+  throw new ModelingError('PROJECT_NOT_FOUND', 'no dataflow.yml or dbt_project.yml in the project directory');
+}
+
+/** Files under `dir/sub` (recursively) with one of the extensions; paths relative to `dir`, `/`-separated, sorted. */
+export async function listFiles(dir: string, sub: string, extensions: string[]): Promise<string[]> {
+  const root = join(dir, sub);
+  let entries: string[];
+  try {
+    entries = await readdir(root, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries
+    .filter((e) => extensions.some((ext) => e.endsWith(ext)))
+    .map((e) => relative(dir, join(root, e)).split(sep).join('/'))
+    .sort();
+}
+
+/** Config values collected from folder-level `+key` entries, outermost first. */
+export type ConfigLayer = Record<string, unknown>;
+
+const CONFIG_KEYS = new Set([
+  'materialized',
+  'schema',
+  'tags',
+  'unique_key',
+  'incremental_strategy',
+  'enabled',
+  'alias',
+  'full_refresh',
+  'column_types',
+  'severity',
+  'on_schema_change',
+]);
+
+/**
+ * dbt's folder-level config: `models: { <project>: { +materialized: table, staging: { +materialized: view } } }`.
+ * Returns the layers that apply to `pathParts` (folders under the model path, then the file's stem),
+ * outermost first. Keys without `+` count as config when they are known config keys with scalar values.
+ */
+export function folderConfigLayers(
+  tree: Record<string, unknown>,
+  projectName: string,
+  pathParts: string[],
+): ConfigLayer[] {
+  const layers: ConfigLayer[] = [];
+  let node: unknown = tree[projectName];
+  const take = (n: unknown) => {
+    if (!n || typeof n !== 'object' || Array.isArray(n)) return;
+    const layer: ConfigLayer = {};
+    for (const [k, v] of Object.entries(n)) {
+      if (k.startsWith('+')) layer[k.slice(1)] = v;
+      else if (
+        CONFIG_KEYS.has(k) &&
+        (typeof v !== 'object' || v === null || Array.isArray(v) || k === 'column_types')
+      )
+        layer[k] = v;
+    }
+    layers.push(layer);
+  };
+  take(node);
+  for (const part of pathParts) {
+    if (!node || typeof node !== 'object') break;
+    node = (node as Record<string, unknown>)[part];
+    take(node);
+  }
+  return layers;
+}

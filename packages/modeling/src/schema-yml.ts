@@ -1,0 +1,197 @@
+import { parse as parseYaml } from 'yaml';
+import type { TestSpec } from './define.js';
+
+/** A test invocation as written in schema.yml (or a TS model), before compilation. */
+export interface TestDeclaration {
+  test: string;
+  args: Record<string, unknown>;
+  config: Record<string, unknown>;
+  column?: string;
+}
+
+export interface YmlModel {
+  name: string;
+  file: string;
+  description?: string;
+  config: Record<string, unknown>;
+  columns: Record<string, { description?: string }>;
+  tests: TestDeclaration[];
+}
+
+export interface YmlSourceTable {
+  sourceName: string;
+  name: string;
+  schema: string;
+  identifier: string;
+  file: string;
+  tests: TestDeclaration[];
+}
+
+export interface SchemaYml {
+  models: YmlModel[];
+  seeds: YmlModel[];
+  sources: YmlSourceTable[];
+  problems: Array<{ message: string; file: string; line?: number }>;
+}
+
+// Keys dbt accepts next to a test's arguments (pre-1.10 style) that are really config.
+const TEST_CONFIG_KEYS = new Set([
+  'severity',
+  'warn_if',
+  'error_if',
+  'where',
+  'limit',
+  'name',
+  'store_failures',
+  'store_failures_limit',
+  'tags',
+  'enabled',
+]);
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Normalises one test entry: `unique`, `{ accepted_values: { values: [...], config: {...} } }`,
+ * dbt 1.10's `{ accepted_values: { arguments: { values: [...] }, config: {...} } }`, and the
+ * legacy form with config keys (`severity`) next to the arguments. `dbt_utils.` prefixes are dropped.
+ */
+export function parseTestSpec(spec: TestSpec, column?: string): TestDeclaration | string {
+  const strip = (name: string) => name.replace(/^dbt_utils\./, '').replace(/^dbt_expectations\./, '');
+  if (typeof spec === 'string')
+    return { test: strip(spec), args: {}, config: {}, ...(column ? { column } : {}) };
+  if (!isRecord(spec)) return 'a test must be a name or a mapping';
+  const keys = Object.keys(spec);
+  if (keys.length !== 1)
+    return `a test mapping must have exactly one key (the test name), got ${keys.join(', ') || 'none'}`;
+  const name = keys[0] as string;
+  const body = spec[name] ?? {};
+  if (!isRecord(body)) return `test ${name}: arguments must be a mapping`;
+  const config: Record<string, unknown> = isRecord(body.config) ? { ...body.config } : {};
+  let args: Record<string, unknown>;
+  if (isRecord(body.arguments)) {
+    args = { ...body.arguments };
+  } else {
+    args = {};
+    for (const [k, v] of Object.entries(body)) {
+      if (k === 'config') continue;
+      if (TEST_CONFIG_KEYS.has(k)) config[k] = v;
+      else args[k] = v;
+    }
+  }
+  if (isRecord(body.arguments)) {
+    for (const [k, v] of Object.entries(body)) if (k !== 'arguments' && k !== 'config') config[k] = v;
+  }
+  if (typeof args.column_name === 'string' && !column) {
+    column = args.column_name;
+    delete args.column_name;
+  }
+  return { test: strip(name), args, config, ...(column ? { column } : {}) };
+}
+
+/** Tests of a model / seed / source table entry: `tests:`/`data_tests:` at entry level and per column. */
+export function collectTests(
+  entry: { tests?: unknown; data_tests?: unknown; columns?: unknown },
+  onProblem: (message: string) => void,
+): { tests: TestDeclaration[]; columns: Record<string, { description?: string }> } {
+  const tests: TestDeclaration[] = [];
+  const columns: Record<string, { description?: string }> = {};
+  const add = (list: unknown, column?: string) => {
+    if (list === undefined || list === null) return;
+    if (!Array.isArray(list)) return onProblem(`tests of ${column ?? 'entry'} must be a list`);
+    for (const spec of list) {
+      const parsed = parseTestSpec(spec as TestSpec, column);
+      if (typeof parsed === 'string') onProblem(parsed);
+      else tests.push(parsed);
+    }
+  };
+  add(entry.tests);
+  add(entry.data_tests);
+  const cols = entry.columns;
+  const colEntries: Array<[string, Record<string, unknown>]> = Array.isArray(cols)
+    ? cols.filter(isRecord).map((c) => [String(c.name), c])
+    : isRecord(cols)
+      ? Object.entries(cols).map(([k, v]) => [k, isRecord(v) ? v : {}])
+      : [];
+  for (const [name, col] of colEntries) {
+    columns[name] = typeof col.description === 'string' ? { description: col.description } : {};
+    add(col.tests, name);
+    add(col.data_tests, name);
+  }
+  return { tests, columns };
+}
+
+/** Parses one properties file (`schema.yml`): models, seeds, sources. Problems are returned, not thrown. */
+export function parseSchemaYml(
+  text: string,
+  file: string,
+  defaultSchema: (sourceName: string) => string,
+): SchemaYml {
+  const out: SchemaYml = { models: [], seeds: [], sources: [], problems: [] };
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    const line = (error as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+    out.problems.push({
+      message: `invalid YAML: ${(error as Error).message.split('\n')[0]}`,
+      file,
+      ...(line ? { line } : {}),
+    });
+    return out;
+  }
+  if (!isRecord(doc)) return out;
+  for (const kind of ['models', 'seeds'] as const) {
+    const list = doc[kind];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) {
+      out.problems.push({ message: `${kind}: must be a list`, file });
+      continue;
+    }
+    for (const entry of list) {
+      if (!isRecord(entry) || typeof entry.name !== 'string') {
+        out.problems.push({ message: `${kind}: every entry needs a name`, file });
+        continue;
+      }
+      const { tests, columns } = collectTests(entry, (m) =>
+        out.problems.push({ message: `${entry.name}: ${m}`, file }),
+      );
+      out[kind].push({
+        name: entry.name,
+        file,
+        ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
+        config: isRecord(entry.config) ? entry.config : {},
+        columns,
+        tests,
+      });
+    }
+  }
+  const sources = doc.sources;
+  if (Array.isArray(sources)) {
+    for (const src of sources) {
+      if (!isRecord(src) || typeof src.name !== 'string') {
+        out.problems.push({ message: 'sources: every source needs a name', file });
+        continue;
+      }
+      const schema = typeof src.schema === 'string' ? src.schema : defaultSchema(src.name);
+      for (const table of Array.isArray(src.tables) ? src.tables : []) {
+        if (!isRecord(table) || typeof table.name !== 'string') {
+          out.problems.push({ message: `source ${src.name}: every table needs a name`, file });
+          continue;
+        }
+        const { tests } = collectTests(table, (m) =>
+          out.problems.push({ message: `${src.name}.${table.name}: ${m}`, file }),
+        );
+        out.sources.push({
+          sourceName: src.name,
+          name: table.name,
+          schema,
+          identifier: typeof table.identifier === 'string' ? table.identifier : table.name,
+          file,
+          tests,
+        });
+      }
+    }
+  }
+  return out;
+}

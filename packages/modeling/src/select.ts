@@ -1,0 +1,188 @@
+import type { CompiledGraph, GraphNode } from './graph.js';
+
+/** Options of {@link selectNodes}. */
+export interface SelectOptions {
+  /** dbt selectors; items are unioned, a space inside an item is a union, a comma an intersection. */
+  select?: string[];
+  exclude?: string[];
+  /**
+   * dbt's indirect selection: `eager` (default) adds every test with at least one selected parent;
+   * `cautious` only tests whose parents are all selected; `empty` adds none.
+   */
+  indirectSelection?: 'eager' | 'cautious' | 'empty';
+}
+
+interface Atom {
+  method: string;
+  value: string;
+  parents: number | undefined; // undefined = none, Infinity = all
+  children: number | undefined;
+  at: boolean;
+}
+
+export function _parseAtom(text: string): Atom {
+  let rest = text;
+  let at = false;
+  let parents: number | undefined;
+  let children: number | undefined;
+  if (rest.startsWith('@')) {
+    at = true;
+    rest = rest.slice(1);
+  }
+  const pre = /^(\d*)\+/.exec(rest);
+  if (pre) {
+    parents = pre[1] ? Number(pre[1]) : Number.POSITIVE_INFINITY;
+    rest = rest.slice(pre[0].length);
+  }
+  const post = /\+(\d*)$/.exec(rest);
+  if (post) {
+    children = post[1] ? Number(post[1]) : Number.POSITIVE_INFINITY;
+    rest = rest.slice(0, post.index);
+  }
+  const colon = /^([a-z_.]+):(.*)$/.exec(rest);
+  const method = colon ? (colon[1] as string) : 'name';
+  const value = colon ? (colon[2] as string) : rest;
+  return { method, value, parents, children, at };
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+  );
+}
+
+function matches(node: GraphNode, method: string, value: string): boolean {
+  switch (method) {
+    case 'name': {
+      if (value.includes('*') || value.includes('?')) return globToRegExp(value).test(node.name);
+      if (node.name === value) return node.resourceType !== 'source';
+      // dbt also matches a dotted fqn (`staging.stg_orders`) and a folder name in the fqn.
+      const fqn = node.fqn.join('.');
+      return fqn === value || fqn.endsWith(`.${value}`) || node.fqn.slice(1, -1).includes(value);
+    }
+    case 'tag':
+      return node.tags.some((t) => (value.includes('*') ? globToRegExp(value).test(t) : t === value));
+    case 'path': {
+      if (!node.file) return false;
+      const v = value.replace(/\/+$/, '');
+      return node.file === v || node.file.startsWith(`${v}/`) || globToRegExp(v).test(node.file);
+    }
+    case 'resource_type':
+      return node.resourceType === value;
+    case 'source':
+      return (
+        node.resourceType === 'source' &&
+        (node.sourceName === value ||
+          `${node.sourceName}.${node.tableName}` === value ||
+          (value.endsWith('.*') && node.sourceName === value.slice(0, -2)))
+      );
+    case 'config.materialized':
+      return node.resourceType === 'model' && node.config.materialized === value;
+    case 'test_type':
+      return node.resourceType === 'test' && node.testKind === value;
+    case 'fqn':
+      return node.fqn.join('.') === value;
+    default:
+      throw new TypeError(`unknown selector method ${method}:`);
+  }
+}
+
+function walk(
+  graph: CompiledGraph,
+  start: Iterable<string>,
+  map: Record<string, string[]>,
+  depth: number,
+): Set<string> {
+  const out = new Set<string>();
+  let frontier = [...start];
+  for (let d = 0; d < depth && frontier.length > 0; d++) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      for (const n of map[id] ?? []) {
+        if (!out.has(n) && graph.nodes[n]) {
+          out.add(n);
+          next.push(n);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return out;
+}
+
+function evalAtom(graph: CompiledGraph, text: string): Set<string> {
+  const atom = _parseAtom(text);
+  const base = new Set(
+    Object.keys(graph.nodes).filter((id) => matches(graph.nodes[id] as GraphNode, atom.method, atom.value)),
+  );
+  const out = new Set(base);
+  if (atom.at) {
+    const down = walk(graph, base, graph.childMap, Number.POSITIVE_INFINITY);
+    for (const id of down) out.add(id);
+    for (const id of walk(graph, [...base, ...down], graph.parentMap, Number.POSITIVE_INFINITY)) out.add(id);
+    return out;
+  }
+  if (atom.parents !== undefined)
+    for (const id of walk(graph, base, graph.parentMap, atom.parents)) out.add(id);
+  if (atom.children !== undefined)
+    for (const id of walk(graph, base, graph.childMap, atom.children)) out.add(id);
+  return out;
+}
+
+function evalSelectors(graph: CompiledGraph, selectors: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const item of selectors) {
+    for (const union of item.trim().split(/\s+/).filter(Boolean)) {
+      const parts = union
+        .split(',')
+        .filter(Boolean)
+        .map((p) => evalAtom(graph, p));
+      const [first, ...rest] = parts;
+      if (!first) continue;
+      for (const id of first) if (rest.every((s) => s.has(id))) out.add(id);
+    }
+  }
+  return out;
+}
+
+/**
+ * dbt node selection. Returns unique ids of selected runnable nodes (models, seeds, tests;
+ * sources are never returned) in a stable order. Tests are added by indirect selection.
+ *
+ * @example
+ * selectNodes(graph, { select: ['+orders', 'tag:nightly,path:models/marts'], exclude: ['stg_payments'] });
+ */
+export function selectNodes(graph: CompiledGraph, options: SelectOptions = {}): string[] {
+  const all = Object.keys(graph.nodes);
+  const selected =
+    options.select && options.select.length > 0 ? evalSelectors(graph, options.select) : new Set(all);
+  const mode = options.indirectSelection ?? 'eager';
+  if (mode !== 'empty') {
+    for (const id of all) {
+      const node = graph.nodes[id] as GraphNode;
+      if (node.resourceType !== 'test' || selected.has(id)) continue;
+      const parents = node.dependsOn.filter(
+        (p) => graph.nodes[p]?.resourceType !== 'source' || node.attachedNode === p,
+      );
+      const hit =
+        mode === 'eager'
+          ? parents.some((p) => selected.has(p))
+          : parents.length > 0 && parents.every((p) => selected.has(p));
+      if (hit) selected.add(id);
+    }
+  }
+  if (options.exclude && options.exclude.length > 0) {
+    const excluded = evalSelectors(graph, options.exclude);
+    for (const id of excluded) selected.delete(id);
+    // A test of an excluded node goes too.
+    for (const id of [...selected]) {
+      const node = graph.nodes[id] as GraphNode;
+      if (node.resourceType === 'test' && node.attachedNode && excluded.has(node.attachedNode))
+        selected.delete(id);
+    }
+  }
+  return all.filter((id) => selected.has(id) && graph.nodes[id]?.resourceType !== 'source').sort();
+}
