@@ -1,1 +1,28 @@
-export {};
+export { COLUMN_TYPES, type ColumnType, isValidValue } from './column-types.js';
+export { csvLine } from './csv-format.js';
+export { IngestError, type IngestErrorCode, type IngestErrorContext, isIngestError } from './errors.js';
+export { createFsStore, type FsStoreOptions } from './fs-store.js';
+export {
+  type ApiAuth,
+  type ApiPaginate,
+  type ApiRequest,
+  type IngestApiOptions,
+  ingestApi,
+} from './ingest-api.js';
+export { type CsvIngestOptions, type IngestCsvOptions, ingestCsv } from './ingest-csv.js';
+export { dailyInterval, type Interval, renderLocation } from './interval.js';
+export { type OpenLakeOptions, openLake } from './lake.js';
+export type { Logger } from './logger.js';
+export {
+  listPartitions,
+  type ManifestFile,
+  type PartitionManifest,
+  parseManifest,
+  partitionPrefix,
+  readManifest,
+} from './manifest.js';
+export type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+export { getPath, nextPage, type PageState } from './pagination.js';
+export { redactUrl } from './redact.js';
+export { parseRetryAfter, type RetryOptions, retryDelay, retryPolicy } from './retry.js';
+export { createS3Client, createS3Store, type S3ClientOptions, type S3StoreOptions } from './s3-store.js';

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { IngestError } from './errors.js';
+import { assertInterval, type Interval } from './interval.js';
+import type { ObjectStore } from './object-store.js';
+
+/** One data file of a committed partition. `key` is relative to the store root. */
+export interface ManifestFile {
+  key: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** The commit record of a partition, written last as `<source>/dt=<ds>/_manifest.json`. */
+export interface PartitionManifest {
+  version: 1;
+  source: string;
+  /** `dt=<ds>` */
+  partition: string;
+  interval: Interval;
+  runId: string;
+  attempt: string;
+  createdAt: string;
+  format: 'csv' | 'ndjson';
+  compression: 'gzip' | 'none';
+  /** Header order (CSV) or union of top-level keys in first-seen order (NDJSON). */
+  columns: string[];
+  files: ManifestFile[];
+  rows: number;
+  /** Sum of stored (possibly compressed) bytes of `files`. */
+  bytes: number;
+  rejects?: { key: string; rows: number };
+}
+
+export const MANIFEST_NAME = '_manifest.json';
+export const SUCCESS_NAME = '_SUCCESS';
+
+const SOURCE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** Throws INVALID_OPTIONS unless `source` is a safe single path segment (letters, digits, `_ . -`). */
+export function assertSourceName(source: string): void {
+  if (typeof source !== 'string' || !SOURCE_RE.test(source) || source.length > 200) {
+    throw new IngestError(
+      'INVALID_OPTIONS',
+      `invalid source name ${JSON.stringify(source)}: use letters, digits, _ . -`,
+    );
+  }
+}
+
+/**
+ * The key prefix of a daily partition: `<source>/dt=<ds>/`.
+ *
+ * @example
+ * partitionPrefix('orders', dailyInterval('2024-01-01')); // 'orders/dt=2024-01-01/'
+ */
+export function partitionPrefix(source: string, interval: Interval): string {
+  assertSourceName(source);
+  assertInterval(interval);
+  return `${source}/dt=${interval.start}/`;
+}
+
+/** Key of the n-th data file of an attempt: `part-00000-<attempt>.<ext>`. */
+export function partKey(prefix: string, index: number, attempt: string, extension: string): string {
+  return `${prefix}part-${String(index).padStart(5, '0')}-${attempt}.${extension}`;
+}
+
+const manifestSchema = z.object({
+  version: z.literal(1),
+  source: z.string(),
+  partition: z.string(),
+  interval: z.object({ start: z.string(), end: z.string() }),
+  runId: z.string(),
+  attempt: z.string(),
+  createdAt: z.string(),
+  format: z.enum(['csv', 'ndjson']),
+  compression: z.enum(['gzip', 'none']),
+  columns: z.array(z.string()),
+  files: z.array(
+    z.object({
+      key: z.string(),
+      rows: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  rejects: z.object({ key: z.string(), rows: z.number().int().nonnegative() }).optional(),
+});
+
+/** Parses and validates manifest JSON text; BAD_MANIFEST when it is not one. */
+export function parseManifest(text: string, location: string): PartitionManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new IngestError('BAD_MANIFEST', `manifest is not valid JSON: ${location}`, { location, cause });
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new IngestError('BAD_MANIFEST', `manifest does not match the schema: ${location}`, {
+      location,
+      cause: parsed.error,
+    });
+  }
+  const m = parsed.data;
+  return { ...m, ...(m.rejects ? { rejects: m.rejects } : {}) } as PartitionManifest;
+}
+
+async function readText(store: ObjectStore, key: string): Promise<string> {
+  const stream = await store.get(key);
+  stream.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of stream) text += chunk as string;
+  return text;
+}
+
+/**
+ * The committed manifest of a partition, or `undefined` when the partition was never committed.
+ * Files of an attempt that failed before its manifest are never visible through this.
+ *
+ * @example
+ * const m = await readManifest(store, 'orders', dailyInterval('2024-01-01'));
+ * for (const f of m?.files ?? []) await store.get(f.key);
+ */
+export async function readManifest(
+  store: ObjectStore,
+  source: string,
+  interval: Interval,
+): Promise<PartitionManifest | undefined> {
+  const key = partitionPrefix(source, interval) + MANIFEST_NAME;
+  let text: string;
+  try {
+    text = await readText(store, key);
+  } catch (error) {
+    if (error instanceof IngestError && error.code === 'NOT_FOUND') return undefined;
+    throw error;
+  }
+  return parseManifest(text, key);
+}
+
+/**
+ * The `dt` values (`YYYY-MM-DD`) of a source's committed partitions, sorted ascending.
+ *
+ * @example
+ * await listPartitions(store, 'orders'); // ['2024-01-01', '2024-01-02']
+ */
+export async function listPartitions(store: ObjectStore, source: string): Promise<string[]> {
+  assertSourceName(source);
+  const base = `${source}/dt=`;
+  const out: string[] = [];
+  for await (const { key } of store.list(base)) {
+    const rest = key.slice(base.length);
+    const slash = rest.indexOf('/');
+    if (slash > 0 && rest.slice(slash + 1) === MANIFEST_NAME) out.push(rest.slice(0, slash));
+  }
+  return out.sort();
+}

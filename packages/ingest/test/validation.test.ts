@@ -1,0 +1,69 @@
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { isValidValue, parseManifest } from '../src/index.js';
+import { createUtf8Guard } from '../src/utf8-guard.js';
+
+describe('isValidValue', () => {
+  const cases: Array<[Parameters<typeof isValidValue>[0], string[], string[]]> = [
+    ['integer', ['0', '-12', '+7', '2147483647'], ['1.5', 'x', '2147483648', '1e3']],
+    ['bigint', ['9223372036854775807'], ['9223372036854775808']],
+    ['numeric', ['1', '-1.50', '.5', '1e-3'], ['1,5', 'abc', '--1']],
+    ['boolean', ['true', 'F', 'yes', '0'], ['maybe', '2']],
+    ['date', ['2024-02-29'], ['2023-02-29', '2024/01/01', '2024-01-01T00:00:00']],
+    [
+      'timestamp',
+      ['2024-01-01 10:00:00', '2024-01-01T10:00:00.123Z', '2024-01-01T10:00+02:00', '2024-01-01'],
+      ['2024-01-01 25:00:00', 'noon'],
+    ],
+    ['uuid', ['123e4567-e89b-12d3-a456-426614174000'], ['123']],
+    ['json', ['{"a":1}', '[1]', '"s"'], ['{a:1}']],
+    ['text', ['anything'], []],
+  ];
+  for (const [type, good, bad] of cases) {
+    it(type, () => {
+      for (const v of good) expect(isValidValue(type, v), v).toBe(true);
+      for (const v of bad) expect(isValidValue(type, v), v).toBe(false);
+      expect(isValidValue(type, '')).toBe(true);
+    });
+  }
+});
+
+describe('utf8 guard', () => {
+  const through = async (chunks: Buffer[]): Promise<string> => {
+    const guard = createUtf8Guard({ source: 's', location: 'f.csv' });
+    let out = '';
+    await pipeline(Readable.from(chunks), guard, async (source: AsyncIterable<Buffer>) => {
+      out = await text(source);
+    });
+    return out;
+  };
+
+  it('passes multi-byte characters split across chunks', async () => {
+    const bytes = Buffer.from('a,b\n1,ʤ€😀\n');
+    const chunks = Array.from(bytes, (_b, i) => bytes.subarray(i, i + 1));
+    expect(await through(chunks)).toBe('a,b\n1,ʤ€😀\n');
+  });
+
+  it('fails with BAD_ENCODING and the line of the bad byte', async () => {
+    const error = await through([Buffer.from('a\nb\n'), Buffer.from([0x63, 0x0a, 0xff, 0x0a])]).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'BAD_ENCODING', line: 4, location: 'f.csv' });
+  });
+
+  it('fails on a sequence truncated at end of input', async () => {
+    const error = await through([Buffer.from('a\n'), Buffer.from([0xe2, 0x82])]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BAD_ENCODING', line: 2 });
+  });
+});
+
+describe('parseManifest', () => {
+  it('rejects non-JSON and wrong shapes with BAD_MANIFEST', () => {
+    expect(() => parseManifest('{', 'k')).toThrow(expect.objectContaining({ code: 'BAD_MANIFEST' }));
+    expect(() => parseManifest('{"version":2}', 'k')).toThrow(
+      expect.objectContaining({ code: 'BAD_MANIFEST' }),
+    );
+  });
+});
