@@ -1,0 +1,361 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createFsStore, type ObjectStore } from '@dataflow/ingest';
+import { useTestDatabase } from '@dataflow/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advisoryLockKey, type LoadPartitionOptions, loadPartition, WarehouseError } from '../src/index.js';
+import { csv, day, writePartition } from './lake-fixture.js';
+
+const db = useTestDatabase();
+let dir: string;
+let store: ObjectStore;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'warehouse-fail-'));
+  store = createFsStore({ root: join(dir, 'lake') });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const cols = ['id', 'name'];
+
+/** 100k rows `i,name-i`; `bad` maps a row index to replacement text for that row. */
+function bigCsv(rows: number, bad: Record<number, string> = {}): string {
+  const out = ['id,name'];
+  for (let i = 1; i <= rows; i++) out.push(bad[i] ?? `${i},name-${i}`);
+  return `${out.join('\n')}\n`;
+}
+
+async function stagingTables(): Promise<string[]> {
+  const { rows } = await db.pool.query<{ relname: string }>(
+    `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND relname LIKE '\\_stg\\_%'`,
+    [db.schema],
+  );
+  return rows.map((r) => r.relname);
+}
+
+async function tableState(table: string): Promise<{ n: number; sum: string | null; runs: string | null }> {
+  const { rows } = await db.pool.query(
+    `SELECT count(*)::int AS n, sum(id::bigint)::text AS sum, string_agg(DISTINCT _run_id, ',') AS runs FROM ${table}`,
+  );
+  return rows[0];
+}
+
+/** A store whose data files trickle out (1000 rows every 20 ms) until the reader gives up. */
+function tricklingStore(inner: ObjectStore, onFirstChunk?: () => void): ObjectStore {
+  return {
+    ...inner,
+    get: async (key, options) => {
+      if (key.endsWith('_manifest.json')) return inner.get(key, options);
+      let i = 0;
+      let timer: NodeJS.Timeout | undefined;
+      return new Readable({
+        read() {
+          timer = setTimeout(() => {
+            if (i >= 300_000) {
+              // Finite, so a test that fails to kill the COPY cannot hang.
+              this.push(null);
+              return;
+            }
+            let chunk = i === 0 ? 'id,name\n' : '';
+            for (let k = 0; k < 1000; k++) chunk += `${++i},slow\n`;
+            this.push(chunk);
+            if (i === 1000) onFirstChunk?.();
+          }, 20);
+        },
+        destroy(error, callback) {
+          clearTimeout(timer);
+          callback(error);
+        },
+      });
+    },
+  };
+}
+
+describe('bad rows', () => {
+  beforeAll(async () => {
+    // Row 50,000 (physical line 50,001) is bad; a quoted multi-line field earlier shifts nothing.
+    await writePartition(store, {
+      source: 'people',
+      ds: '2024-01-01',
+      columns: cols,
+      files: [bigCsv(100_000, { 50000: 'not-a-number,broken row' })],
+    });
+    await writePartition(store, {
+      source: 'people',
+      ds: '2024-01-02',
+      columns: cols,
+      gzip: true,
+      rows: [4, 3],
+      files: [
+        csv(cols, [
+          [1, 'ok'],
+          [2, '"two\nlines"'],
+          ['x', 'bad one'],
+          [4, 'ok'],
+        ]),
+        csv(cols, [
+          [5, 'ok'],
+          [6, 'ok'],
+          [99999999999, 'out of range'],
+        ]),
+      ],
+    });
+  });
+
+  describe.each(['direct', 'staging'] as const)('%s mode', (mode) => {
+    it('rejects a bad row in the middle of 100k rows with its line, raw row and server error; the rest loads', async () => {
+      const result = await loadPartition(db.pool, {
+        store,
+        source: 'people',
+        table: `people_${mode}`,
+        mode,
+        interval: day('2024-01-01'),
+        runId: 'r1',
+        columns: { id: 'integer' },
+        maxRejects: 1,
+      });
+      expect(result).toMatchObject({
+        table: `${db.schema}.people_${mode}`,
+        rowsIn: 100_000,
+        rowsLoaded: 99_999,
+        rowsRejected: 1,
+        rejectsTable: `${db.schema}.people_${mode}__rejects`,
+      });
+      expect(result.rowsIn).toBe(result.rowsLoaded + result.rowsRejected);
+      expect(await tableState(`people_${mode}`)).toEqual({
+        n: 99_999,
+        sum: String(5_000_050_000 - 50_000),
+        runs: 'r1',
+      });
+      const rejects = await db.pool.query(
+        `SELECT run_id, partition, source_file, line, raw_row, error, sqlstate, rejected_at IS NOT NULL AS stamped FROM people_${mode}__rejects`,
+      );
+      expect(rejects.rows).toEqual([
+        {
+          run_id: 'r1',
+          partition: 'dt=2024-01-01',
+          source_file: 'people/dt=2024-01-01/part-00000-a1.csv',
+          line: '50001',
+          raw_row: 'not-a-number,broken row',
+          error: 'invalid input syntax for type integer: "not-a-number"',
+          sqlstate: '22P02',
+          stamped: true,
+        },
+      ]);
+      // Re-running the partition replaces its rejects instead of piling them up.
+      await loadPartition(db.pool, {
+        store,
+        source: 'people',
+        table: `people_${mode}`,
+        mode,
+        interval: day('2024-01-01'),
+        runId: 'r2',
+        maxRejects: 1,
+      });
+      expect((await db.pool.query(`SELECT run_id FROM people_${mode}__rejects`)).rows).toEqual([
+        { run_id: 'r2' },
+      ]);
+      expect(await stagingTables()).toEqual([]);
+    });
+
+    it('exceeding maxRejects fails with TOO_MANY_REJECTS and publishes nothing', async () => {
+      const before = await tableState(`people_${mode}`);
+      const error = (await loadPartition(db.pool, {
+        store,
+        source: 'people',
+        table: `people_${mode}`,
+        mode,
+        interval: day('2024-01-02'),
+        runId: 'r3',
+        maxRejects: 1,
+        parallel: 1,
+      }).catch((e) => e)) as WarehouseError;
+      expect(error).toBeInstanceOf(WarehouseError);
+      expect(error).toMatchObject({ code: 'TOO_MANY_REJECTS', retryable: false });
+      expect(await tableState(`people_${mode}`)).toEqual(before);
+      expect(
+        (await db.pool.query(`SELECT count(*)::int AS n FROM people_${mode}__rejects WHERE run_id = 'r3'`))
+          .rows,
+      ).toEqual([{ n: 0 }]);
+      expect(await stagingTables()).toEqual([]);
+    });
+
+    it('gzip files: physical line numbers survive multi-line fields; rejects can go to a file beside the partition', async () => {
+      const result = await loadPartition(db.pool, {
+        store,
+        source: 'people',
+        table: `people_file_rejects_${mode}`,
+        mode,
+        interval: day('2024-01-02'),
+        runId: `run/4/${mode}`,
+        columns: { id: 'integer' },
+        maxRejects: 5,
+        rejects: 'file',
+      });
+      expect(result).toMatchObject({
+        rowsIn: 7,
+        rowsLoaded: 5,
+        rowsRejected: 2,
+        rejectsFile: `people/dt=2024-01-02/_rejects/warehouse-run_4_${mode}.ndjson`,
+      });
+      expect(result.rejectsTable).toBeUndefined();
+      let text = '';
+      for await (const chunk of await store.get(result.rejectsFile as string)) text += chunk;
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines.map((l) => [l.source_file, l.line, l.raw_row, l.sqlstate])).toEqual([
+        ['people/dt=2024-01-02/part-00000-a1.csv.gz', 5, 'x,bad one', '22P02'],
+        ['people/dt=2024-01-02/part-00001-a1.csv.gz', 4, '99999999999,out of range', '22003'],
+      ]);
+      expect(
+        (await db.pool.query(`SELECT id, name FROM people_file_rejects_${mode} ORDER BY id`)).rows.map(
+          (r) => r.name,
+        ),
+      ).toEqual(['ok', 'two\nlines', 'ok', 'ok', 'ok']);
+    });
+  });
+});
+
+describe('connection loss, aborts and locks', () => {
+  beforeAll(async () => {
+    await writePartition(store, {
+      source: 'slow',
+      ds: '2024-02-01',
+      columns: cols,
+      files: [csv(cols, [[1, 'a']])],
+    });
+    await writePartition(store, {
+      source: 'pair',
+      ds: '2024-02-01',
+      columns: cols,
+      files: [
+        csv(cols, [
+          [1, 'a'],
+          [2, 'b'],
+        ]),
+        csv(cols, [[3, 'c']]),
+      ],
+    });
+  });
+
+  describe.each(['direct', 'staging'] as const)('%s mode', (mode) => {
+    it('a backend terminated mid-COPY fails retryably, leaves the table unchanged and the pool healthy', async () => {
+      const base: LoadPartitionOptions = {
+        store,
+        source: 'slow',
+        table: `slow_${mode}`,
+        mode,
+        interval: day('2024-02-01'),
+        runId: 'good',
+      };
+      await loadPartition(db.pool, base);
+      const before = await tableState(`slow_${mode}`);
+      let streaming!: () => void;
+      const started = new Promise<void>((resolve) => {
+        streaming = resolve;
+      });
+      const pending = loadPartition(db.pool, {
+        ...base,
+        runId: 'doomed',
+        store: tricklingStore(store, streaming),
+      }).catch((e: unknown) => e);
+      await started;
+      await sleep(100);
+      const killed = await db.pool.query(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+          WHERE pid <> pg_backend_pid() AND query LIKE 'COPY %slow_${mode}%'`,
+      );
+      expect(killed.rows).toEqual([{ ok: true }]);
+      const error = (await pending) as WarehouseError;
+      expect(error).toBeInstanceOf(WarehouseError);
+      expect(error).toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
+      expect(await tableState(`slow_${mode}`)).toEqual(before);
+      expect((await db.pool.query('SELECT 42 AS ok')).rows).toEqual([{ ok: 42 }]);
+      expect(await stagingTables()).toEqual([]);
+      // And the next load works on the same pool.
+      expect((await loadPartition(db.pool, { ...base, runId: 'after' })).rowsLoaded).toBe(1);
+    });
+
+    it('an aborted load fails ABORTED and publishes nothing', async () => {
+      const controller = new AbortController();
+      const pending = loadPartition(db.pool, {
+        store: tricklingStore(store, () => setTimeout(() => controller.abort(), 50)),
+        source: 'slow',
+        table: `slow_${mode}`,
+        mode,
+        interval: day('2024-02-01'),
+        runId: 'aborted',
+        signal: controller.signal,
+      }).catch((e: unknown) => e);
+      expect(await pending).toMatchObject({ code: 'ABORTED' });
+      expect((await tableState(`slow_${mode}`)).runs).toBe('after');
+      expect(await stagingTables()).toEqual([]);
+    });
+  });
+
+  it('two concurrent loads of one partition serialize on the advisory lock', async () => {
+    const events: string[] = [];
+    const logger = (name: string) => ({
+      debug: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+      info: (_obj: object, msg?: string) => {
+        if (msg === 'partition lock acquired' || msg === 'partition published') events.push(`${name}:${msg}`);
+      },
+    });
+    // Slow reads keep the first load inside its critical section for a while.
+    const slowReads: ObjectStore = {
+      ...store,
+      get: async (key, options) => {
+        if (!key.endsWith('_manifest.json')) await sleep(300);
+        return store.get(key, options);
+      },
+    };
+    const options = { store: slowReads, source: 'pair', interval: day('2024-02-01') };
+    const first = loadPartition(db.pool, { ...options, runId: 'A', logger: logger('A') });
+    await sleep(50);
+    const second = loadPartition(db.pool, { ...options, runId: 'B', logger: logger('B') });
+    const [a, b] = await Promise.all([first, second]);
+    expect(events).toEqual([
+      'A:partition lock acquired',
+      'A:partition published',
+      'B:partition lock acquired',
+      'B:partition published',
+    ]);
+    expect(a.rowsLoaded).toBe(3);
+    expect(b.rowsLoaded).toBe(3);
+    expect(await tableState('raw_pair')).toEqual({ n: 3, sum: '6', runs: 'B' });
+  });
+
+  it('waits at most lockTimeoutMs for a held partition lock, then fails LOCK_TIMEOUT', async () => {
+    const holder = await db.pool.connect();
+    try {
+      const key = advisoryLockKey(`"${db.schema}"."raw_pair"`, 'dt=2024-02-01');
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+      const t0 = performance.now();
+      const error = await loadPartition(db.pool, {
+        store,
+        source: 'pair',
+        interval: day('2024-02-01'),
+        runId: 'C',
+        lockTimeoutMs: 300,
+      }).catch((e: unknown) => e);
+      const waited = performance.now() - t0;
+      expect(error).toMatchObject({ code: 'LOCK_TIMEOUT', retryable: true });
+      expect(waited).toBeGreaterThanOrEqual(300);
+      expect(waited).toBeLessThan(3000);
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+    } finally {
+      holder.release();
+    }
+    expect((await tableState('raw_pair')).runs).toBe('B');
+  });
+});

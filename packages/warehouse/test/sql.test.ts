@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { advisoryLockKey, buildCopySql, buildCreateTableSql, buildPublishStatements } from '../src/index.js';
+import {
+  buildDuplicateKeyCheck,
+  buildMetadataDefaultsSql,
+  buildNullKeyCheck,
+  derivedName,
+} from '../src/sql.js';
+
+const files = [
+  { staging: '"raw"."_stg_0"', sourceFile: 'orders/dt=2024-01-01/part-00000-1.csv' },
+  { staging: '"raw"."_stg_1"', sourceFile: 'orders/dt=2024-01-01/part-00001-1.csv' },
+];
+const base = {
+  target: '"raw"."raw_orders"',
+  columns: ['id', 'amount'],
+  files,
+  partition: 'dt=2024-01-01',
+  runId: 'run-1',
+};
+const insertCols = '"id", "amount", "_run_id", "_partition", "_source_file", "_loaded_at"';
+
+describe('buildPublishStatements (golden SQL)', () => {
+  it('append inserts each staged file with its metadata', () => {
+    expect(buildPublishStatements({ ...base, disposition: 'append' })).toEqual([
+      {
+        sql: `INSERT INTO "raw"."raw_orders" (${insertCols}) SELECT "id", "amount", $1::text, $2::text, $3::text, now() FROM "raw"."_stg_0"`,
+        parameters: ['run-1', 'dt=2024-01-01', 'orders/dt=2024-01-01/part-00000-1.csv'],
+      },
+      {
+        sql: `INSERT INTO "raw"."raw_orders" (${insertCols}) SELECT "id", "amount", $1::text, $2::text, $3::text, now() FROM "raw"."_stg_1"`,
+        parameters: ['run-1', 'dt=2024-01-01', 'orders/dt=2024-01-01/part-00001-1.csv'],
+      },
+    ]);
+  });
+
+  it('replace deletes every row first', () => {
+    const statements = buildPublishStatements({ ...base, disposition: 'replace' });
+    expect(statements[0]).toEqual({ sql: 'DELETE FROM "raw"."raw_orders"', parameters: [] });
+    expect(statements).toHaveLength(3);
+  });
+
+  it('replace_partition deletes only the partition, bound as a parameter', () => {
+    const statements = buildPublishStatements({ ...base, disposition: 'replace_partition' });
+    expect(statements[0]).toEqual({
+      sql: 'DELETE FROM "raw"."raw_orders" WHERE "_partition" = $1',
+      parameters: ['dt=2024-01-01'],
+    });
+    expect(statements.slice(1).map((s) => s.sql.startsWith('INSERT INTO "raw"."raw_orders"'))).toEqual([
+      true,
+      true,
+    ]);
+  });
+
+  it('merge upserts all files in one statement on the key', () => {
+    expect(buildPublishStatements({ ...base, disposition: 'merge', primaryKey: ['id'] })).toEqual([
+      {
+        sql:
+          `INSERT INTO "raw"."raw_orders" (${insertCols}) ` +
+          'SELECT "id", "amount", $1::text, $2::text, $3::text, now() FROM "raw"."_stg_0" UNION ALL ' +
+          'SELECT "id", "amount", $4::text, $5::text, $6::text, now() FROM "raw"."_stg_1" ' +
+          'ON CONFLICT ("id") DO UPDATE SET "amount" = EXCLUDED."amount", "_run_id" = EXCLUDED."_run_id", ' +
+          '"_partition" = EXCLUDED."_partition", "_source_file" = EXCLUDED."_source_file", "_loaded_at" = EXCLUDED."_loaded_at"',
+        parameters: [
+          'run-1',
+          'dt=2024-01-01',
+          'orders/dt=2024-01-01/part-00000-1.csv',
+          'run-1',
+          'dt=2024-01-01',
+          'orders/dt=2024-01-01/part-00001-1.csv',
+        ],
+      },
+    ]);
+  });
+
+  it('merge without a key is refused', () => {
+    expect(() => buildPublishStatements({ ...base, disposition: 'merge' })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+  });
+
+  it('publishes rejects and clears the superseded ones of the partition', () => {
+    const statements = buildPublishStatements({
+      ...base,
+      files: [],
+      disposition: 'replace_partition',
+      rejects: { table: '"raw"."raw_orders__rejects"', staging: '"raw"."_stg_rej"', clear: true },
+    });
+    expect(statements).toEqual([
+      { sql: 'DELETE FROM "raw"."raw_orders" WHERE "_partition" = $1', parameters: ['dt=2024-01-01'] },
+      { sql: 'DELETE FROM "raw"."raw_orders__rejects" WHERE partition = $1', parameters: ['dt=2024-01-01'] },
+      {
+        sql:
+          'INSERT INTO "raw"."raw_orders__rejects" (run_id, partition, source_file, line, raw_row, error, sqlstate, rejected_at) ' +
+          'SELECT $1::text, $2::text, source_file, line, raw_row, error, sqlstate, now() FROM "raw"."_stg_rej"',
+        parameters: ['run-1', 'dt=2024-01-01'],
+      },
+    ]);
+  });
+});
+
+describe('other SQL builders', () => {
+  it('creates the table with metadata columns', () => {
+    expect(
+      buildCreateTableSql('"raw"."t"', [
+        { name: 'id', type: 'integer' },
+        { name: 'name', type: 'text' },
+      ]),
+    ).toBe(
+      'CREATE TABLE IF NOT EXISTS "raw"."t" ("id" integer, "name" text, ' +
+        `"_run_id" text DEFAULT nullif(current_setting('dataflow.run_id', true), ''), ` +
+        `"_partition" text DEFAULT nullif(current_setting('dataflow.partition', true), ''), ` +
+        `"_source_file" text DEFAULT nullif(current_setting('dataflow.source_file', true), ''), ` +
+        '"_loaded_at" timestamptz DEFAULT now())',
+    );
+  });
+
+  it('gives metadata columns defaults read from the load settings', () => {
+    expect(buildMetadataDefaultsSql('"raw"."t"')).toBe(
+      'ALTER TABLE "raw"."t" ' +
+        `ALTER COLUMN "_run_id" SET DEFAULT nullif(current_setting('dataflow.run_id', true), ''), ` +
+        `ALTER COLUMN "_partition" SET DEFAULT nullif(current_setting('dataflow.partition', true), ''), ` +
+        `ALTER COLUMN "_source_file" SET DEFAULT nullif(current_setting('dataflow.source_file', true), ''), ` +
+        'ALTER COLUMN "_loaded_at" SET DEFAULT now()',
+    );
+  });
+
+  it('builds COPY with escaped option literals', () => {
+    expect(buildCopySql('"t"', ['a', 'b'], { format: 'csv', header: 'match' })).toBe(
+      'COPY "t" ("a", "b") FROM STDIN WITH (FORMAT csv, HEADER MATCH)',
+    );
+    expect(buildCopySql('"t"', undefined, { format: 'text', delimiter: "'", nullString: '\\N' })).toBe(
+      "COPY \"t\" FROM STDIN WITH (FORMAT text, DELIMITER '''', NULL '\\N')",
+    );
+    expect(buildCopySql('"t"', ['a'], { header: true, forceNull: ['a'] })).toBe(
+      'COPY "t" ("a") FROM STDIN WITH (FORMAT csv, HEADER true, FORCE_NULL ("a"))',
+    );
+  });
+
+  it('checks null and duplicate keys across staged files', () => {
+    expect(buildNullKeyCheck(files, ['id', 'day'])).toEqual({
+      sql:
+        'SELECT $1::text AS source_file, count(*)::bigint AS rows FROM "raw"."_stg_0" WHERE "id" IS NULL OR "day" IS NULL UNION ALL ' +
+        'SELECT $2::text AS source_file, count(*)::bigint AS rows FROM "raw"."_stg_1" WHERE "id" IS NULL OR "day" IS NULL',
+      parameters: files.map((f) => f.sourceFile),
+    });
+    expect(buildDuplicateKeyCheck(files, ['id']).sql).toBe(
+      'SELECT count(*)::bigint AS keys, coalesce(sum(n), 0)::bigint AS rows FROM (SELECT count(*) AS n FROM (' +
+        'SELECT "id" FROM "raw"."_stg_0" UNION ALL SELECT "id" FROM "raw"."_stg_1") s GROUP BY "id" HAVING count(*) > 1) d',
+    );
+  });
+
+  it('derives suffixed names within 63 bytes without collisions', () => {
+    expect(derivedName('orders', '__rejects')).toBe('orders__rejects');
+    const a = derivedName(`${'x'.repeat(60)}a`, '__rejects');
+    const b = derivedName(`${'x'.repeat(60)}b`, '__rejects');
+    expect(Buffer.byteLength(a)).toBeLessThanOrEqual(63);
+    expect(a).not.toBe(b);
+    expect(a.endsWith('__rejects')).toBe(true);
+  });
+
+  it('lock keys are stable signed 64-bit integers, distinct per partition', () => {
+    const k1 = advisoryLockKey('"raw"."t"', 'dt=2024-01-01');
+    expect(k1).toBe(advisoryLockKey('"raw"."t"', 'dt=2024-01-01'));
+    expect(k1).not.toBe(advisoryLockKey('"raw"."t"', 'dt=2024-01-02'));
+    const n = BigInt(k1);
+    expect(n >= -(2n ** 63n) && n < 2n ** 63n).toBe(true);
+  });
+});
