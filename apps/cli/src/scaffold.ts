@@ -1,0 +1,88 @@
+/** Files of the project `dataflow init` writes: path → content. Pure. */
+export function scaffoldFiles(name: string): Record<string, string> {
+  return {
+    'dataflow.yml': `# dataflow project. Reference: https://github.com/dataflow/dataflow/tree/main/apps/cli#configuration
+name: ${name}
+
+# warehouse.url omitted: an embedded PostgreSQL is kept under .dataflow/postgres
+#   (set it, or DATAFLOW_DATABASE_URL, to use your own: url: \${DATABASE_URL})
+# lake.url omitted: the lake is the local directory .dataflow/lake/raw
+#   (s3://bucket/prefix with endpoint: for MinIO or any S3-compatible store)
+
+sources:
+  orders:
+    type: csv
+    location: data/orders/{{ ds }}.csv     # one file per day; {{ ds }} is the run date
+    primary_key: [order_id]
+    disposition: replace_partition         # append | replace | replace_partition | merge
+    columns:
+      order_id: integer
+      customer_id: integer
+      ordered_at: date
+      status: text
+      amount: numeric
+`,
+    'data/orders/2026-05-01.csv': `order_id,customer_id,ordered_at,status,amount
+1001,1,2026-05-01,completed,19.90
+1002,2,2026-05-01,completed,5.00
+1003,1,2026-05-01,shipped,42.50
+1004,3,2026-05-01,cancelled,12.00
+1005,4,2026-05-01,placed,7.25
+`,
+    'data/orders/2026-05-02.csv': `order_id,customer_id,ordered_at,status,amount
+1006,2,2026-05-02,completed,15.00
+1007,5,2026-05-02,returned,30.00
+1008,1,2026-05-02,placed,8.75
+`,
+    'models/staging/stg_orders.sql': `{{ config(materialized='view') }}
+
+select
+  order_id,
+  customer_id,
+  ordered_at,
+  lower(status) as status,
+  amount
+from {{ source('raw', 'orders') }}
+`,
+    'models/marts/fct_daily_revenue.sql': `{{ config(materialized='table') }}
+
+select
+  ordered_at as order_date,
+  count(*) as orders,
+  sum(amount) as revenue
+from {{ ref('stg_orders') }}
+where status <> 'cancelled'
+group by ordered_at
+`,
+    'models/schema.yml': `version: 2
+
+models:
+  - name: stg_orders
+    columns:
+      - name: order_id
+        data_tests: [not_null, unique]
+      - name: status
+        data_tests:
+          - accepted_values:
+              values: [placed, shipped, completed, returned, cancelled]
+  - name: fct_daily_revenue
+    columns:
+      - name: order_date
+        data_tests: [not_null, unique]
+      - name: revenue
+        data_tests: [not_null]
+`,
+    '.gitignore': `.dataflow/
+target/
+`,
+    'README.md': `# ${name}
+
+Scaffolded by \`dataflow init\`.
+
+    dataflow run --date 2026-05-01     # ingest -> load -> build + tests, embedded PostgreSQL
+    dataflow runs                      # what happened
+
+Add a day: drop \`data/orders/YYYY-MM-DD.csv\` and run with that \`--date\`.
+`,
+  };
+}

@@ -1,0 +1,78 @@
+/** Counters a run accumulates; the JSON summary and run_history are built from them. */
+export interface RunTotals {
+  rowsIn: number;
+  rowsLoaded: number;
+  rowsRejected: number;
+  models: { success: number; error: number; skipped: number };
+  tests: { pass: number; warn: number; fail: number; error: number; skipped: number };
+  skippedSources: number;
+  ranSources: number;
+}
+
+export const emptyTotals = (): RunTotals => ({
+  rowsIn: 0,
+  rowsLoaded: 0,
+  rowsRejected: 0,
+  models: { success: 0, error: 0, skipped: 0 },
+  tests: { pass: 0, warn: 0, fail: 0, error: 0, skipped: 0 },
+  skippedSources: 0,
+  ranSources: 0,
+});
+
+/** The Airflow summary line (BashOperator pushes the last stdout line to XCom). */
+export interface RunSummary {
+  run_id: string;
+  command: string;
+  status: 'success' | 'failed' | 'aborted' | 'skipped';
+  exit_code: number;
+  rows_in: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  models: number;
+  tests: RunTotals['tests'];
+  duration_ms: number;
+  interval?: { start: string; end: string };
+  error?: { class: string; code?: string; message: string };
+}
+
+/**
+ * Builds the one-line JSON summary. Pure; the caller redacts the error message.
+ *
+ * @example
+ * JSON.stringify(buildSummary({ runId: 'r', command: 'run', status: 'success', exitCode: 0, totals: emptyTotals(), durationMs: 5 }))
+ */
+export function buildSummary(input: {
+  runId: string;
+  command: string;
+  status: RunSummary['status'];
+  exitCode: number;
+  totals: RunTotals;
+  durationMs: number;
+  interval?: { start: string; end: string } | undefined;
+  error?: RunSummary['error'] | undefined;
+}): RunSummary {
+  const { totals } = input;
+  return {
+    run_id: input.runId,
+    command: input.command,
+    status: input.status,
+    exit_code: input.exitCode,
+    rows_in: totals.rowsIn,
+    rows_loaded: totals.rowsLoaded,
+    rows_rejected: totals.rowsRejected,
+    models: totals.models.success,
+    tests: { ...totals.tests },
+    duration_ms: Math.round(input.durationMs),
+    ...(input.interval ? { interval: input.interval } : {}),
+    ...(input.error ? { error: input.error } : {}),
+  };
+}
+
+/** One human line for a terminal. */
+export function formatSummaryText(s: RunSummary): string {
+  const t = s.tests;
+  const tests = `tests ${t.pass} pass, ${t.warn} warn, ${t.fail} fail, ${t.error} error, ${t.skipped} skipped`;
+  const rows = `rows in ${s.rows_in}, loaded ${s.rows_loaded}, rejected ${s.rows_rejected}`;
+  const err = s.error ? ` — ${s.error.message}` : '';
+  return `${s.status.toUpperCase()} (exit ${s.exit_code}) dataflow ${s.command} ${s.run_id}: ${rows}; models ${s.models}; ${tests}; ${(s.duration_ms / 1000).toFixed(1)}s${err}`;
+}
