@@ -22,7 +22,7 @@ export {
   readManifest,
 } from './manifest.js';
 export type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
-export { getPath, nextPage, type PageState } from './pagination.js';
+export { getPath, nextPage, type PageState, type Paginator, parsePaginate } from './pagination.js';
 export { redactUrl } from './redact.js';
 export { parseRetryAfter, type RetryOptions, retryDelay, retryPolicy } from './retry.js';
 export { createS3Client, createS3Store, type S3ClientOptions, type S3StoreOptions } from './s3-store.js';

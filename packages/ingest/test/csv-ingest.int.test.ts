@@ -510,6 +510,19 @@ describe('ingestCsv bad input (fs store)', () => {
     expect(template.code).toBe('TEMPLATE');
   });
 
+  it('invalid options → INVALID_OPTIONS before anything is read or written', async () => {
+    const location = await input('opts.csv', 'a\n1\n');
+    for (const options of [{ gzipLevel: 11 }, { delimiter: '""' }, { columns: { a: 'money' as never } }]) {
+      const error = await catchError(
+        ingestCsv({ source: 'opts', location, interval: day, store: store(), options }),
+      );
+      expect(error.code).toBe('INVALID_OPTIONS');
+    }
+    const bad = await catchError(ingestCsv({ source: '../up', location, interval: day, store: store() }));
+    expect(bad.code).toBe('INVALID_OPTIONS');
+    expect(await listKeys(store(), 'opts/')).toEqual([]);
+  });
+
   it('a custom delimiter is re-serialised as comma-separated RFC 4180', async () => {
     const m = await ingestCsv({
       source: 'semi',
