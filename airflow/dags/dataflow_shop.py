@@ -54,6 +54,9 @@ default_args = {
     "retry_delay": timedelta(minutes=int(os.environ.get("DATAFLOW_RETRY_DELAY_MINUTES", "5"))),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
+    # On timeout Airflow sends SIGTERM: the CLI cancels its COPY / multipart upload, marks the
+    # run aborted and exits non-zero, so the retry starts clean.
+    "execution_timeout": timedelta(minutes=int(os.environ.get("DATAFLOW_TASK_TIMEOUT_MINUTES", "120"))),
 }
 
 operator_args = {
@@ -86,6 +89,7 @@ with DAG(
     max_active_runs=int(os.environ.get("DATAFLOW_MAX_ACTIVE_RUNS", "1")),
     default_args=default_args,
     tags=["dataflow", "example"],
+    doc_md=__doc__,
 ) as daily:
     daily_steps = plan.daily_plan(SOURCES)
     daily_tasks = {step["task_id"]: _operator(step) for step in daily_steps}
@@ -105,6 +109,7 @@ with DAG(
         "end": Param("2026-05-04", type="string", format="date", description="day after the last"),
     },
     tags=["dataflow", "example", "backfill"],
+    doc_md=__doc__,
 ) as backfill:
 
     @task

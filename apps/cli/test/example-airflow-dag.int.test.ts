@@ -19,6 +19,8 @@ import { type RatesServer, startRatesServer } from '../../../examples/shop/scrip
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const bin = join(root, 'apps/cli/dist/bin.js');
 const SOURCES = ['customers', 'orders', 'payments', 'rates'];
+/** A recognisable secret: it must reach the rates API and appear nowhere else. */
+const RATES_TOKEN = `tok_${randomBytes(12).toString('hex')}`;
 
 interface Step {
   task_id: string;
@@ -144,7 +146,7 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
       recursive: true,
       filter: (src) => !/[/\\](\.dataflow|target)$/.test(src),
     });
-    rates = await startRatesServer({ port: 0 });
+    rates = await startRatesServer({ port: 0, token: RATES_TOKEN });
     // A database of its own: the example uses fixed schema names (analytics, dataflow).
     database = `shop_dag_${randomBytes(4).toString('hex')}`;
     const admin = new pg.Client({ connectionString: testServices().databaseUrl });
@@ -175,22 +177,26 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
       AWS_SECRET_ACCESS_KEY: s3.s3.secretAccessKey,
       AWS_REGION: s3.s3.region,
       RATES_PORT: String(rates.port),
+      RATES_TOKEN,
     };
   });
 
   afterAll(async () => {
-    await pool?.end();
-    await rates?.close();
-    if (database) {
-      const admin = new pg.Client({ connectionString: testServices().databaseUrl });
-      await admin.connect();
-      try {
-        await admin.query(`drop database if exists ${database} with (force)`);
-      } finally {
-        await admin.end();
+    try {
+      await pool?.end();
+      await rates?.close();
+      if (database) {
+        const admin = new pg.Client({ connectionString: testServices().databaseUrl });
+        await admin.connect();
+        try {
+          await admin.query(`drop database if exists ${database} with (force)`);
+        } finally {
+          await admin.end();
+        }
       }
+    } finally {
+      if (project) await rm(project, { recursive: true, force: true });
     }
-    if (project) await rm(project, { recursive: true, force: true });
   });
 
   it('one DAG run: every task exits 0, the lake and the warehouse hold the day, run_history the context', async () => {
@@ -246,6 +252,15 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
       { command: 'ingest', status: 'success', airflow_task_id: 'ingest', n: '4' },
       { command: 'load', status: 'success', airflow_task_id: 'load', n: '4' },
     ]);
+
+    // The bearer token reached the API (8 rates landed) but no log line, summary or run row.
+    expect(rates.requests.filter((r) => r.status === 200)).toHaveLength(3);
+    for (const r of day1) expect(r.output).not.toContain(RATES_TOKEN);
+    const leaked = await pool.query(
+      `select count(*)::int as n from dataflow.run_history where run_history::text like '%' || $1 || '%'`,
+      [RATES_TOKEN],
+    );
+    expect(leaked.rows[0]?.n).toBe(0);
   });
 
   it('an Airflow retry of a load and a build is idempotent', async () => {
@@ -257,6 +272,19 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
     const retried = await runTask('load', load as string, '2026-05-01', 2);
     expect(retried.code).toBe(0);
     expect(retried.summary.rows_loaded).toBe(100);
+    const context = await pool.query(
+      `select airflow_dag_id, airflow_task_id, airflow_dag_run_id, airflow_try_number
+         from dataflow.run_history where run_id = $1`,
+      [retried.summary.run_id],
+    );
+    expect(context.rows).toEqual([
+      {
+        airflow_dag_id: 'dataflow_shop',
+        airflow_task_id: 'load',
+        airflow_dag_run_id: 'scheduled__2026-05-01T00:00:00+00:00',
+        airflow_try_number: 2,
+      },
+    ]);
     expect((await runTask('build', build as string, '2026-05-01', 2)).code).toBe(0);
     expect(await count('analytics.raw_orders')).toBe(100);
     const after = await pool.query(

@@ -161,7 +161,12 @@ describe.each([2, 3] as const)('dataflow_shop.py under Airflow %i import paths',
       start_date: '2026-05-01T00:00:00+00:00',
       end_date: null,
       max_active_runs: 1,
-      default_args: { retries: 3, retry_delay: { timedelta_seconds: 300 }, retry_exponential_backoff: true },
+      default_args: {
+        retries: 3,
+        retry_delay: { timedelta_seconds: 300 },
+        retry_exponential_backoff: true,
+        execution_timeout: { timedelta_seconds: 7200 },
+      },
     });
     const expected = (await plan()).plan;
     expect(daily.tasks.map((t) => [t.task_id, t.upstream])).toEqual(

@@ -128,16 +128,17 @@ describe('demo script helpers', () => {
       job('ingest', 2, 5, 20),
       job('load', 5, 9, 30),
       job('model', 9, 10),
+      job('model', 9, 11), // two models in parallel: span 2 s, busy 3 s
       job('test', 9, 11),
     ];
     expect(stepSpans(jobs)).toEqual([
-      { step: 'ingest', jobs: 2, rows: 30, seconds: 5 },
-      { step: 'load', jobs: 1, rows: 30, seconds: 4 },
-      { step: 'model', jobs: 1, rows: 0, seconds: 1 },
-      { step: 'test', jobs: 1, rows: 0, seconds: 2 },
+      { step: 'ingest', jobs: 2, rows: 30, seconds: 5, busySeconds: 5 },
+      { step: 'load', jobs: 1, rows: 30, seconds: 4, busySeconds: 4 },
+      { step: 'model', jobs: 2, rows: 0, seconds: 2, busySeconds: 3 },
+      { step: 'test', jobs: 1, rows: 0, seconds: 2, busySeconds: 2 },
     ]);
     expect(formatReport(summary, [], 'lake', jobs)).toContain(
-      '  wall time      ingest 5.0s, load 4.0s, model 1.0s, test 2.0s\n',
+      '  wall time      ingest 5.0s, load 4.0s, model 2.0s, test 2.0s\n',
     );
   });
 });

@@ -156,18 +156,29 @@ export interface RunJob {
   rowsOut: number | null;
 }
 
-/** Per step (ingest, load, model, test): jobs, rows out, and wall time from first start to last end. */
-export function stepSpans(
-  jobs: RunJob[],
-): Array<{ step: string; jobs: number; rows: number; seconds: number }> {
-  const out: Array<{ step: string; jobs: number; rows: number; seconds: number }> = [];
+/** Wall time of one step of a run, from its job_status rows. */
+export interface StepSpan {
+  step: string;
+  jobs: number;
+  /** Rows out of ingest / load jobs (0 for models and tests). */
+  rows: number;
+  /** First start to last end: the step's wall time in a one-day run. */
+  seconds: number;
+  /** Sum of the jobs' durations: the step's share of a multi-day run, where days interleave. */
+  busySeconds: number;
+}
+
+/** Per step (ingest, load, model, test): jobs, rows out, span and summed durations. */
+export function stepSpans(jobs: RunJob[]): StepSpan[] {
+  const out: StepSpan[] = [];
   for (const step of ['ingest', 'load', 'seed', 'model', 'test']) {
     const mine = jobs.filter((j) => j.step === step);
     if (mine.length === 0) continue;
     const start = Math.min(...mine.map((j) => Date.parse(j.startedAt)));
     const end = Math.max(...mine.map((j) => Date.parse(j.endedAt ?? j.startedAt)));
     const rows = mine.reduce((n, j) => n + (step === 'ingest' || step === 'load' ? (j.rowsOut ?? 0) : 0), 0);
-    out.push({ step, jobs: mine.length, rows, seconds: (end - start) / 1000 });
+    const busy = mine.reduce((n, j) => n + (j.durationMs ?? 0), 0);
+    out.push({ step, jobs: mine.length, rows, seconds: (end - start) / 1000, busySeconds: busy / 1000 });
   }
   return out;
 }

@@ -75,10 +75,14 @@ async function main(): Promise<number> {
     process.stdout.write(
       `${wall.toFixed(1)}s wall for the process (${(summary.duration_ms / 1000).toFixed(1)}s in the run)\n`,
     );
-    process.stdout.write('step     jobs        rows   wall\n');
+    // span: first start to last end (the step's wall time when there is one day); busy: sum of
+    // the jobs' durations (what the step costs when days interleave or jobs run in parallel).
+    process.stdout.write('step     jobs        rows     span     busy\n');
     for (const s of spans) {
+      const span = `${s.seconds.toFixed(1)}s`.padStart(8);
+      const busy = `${s.busySeconds.toFixed(1)}s`.padStart(8);
       process.stdout.write(
-        `${s.step.padEnd(7)} ${String(s.jobs).padStart(5)} ${String(s.rows).padStart(11)} ${s.seconds.toFixed(1).padStart(6)}s\n`,
+        `${s.step.padEnd(7)} ${String(s.jobs).padStart(5)} ${String(s.rows).padStart(11)} ${span} ${busy}\n`,
       );
     }
     const slowest = jobs

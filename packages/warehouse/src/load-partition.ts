@@ -663,14 +663,16 @@ async function writeRejectsFile(
 }
 
 /**
- * Loads one committed lake partition into `raw_<source>` by COPY: every part file is streamed
- * (gunzipped on the fly) into its own UNLOGGED staging table, files in parallel on separate
- * pool connections, then published in one transaction by `disposition`. Bad rows are isolated
- * by bisection and recorded; the load fails with TOO_MANY_REJECTS beyond `maxRejects` and then
- * publishes nothing. Loads of the same (table, partition) serialize on an advisory lock.
+ * Loads one committed lake partition into `raw_<source>` by COPY, published atomically by
+ * `disposition`. Every part file is streamed (gunzipped on the fly); in `direct` mode (default
+ * except merge) each file is COPYed straight into the target inside the publish transaction,
+ * in `staging` mode files go in parallel into UNLOGGED staging tables on separate connections
+ * and are inserted in the publish transaction. Bad rows are isolated by bisection and recorded;
+ * the load fails with TOO_MANY_REJECTS beyond `maxRejects` and then publishes nothing. Loads
+ * of the same (table, partition) serialize on an advisory lock.
  *
  * The pool's owner must handle `pool.on('error', …)`: idle clients can lose their connection.
- * The pool needs at least 2 connections (one holds the lock and publishes).
+ * Staging mode (and merge) needs a pool of at least 2 connections; direct mode uses one.
  *
  * @example
  * const store = openLake('file:///data/lake');
