@@ -257,8 +257,14 @@ async function prepareTarget(
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey(target.qualified, '')]);
-    if (options.schema !== undefined)
+    if (options.schema !== undefined) {
+      // Two loads of different tables into a new schema (Airflow's mapped tasks) would race on
+      // CREATE SCHEMA IF NOT EXISTS (23505 inside this transaction); a schema-level lock orders them.
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [
+        advisoryLockKey(`schema:${target.schema}`, ''),
+      ]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
+    }
     let existing = await readColumns(client, target.qualified);
     if (existing === undefined) {
       const defs: ColumnDef[] = manifest.columns.map((name) => ({ name, type: typeOf(name) }));

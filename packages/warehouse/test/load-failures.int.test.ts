@@ -335,6 +335,37 @@ describe('connection loss, aborts and locks', () => {
     expect(await tableState('raw_pair')).toEqual({ n: 3, sum: '6', runs: 'B' });
   });
 
+  it('parallel loads of different sources into a new schema do not race on CREATE SCHEMA', async () => {
+    const sources = ['race_a', 'race_b', 'race_c', 'race_d'];
+    for (const source of sources) {
+      await writePartition(store, {
+        source,
+        ds: '2024-03-01',
+        columns: cols,
+        files: [csv(cols, [['1', 'x']])],
+      });
+    }
+    for (let round = 0; round < 3; round++) {
+      const schema = `${db.schema}_fresh${round}`;
+      try {
+        const results = await Promise.all(
+          sources.map((source) =>
+            loadPartition(db.pool, {
+              store,
+              source,
+              schema,
+              interval: day('2024-03-01'),
+              runId: `R${round}`,
+            }),
+          ),
+        );
+        expect(results.map((r) => r.rowsLoaded)).toEqual([1, 1, 1, 1]);
+      } finally {
+        await db.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    }
+  });
+
   it('waits at most lockTimeoutMs for a held partition lock, then fails LOCK_TIMEOUT', async () => {
     const holder = await db.pool.connect();
     try {
