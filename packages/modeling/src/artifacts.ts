@@ -57,9 +57,13 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
       return {
         ...base,
         source_name: node.sourceName,
+        database: node.relation.database ?? null,
         identifier: node.relation.identifier,
         schema: node.relation.schema,
         relation_name: node.relation.sql,
+        columns: node.columns ?? {},
+        freshness: node.freshness ?? null,
+        loaded_at_field: node.loadedAtField ?? null,
       };
     case 'test':
       return {

@@ -1,7 +1,14 @@
 import { runTest, type TestResult } from '@dataflow/quality';
 import type pg from 'pg';
 import { isRetryableCause, ModelingError } from './errors.js';
-import type { CompiledGraph, GraphNode, ModelNode, SeedNode, TestNode } from './graph.js';
+import {
+  type CompiledGraph,
+  type GraphNode,
+  type ModelNode,
+  RELATION_PLACEHOLDER,
+  type SeedNode,
+  type TestNode,
+} from './graph.js';
 import {
   type Logger,
   loadSeedToTemp,
@@ -126,6 +133,8 @@ export function planBuild(
     if (
       useAudit &&
       n.severity === 'error' &&
+      // Only a test compiled with the placeholder token can be pointed at the temp relation.
+      n.sqlTemplate?.includes(RELATION_PLACEHOLDER) &&
       host &&
       inBuild.has(host.uniqueId) &&
       (host.resourceType === 'model' || host.resourceType === 'seed')

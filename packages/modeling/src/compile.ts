@@ -36,8 +36,14 @@ import {
   type ProjectFile,
   readProjectFile,
 } from './project-files.js';
-import { identifierBytes, MAX_IDENTIFIER_BYTES, qualify } from './quote.js';
-import { collectTests, parseSchemaYml, type TestDeclaration } from './schema-yml.js';
+import { identifierBytes, MAX_IDENTIFIER_BYTES, qualify, quoteIdent } from './quote.js';
+import {
+  collectTests,
+  parseSchemaYml,
+  resolveSourceLocation,
+  type TestDeclaration,
+  type YmlSourceTable,
+} from './schema-yml.js';
 import { _relationRef } from './sql-fragment.js';
 
 /** Options of {@link compileProject}. Exactly one of `dir` / `project`. */
@@ -49,7 +55,11 @@ export interface CompileOptions {
   /** Target schema, e.g. `analytics`; `+schema: x` builds into `<schema>_x` like dbt. */
   schema: string;
   vars?: Record<string, unknown>;
-  /** Extra sources: `{ raw: { orders: { schema: 'public', identifier: 'raw_orders' } } }`. */
+  /**
+   * Where sources live: `{ raw: { orders: { schema: 'public', identifier: 'raw_orders' } } }` (e.g. the
+   * tables the CLI loaded). Adds sources, and locates schema.yml source tables that state no
+   * `schema` / `identifier` of their own (what schema.yml states explicitly wins, field by field).
+   */
   sources?: Record<string, Record<string, { schema: string; identifier: string }>>;
   /** Relations loaded outside the project that models may `ref()` by name. */
   externalRelations?: Array<{ name: string; schema: string; identifier: string }>;
@@ -100,14 +110,8 @@ interface ProjectInputs {
   vars: Record<string, unknown>;
   models: ModelSource[];
   seeds: SeedSource[];
-  sources: Array<{
-    sourceName: string;
-    name: string;
-    schema: string;
-    identifier: string;
-    file?: string;
-    tests: TestDeclaration[];
-  }>;
+  /** Source tables declared in schema.yml (locations only as far as the yml states them). */
+  sources: YmlSourceTable[];
   singular: SingularSource[];
   jinja: JinjaEnvironment;
 }
@@ -189,7 +193,7 @@ async function readDbtProject(
     const files = await listFiles(root, ymlDir, ['.yml', '.yaml']);
     const texts = await readAll(root, files);
     for (const [index, file] of files.entries()) {
-      const parsed = parseSchemaYml(texts[index] as string, file, (s) => s);
+      const parsed = parseSchemaYml(texts[index] as string, file);
       for (const p of parsed.problems) problem(p.file, p.message, p.line, 'CONFIG_ERROR');
       for (const m of parsed.models) {
         if (ymlModels.has(m.name)) {
@@ -464,10 +468,14 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     byName.set(name, { uniqueId, relation, ephemeral, ...(file ? { file } : {}) });
     return true;
   };
-  const relationOf = (schema: string, identifier: string): RelationInfo => ({
+  const relationOf = (schema: string, identifier: string, database?: string): RelationInfo => ({
+    ...(database !== undefined ? { database } : {}),
     schema,
     identifier,
-    sql: qualify(schema, identifier),
+    sql:
+      database !== undefined
+        ? `${quoteIdent(database)}.${qualify(schema, identifier)}`
+        : qualify(schema, identifier),
   });
   const checkLength = (name: string, what: string, file: string | undefined) => {
     if (identifierBytes(name) > MAX_IDENTIFIER_BYTES)
@@ -563,16 +571,24 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
 
   // ---- sources ------------------------------------------------------------------------------
   const sourceIds = new Map<string, SourceNode>();
+  // A schema.yml table takes the caller's location (CompileOptions.sources) for whatever the yml
+  // leaves unstated; tables only the caller knows are added as they are.
+  const givenSource = (sourceName: string, table: string) =>
+    Object.hasOwn(options.sources ?? {}, sourceName) &&
+    Object.hasOwn(options.sources?.[sourceName] ?? {}, table)
+      ? options.sources?.[sourceName]?.[table]
+      : undefined;
   const addSource = (
-    sourceName: string,
-    table: string,
-    schema: string,
-    identifier: string,
-    file?: string,
+    declared: Omit<YmlSourceTable, 'file' | 'tests' | 'columns'> & {
+      file?: string;
+      columns?: YmlSourceTable['columns'];
+    },
   ) => {
+    const { sourceName, name: table, file } = declared;
     const key = `${sourceName}.${table}`;
     if (sourceIds.has(key)) return;
     const uniqueId = `source.${pkg}.${sourceName}.${table}`;
+    const location = resolveSourceLocation(declared, givenSource(sourceName, table));
     const node: SourceNode = {
       uniqueId,
       name: table,
@@ -582,17 +598,20 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
       fqn: [pkg, sourceName, table],
       tags: [],
       dependsOn: [],
+      ...(declared.description ? { description: declared.description } : {}),
       sourceName,
       tableName: table,
-      relation: relationOf(schema, identifier),
+      relation: relationOf(location.schema, location.identifier, location.database),
+      ...(declared.columns ? { columns: declared.columns } : {}),
+      ...(declared.freshness ? { freshness: declared.freshness } : {}),
+      ...(declared.loadedAtField ? { loadedAtField: declared.loadedAtField } : {}),
     };
     sourceIds.set(key, node);
     nodes[uniqueId] = node;
   };
-  for (const s of inputs.sources) addSource(s.sourceName, s.name, s.schema, s.identifier, s.file);
+  for (const s of inputs.sources) addSource(s);
   for (const [sourceName, tables] of Object.entries(options.sources ?? {}))
-    for (const [table, rel] of Object.entries(tables))
-      addSource(sourceName, table, rel.schema, rel.identifier);
+    for (const table of Object.keys(tables)) addSource({ sourceName, name: table });
 
   // ---- references, cycles ----------------------------------------------------------------------
   const modelDeps = new Map<string, string[]>();
@@ -863,60 +882,65 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
       compileDeclared(decl, { ...node, name: `${s.sourceName}_${s.name}` }, s.file, 'source');
   }
   for (const t of inputs.singular) {
+    const where = { node: t.name, ...(t.file ? { file: t.file } : {}) };
+    /**
+     * Renders the test with `ref()` / `source()` resolved by {@link testResolver}; with `self`,
+     * every reference to that node renders as {@link RELATION_PLACEHOLDER} instead.
+     */
+    const renderWith = (deps: Set<string>, refs: string[], self?: string): string | undefined => {
+      const resolve = testResolver(deps, self);
+      try {
+        return t.render({
+          ref: (n) => {
+            refs.push(n);
+            return resolve(n);
+          },
+          source: (s, tb) => resolve(`source('${s}', '${tb}')`),
+          config: () => undefined,
+          var: varFn,
+          thisRelation: '',
+          isIncremental: false,
+        });
+      } catch (error) {
+        if (error instanceof UnknownReferenceError) {
+          err(error.code, `test ${t.name}: ${error.message}`, where);
+          return undefined;
+        }
+        const prob = templateProblem(error, t.file ?? t.name, t.rawSql);
+        err('TEMPLATE_ERROR', prob.message, { ...where, ...(prob.line ? { line: prob.line } : {}) });
+        return undefined;
+      }
+    };
     const deps = new Set<string>();
     const refs: string[] = [];
-    const resolve = testResolver(deps);
-    let body: string;
-    try {
-      body = t.render({
-        ref: (n) => {
-          refs.push(n);
-          return resolve(n);
-        },
-        source: (s, tb) => resolve(`source('${s}', '${tb}')`),
-        config: () => undefined,
-        var: varFn,
-        thisRelation: '',
-        isIncremental: false,
-      });
-    } catch (error) {
-      if (error instanceof UnknownReferenceError) {
-        err(error.code, `test ${t.name}: ${error.message}`, {
-          node: t.name,
-          ...(t.file ? { file: t.file } : {}),
-        });
-        continue;
-      }
-      const prob = templateProblem(error, t.file ?? t.name, t.rawSql);
-      err('TEMPLATE_ERROR', prob.message, {
-        node: t.name,
-        ...(t.file ? { file: t.file } : {}),
-        ...(prob.line ? { line: prob.line } : {}),
-      });
-      continue;
-    }
-    const attached = [...deps].length === 1 ? [...deps][0] : undefined;
-    // Write-audit-publish runs the test against the temp relation: remember where the model is.
+    let body = renderWith(deps, refs);
+    if (body === undefined) continue;
+    const attached = deps.size === 1 ? ([...deps][0] as string) : undefined;
     const attachedNode = attached ? nodes[attached] : undefined;
-    const attachedRelation =
-      attachedNode && (attachedNode.resourceType === 'model' || attachedNode.resourceType === 'seed')
-        ? attachedNode.relation.sql
-        : undefined;
-    let compiled: CompiledTest;
+    // A test of exactly one model / seed can run as its write-audit-publish audit. Render it again
+    // with that node's ref() as the placeholder token, so the run can point it at the temp relation
+    // (or the published one) by replacing the token: never by searching the SQL for a relation name.
+    const auditable = attachedNode?.resourceType === 'model' || attachedNode?.resourceType === 'seed';
+    if (auditable) {
+      body = renderWith(new Set<string>(), [], attached);
+      if (body === undefined) continue;
+    }
+    let template: CompiledTest;
     try {
-      compiled = compileSingularTest({
+      template = compileSingularTest({
         name: t.name,
         sql: body,
         config: parseTestConfig(t.severity ? { severity: t.severity } : {}),
         ...(refs.length === 1 ? { model: refs[0] as string } : {}),
       });
     } catch (error) {
-      err('CONFIG_ERROR', `test ${t.name}: ${(error as Error).message}`, {
-        node: t.name,
-        ...(t.file ? { file: t.file } : {}),
-      });
+      err('CONFIG_ERROR', `test ${t.name}: ${(error as Error).message}`, where);
       continue;
     }
+    const compiled: CompiledTest =
+      auditable && attachedNode
+        ? { ...template, sql: template.sql.split(RELATION_PLACEHOLDER).join(attachedNode.relation.sql) }
+        : template;
     addTestNode(
       {
         name: t.name,
@@ -930,9 +954,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
         ...(attached ? { attachedNode: attached } : {}),
         severity: compiled.severity,
         compiled,
-        ...(attachedRelation
-          ? { sqlTemplate: compiled.sql.split(attachedRelation).join(RELATION_PLACEHOLDER) }
-          : {}),
+        ...(auditable ? { sqlTemplate: template.sql } : {}),
       },
       [t.name, t.file],
     );

@@ -7,6 +7,8 @@ export type ResourceType = 'model' | 'seed' | 'test' | 'source';
 
 /** A relation in the warehouse; `sql` is its quoted, schema-qualified form. */
 export interface RelationInfo {
+  /** Only for sources whose schema.yml states a `database` (then `sql` is a three-part name). */
+  database?: string;
   schema: string;
   identifier: string;
   sql: string;
@@ -64,6 +66,11 @@ export interface SourceNode extends BaseNode {
   sourceName: string;
   tableName: string;
   relation: RelationInfo;
+  /** From schema.yml. */
+  columns?: Record<string, { description?: string }>;
+  /** schema.yml `freshness:` (table level, else source level), as written. */
+  freshness?: Record<string, unknown>;
+  loadedAtField?: string;
 }
 
 export interface TestNode extends BaseNode {
@@ -75,8 +82,11 @@ export interface TestNode extends BaseNode {
   severity: 'error' | 'warn';
   compiled: CompiledTest;
   /**
-   * The compiled SQL with the tested relation replaced by {@link RELATION_PLACEHOLDER}, so
-   * write-audit-publish can point the test at a temp relation without re-rendering templates.
+   * The test's SQL as rendered with every `ref()` to the tested model / seed (and the tested
+   * relation of a generic test) emitted as the token {@link RELATION_PLACEHOLDER}. `compiled.sql`
+   * is this template with the token replaced by the published relation; write-audit-publish
+   * replaces it by the temp relation instead. Only tests whose template holds the token run as
+   * audits. Absent for tests of sources and for singular tests reading several nodes.
    */
   sqlTemplate?: string;
 }
@@ -113,7 +123,10 @@ export interface Diagnostic {
   node?: string;
 }
 
-/** Quoted relation stand-in used while compiling tests (see {@link TestNode.sqlTemplate}). */
+/**
+ * Quoted relation token emitted by `ref()` of the tested node while compiling tests (see
+ * {@link TestNode.sqlTemplate}); replaced by the published or the temp relation.
+ */
 export const RELATION_PLACEHOLDER = '"__dataflow_tested_relation__"';
 
 /** Parent → child map computed from `dependsOn`. */

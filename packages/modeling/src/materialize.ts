@@ -111,6 +111,21 @@ export async function ensureSchema(
   ensured?.add(schema);
 }
 
+/**
+ * The audit's SQL against the temp relation: the compile-time placeholder token (see
+ * {@link TestNode.sqlTemplate}) replaced by `temp`. A test without the token cannot be audited
+ * (it would read the published relation): that is a bug in the caller, not a silent pass.
+ */
+export function auditSql(test: TestNode, temp: RelationInfo): string {
+  if (!test.sqlTemplate?.includes(RELATION_PLACEHOLDER))
+    throw new ModelingError(
+      'AUDIT_FAILED',
+      `test ${test.name} has no relation placeholder and cannot run against the temp relation`,
+      { node: test.uniqueId },
+    );
+  return test.sqlTemplate.split(RELATION_PLACEHOLDER).join(temp.sql);
+}
+
 async function runAudits(
   ctx: MaterializeContext,
   temp: RelationInfo,
@@ -120,7 +135,7 @@ async function runAudits(
   for (const test of ctx.audits) {
     const compiled: CompiledTest = {
       ...test.compiled,
-      sql: (test.sqlTemplate ?? test.compiled.sql).split(RELATION_PLACEHOLDER).join(temp.sql),
+      sql: auditSql(test, temp),
     };
     const result = await runTest(ctx.client, compiled, {
       ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -18,13 +18,52 @@ export interface YmlModel {
   tests: TestDeclaration[];
 }
 
+/**
+ * A source table as declared in schema.yml. Location fields are present only when the yml states
+ * them (`database` / `schema` on the source, `identifier` on the table): see {@link resolveSourceLocation}.
+ */
 export interface YmlSourceTable {
   sourceName: string;
   name: string;
+  database?: string;
+  schema?: string;
+  identifier?: string;
+  file: string;
+  description?: string;
+  columns: Record<string, { description?: string }>;
+  /** dbt `freshness:` (table level, else source level), kept as written. */
+  freshness?: Record<string, unknown>;
+  loadedAtField?: string;
+  tests: TestDeclaration[];
+}
+
+/** Where a source table lives. `database` only when declared (PostgreSQL then gets a three-part name). */
+export interface SourceLocation {
+  database?: string;
   schema: string;
   identifier: string;
-  file: string;
-  tests: TestDeclaration[];
+}
+
+/**
+ * Location of a source table, field by field: what schema.yml states explicitly wins, then the
+ * location the caller gives (`CompileOptions.sources`, e.g. the table the CLI loaded), then dbt's
+ * defaults (schema = source name, identifier = table name). Pure.
+ *
+ * @example
+ * resolveSourceLocation({ sourceName: 'raw', name: 'orders' }, { schema: 'analytics', identifier: 'raw_orders' });
+ * // { schema: 'analytics', identifier: 'raw_orders' }
+ * resolveSourceLocation({ sourceName: 'raw', name: 'orders', schema: 'landing' }, { schema: 'analytics', identifier: 'raw_orders' });
+ * // { schema: 'landing', identifier: 'raw_orders' }
+ */
+export function resolveSourceLocation(
+  declared: { sourceName: string; name: string; database?: string; schema?: string; identifier?: string },
+  given?: { schema: string; identifier: string },
+): SourceLocation {
+  return {
+    ...(declared.database !== undefined ? { database: declared.database } : {}),
+    schema: declared.schema ?? given?.schema ?? declared.sourceName,
+    identifier: declared.identifier ?? given?.identifier ?? declared.name,
+  };
 }
 
 export interface SchemaYml {
@@ -122,11 +161,7 @@ export function collectTests(
 }
 
 /** Parses one properties file (`schema.yml`): models, seeds, sources. Problems are returned, not thrown. */
-export function parseSchemaYml(
-  text: string,
-  file: string,
-  defaultSchema: (sourceName: string) => string,
-): SchemaYml {
+export function parseSchemaYml(text: string, file: string): SchemaYml {
   const out: SchemaYml = { models: [], seeds: [], sources: [], problems: [] };
   let doc: unknown;
   try {
@@ -173,21 +208,42 @@ export function parseSchemaYml(
         out.problems.push({ message: 'sources: every source needs a name', file });
         continue;
       }
-      const schema = typeof src.schema === 'string' ? src.schema : defaultSchema(src.name);
+      const location = (entry: Record<string, unknown>, key: 'database' | 'schema' | 'identifier') => {
+        const v = entry[key];
+        if (v === undefined || v === null) return {};
+        if (typeof v === 'string' && v !== '') return { [key]: v };
+        const where = entry === src ? src.name : `${src.name}.${String(entry.name)}`;
+        out.problems.push({ message: `source ${where}: ${key} must be a non-empty string`, file });
+        return {};
+      };
+      const sourceLocation = { ...location(src, 'database'), ...location(src, 'schema') };
+      const sourceFreshness = isRecord(src.freshness) ? src.freshness : undefined;
       for (const table of Array.isArray(src.tables) ? src.tables : []) {
         if (!isRecord(table) || typeof table.name !== 'string') {
           out.problems.push({ message: `source ${src.name}: every table needs a name`, file });
           continue;
         }
-        const { tests } = collectTests(table, (m) =>
+        const { tests, columns } = collectTests(table, (m) =>
           out.problems.push({ message: `${src.name}.${table.name}: ${m}`, file }),
         );
+        // `freshness: null` on a table switches the source-level freshness off, like dbt.
+        const freshness =
+          table.freshness === null
+            ? undefined
+            : isRecord(table.freshness)
+              ? table.freshness
+              : sourceFreshness;
+        const loadedAt = table.loaded_at_field ?? src.loaded_at_field;
         out.sources.push({
           sourceName: src.name,
           name: table.name,
-          schema,
-          identifier: typeof table.identifier === 'string' ? table.identifier : table.name,
+          ...sourceLocation,
+          ...location(table, 'identifier'),
           file,
+          ...(typeof table.description === 'string' ? { description: table.description } : {}),
+          columns,
+          ...(freshness ? { freshness } : {}),
+          ...(typeof loadedAt === 'string' ? { loadedAtField: loadedAt } : {}),
           tests,
         });
       }

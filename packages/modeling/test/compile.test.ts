@@ -5,9 +5,14 @@ import {
   defineModel,
   defineProject,
   type ModelNode,
+  manifestJson,
+  planBuild,
+  RELATION_PLACEHOLDER,
+  type SourceNode,
   sql,
   type TestNode,
 } from '../src/index.js';
+import { resolveSourceLocation } from '../src/schema-yml.js';
 import { writeProject } from './helpers.js';
 
 const projectYml = (extra = '') => `name: shop\nmodel-paths: [models]\n${extra}`;
@@ -349,5 +354,213 @@ describe('self-referencing tests', () => {
     expect(test?.sqlTemplate).not.toContain('"a"."employees"');
     expect(test?.compiled.sql).not.toContain('__dataflow_tested_relation__');
     expect(test?.compiled.sql.split('"a"."employees"').length).toBe(3);
+  });
+});
+
+describe('singular tests as audits', () => {
+  it('emit the placeholder token for ref() of the tested model, leaving the relation name elsewhere untouched (regression: naive replace of the published name)', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': projectYml(),
+      'seeds/codes.csv': 'code\nA\n',
+      'models/orders.sql': `select 1 as id, 2 as amount`,
+      // Reads the live version by name on purpose: only ref() may become the audited relation.
+      'tests/assert_orders_do_not_shrink.sql': [
+        `select n.n from (select count(*) as n from {{ ref('orders') }}) as n`,
+        `where n.n < (select count(*) from "{{ target.schema }}"."orders")`,
+      ].join('\n'),
+      'tests/assert_codes_known.sql': `select * from {{ ref('codes') }} where code not in ('A', 'B')`,
+      'tests/assert_two_models.sql': `select * from {{ ref('orders') }} join {{ ref('codes') }} on true where false`,
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'a' });
+    expect(diagnostics).toEqual([]);
+    const byName = Object.fromEntries(
+      Object.values(graph.nodes)
+        .filter((n): n is TestNode => n.resourceType === 'test')
+        .map((t) => [t.name, t]),
+    );
+    const shrink = byName.assert_orders_do_not_shrink as TestNode;
+    expect(shrink.attachedNode).toBe('model.shop.orders');
+    expect(shrink.sqlTemplate).toBe(
+      `select n.n from (select count(*) as n from ${RELATION_PLACEHOLDER}) as n\nwhere n.n < (select count(*) from "a"."orders")`,
+    );
+    // What target/ and the manifest show is the real, published relation.
+    expect(shrink.compiled.sql).toBe(
+      'select n.n from (select count(*) as n from "a"."orders") as n\nwhere n.n < (select count(*) from "a"."orders")',
+    );
+    const manifestNodes = manifestJson(graph).nodes as Record<string, { compiled_code: string }>;
+    expect(manifestNodes[shrink.uniqueId]?.compiled_code).toBe(shrink.compiled.sql);
+    expect(byName.assert_codes_known?.attachedNode).toBe('seed.shop.codes');
+    expect(byName.assert_codes_known?.sqlTemplate).toBe(
+      `select * from ${RELATION_PLACEHOLDER} where code not in ('A', 'B')`,
+    );
+    // Two parents: no tested relation, no template; it runs after both are published.
+    expect(byName.assert_two_models?.attachedNode).toBeUndefined();
+    expect(byName.assert_two_models?.sqlTemplate).toBeUndefined();
+  });
+
+  it('only a test whose template holds the token becomes an audit; generic tests ref() their own model as the token too', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': projectYml(),
+      'models/customers.sql': 'select 1 as id',
+      'models/orders.sql': `select 1 as id, 1 as customer_id from {{ ref('customers') }}`,
+      // Reads orders only in a condition: attached to orders, but nothing to point at the temp relation.
+      'tests/assert_conditional.sql': `{% if ref('orders') %}select 1 where false{% endif %}`,
+      'tests/generic/no_orphans.sql': `{% test no_orphans(model, column_name) %}select * from {{ ref('orders') }} o where o.{{ column_name }} not in (select id from {{ ref('customers') }}){% endtest %}`,
+      'models/schema.yml':
+        'version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: customer_id\n        tests: [no_orphans]\n',
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'a' });
+    expect(diagnostics).toEqual([]);
+    const byName = Object.fromEntries(
+      Object.values(graph.nodes)
+        .filter((n): n is TestNode => n.resourceType === 'test')
+        .map((t) => [t.name, t]),
+    );
+    expect(byName.assert_conditional?.attachedNode).toBe('model.shop.orders');
+    expect(byName.assert_conditional?.sqlTemplate).toBe('select 1 where false');
+    expect(byName.no_orphans_orders_customer_id?.sqlTemplate).toBe(
+      `select * from ${RELATION_PLACEHOLDER} o where o.customer_id not in (select id from "a"."customers")`,
+    );
+    const plan = planBuild(graph);
+    expect(plan.audits).toEqual({ 'model.shop.orders': [byName.no_orphans_orders_customer_id?.uniqueId] });
+    expect(plan.order).toContain(byName.assert_conditional?.uniqueId);
+  });
+
+  it('TypeScript singular tests get the same template', async () => {
+    const orders = defineModel({ name: 'orders', sql: () => 'select 1 as id' });
+    const { graph, diagnostics } = await compileProject({
+      project: defineProject({
+        name: 'shop',
+        models: [orders],
+        tests: [
+          { name: 'no_null_ids', sql: ({ ref }) => sql`select * from ${ref('orders')} where id is null` },
+        ],
+      }),
+      schema: 'a',
+    });
+    expect(diagnostics).toEqual([]);
+    const t = Object.values(graph.nodes).find((n): n is TestNode => n.resourceType === 'test');
+    expect(t?.sqlTemplate).toBe(`select * from ${RELATION_PLACEHOLDER} where id is null`);
+    expect(t?.compiled.sql).toBe('select * from "a"."orders" where id is null');
+  });
+});
+
+describe('source locations: schema.yml merged with CompileOptions.sources', () => {
+  const given = { schema: 'analytics', identifier: 'raw_orders' };
+  it.each([
+    ['nothing stated, nothing given: dbt defaults', {}, undefined, { schema: 'raw', identifier: 'orders' }],
+    ['nothing stated: the given location', {}, given, { schema: 'analytics', identifier: 'raw_orders' }],
+    ['stated schema wins', { schema: 'landing' }, given, { schema: 'landing', identifier: 'raw_orders' }],
+    [
+      'stated identifier wins',
+      { identifier: 'orders_v2' },
+      given,
+      { schema: 'analytics', identifier: 'orders_v2' },
+    ],
+    [
+      'stated database is kept',
+      { database: 'wh', schema: 'landing', identifier: 'o' },
+      given,
+      { database: 'wh', schema: 'landing', identifier: 'o' },
+    ],
+  ] as const)('%s', (_label, stated, location, expected) => {
+    expect(resolveSourceLocation({ sourceName: 'raw', name: 'orders', ...stated }, location)).toEqual(
+      expected,
+    );
+  });
+
+  it('a schema.yml source without schema/identifier takes the CompileOptions.sources location and keeps its tests, columns, freshness (regression: it read raw.orders)', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': projectYml(),
+      'models/stg_orders.sql': `select * from {{ source('raw', 'orders') }} join {{ source('raw', 'items') }} using (id)`,
+      'models/sources.yml': [
+        'version: 2',
+        'sources:',
+        '  - name: raw',
+        '    loaded_at_field: _loaded_at',
+        '    freshness: { warn_after: { count: 1, period: day } }',
+        '    tables:',
+        '      - name: orders',
+        '        description: orders loaded by the CLI',
+        '        columns:',
+        '          - name: id',
+        '            description: order id',
+        '            tests: [not_null]',
+        '      - name: items',
+        '        identifier: items_v2',
+        '        freshness: null',
+        '      - name: refunds',
+        '  - name: erp',
+        '    database: wh',
+        '    schema: erp_live',
+        '    tables:',
+        '      - name: invoices',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({
+      dir,
+      schema: 'analytics',
+      sources: {
+        raw: {
+          orders: { schema: 'analytics', identifier: 'raw_orders' },
+          items: { schema: 'analytics', identifier: 'raw_items' },
+          customers: { schema: 'analytics', identifier: 'raw_customers' },
+        },
+        erp: { invoices: { schema: 'analytics', identifier: 'raw_invoices' } },
+      },
+    });
+    expect(diagnostics).toEqual([]);
+    const source = (s: string, t: string) => graph.nodes[`source.shop.${s}.${t}`] as SourceNode;
+    expect(source('raw', 'orders').relation).toEqual({
+      schema: 'analytics',
+      identifier: 'raw_orders',
+      sql: '"analytics"."raw_orders"',
+    });
+    expect(source('raw', 'orders')).toMatchObject({
+      file: 'models/sources.yml',
+      description: 'orders loaded by the CLI',
+      columns: { id: { description: 'order id' } },
+      freshness: { warn_after: { count: 1, period: 'day' } },
+      loadedAtField: '_loaded_at',
+    });
+    // The table's own identifier wins; the schema still comes from the caller.
+    expect(source('raw', 'items').relation.sql).toBe('"analytics"."items_v2"');
+    expect(source('raw', 'items').freshness).toBeUndefined();
+    // Declared but not given: dbt's default location. Given but not declared: as given.
+    expect(source('raw', 'refunds').relation.sql).toBe('"raw"."refunds"');
+    expect(source('raw', 'customers').relation.sql).toBe('"analytics"."raw_customers"');
+    expect(source('erp', 'invoices').relation).toEqual({
+      database: 'wh',
+      schema: 'erp_live',
+      identifier: 'raw_invoices',
+      sql: '"wh"."erp_live"."raw_invoices"',
+    });
+    expect(model(graph, 'stg_orders').compiledSql).toBe(
+      'select * from "analytics"."raw_orders" join "analytics"."items_v2" using (id)',
+    );
+    const test = Object.values(graph.nodes).find((n): n is TestNode => n.resourceType === 'test');
+    expect(test?.name).toBe('source_not_null_raw_orders_id');
+    expect(test?.compiled.sql).toContain('from "analytics"."raw_orders"');
+    const manifestSources = manifestJson(graph).sources as Record<string, Record<string, unknown>>;
+    expect(manifestSources['source.shop.raw.orders']).toMatchObject({
+      database: null,
+      schema: 'analytics',
+      identifier: 'raw_orders',
+      loaded_at_field: '_loaded_at',
+      columns: { id: { description: 'order id' } },
+    });
+  });
+
+  it('reports a source location that is not a string', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': projectYml(),
+      'models/sources.yml':
+        'version: 2\nsources:\n  - name: raw\n    schema: [a]\n    tables:\n      - name: orders\n        identifier: 7\n',
+    });
+    const { diagnostics } = await compileProject({ dir, schema: 'a' });
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ['CONFIG_ERROR', 'source raw: schema must be a non-empty string'],
+      ['CONFIG_ERROR', 'source raw.orders: identifier must be a non-empty string'],
+    ]);
   });
 });

@@ -86,4 +86,41 @@ describe('seeds and sources', () => {
       await pool.end();
     }
   });
+  it('a schema.yml source without schema/identifier reads the table CompileOptions.sources points at (regression: it read raw.orders)', async () => {
+    await db.pool.query('create table raw_orders (id int, amount int)');
+    await db.pool.query('insert into raw_orders values (1, 10), (2, null), (3, 30)');
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: p3\n',
+      'models/stg_orders.sql': `{{ config(materialized='table') }}\nselect id, amount from {{ source('raw', 'orders') }}`,
+      'models/sources.yml': [
+        'version: 2',
+        'sources:',
+        '  - name: raw',
+        '    tables:',
+        '      - name: orders',
+        '        columns:',
+        '          - name: amount',
+        '            tests:',
+        '              - not_null: { config: { severity: warn } }',
+      ].join('\n'),
+    });
+    // What the CLI passes for the tables it loaded.
+    const graph = assertCompiled(
+      await compileProject({
+        dir,
+        schema: db.schema,
+        sources: { raw: { orders: { schema: db.schema, identifier: 'raw_orders' } } },
+      }),
+    );
+    const r = await build(db.pool, graph, { runId: 'src1' });
+    expect(r.results.map((x) => [x.name, x.status, x.rows, x.test?.failures]).sort()).toEqual([
+      ['source_not_null_raw_orders_amount', 'warn', undefined, 1],
+      ['stg_orders', 'success', 3, undefined],
+    ]);
+    expect((await db.pool.query('select id, amount from stg_orders order by id')).rows).toEqual([
+      { id: 1, amount: 10 },
+      { id: 2, amount: null },
+      { id: 3, amount: 30 },
+    ]);
+  });
 });
