@@ -1,22 +1,18 @@
-import { type ObjectStore, type PartitionManifest, readManifest } from '@dataflow/ingest';
+import {
+  type Interval,
+  type Logger,
+  type ObjectStore,
+  type PartitionManifest,
+  readManifest,
+} from '@dataflow/ingest';
 import { WarehouseError } from './errors.js';
 
-/** A half-open date interval `[start, end)` (`YYYY-MM-DD`); the partition is `dt=<start>`. */
-export interface Interval {
-  start: string;
-  end: string;
-}
+// The interval (`[start, end)`, partition `dt=<start>`) and the structural pino-style logger are
+// ingest's: one definition for the whole flow.
+export type { Interval, Logger };
 
 /** The lake's object store (`@dataflow/ingest`'s `ObjectStore`: filesystem or S3). */
 export type LakeStore = ObjectStore;
-
-/** Structural logger with pino's `(obj, msg)` signature. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 const noop = (): void => undefined;
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
