@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { defineProject, type ProjectDefinition } from '@dataflow/modeling';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { CliError } from './errors.js';
+import { importTsConfig, splitTsConfig, TS_CONFIG_FILE } from './ts-config.js';
 
 const DISPOSITIONS = ['append', 'replace', 'replace_partition', 'merge'] as const;
 const identifier = z
@@ -148,12 +150,17 @@ export type ApiSourceConfig = z.infer<typeof apiSource>;
 /** A loaded project: where it is, what it says, and which values are secrets. */
 export interface LoadedProject {
   dir: string;
-  /** `dataflow.yml`, or `dbt_project.yml` for a dbt-style project. */
+  /** `dataflow.yml`, `dataflow.config.ts`, or `dbt_project.yml` for a dbt-style project. */
   file: string;
-  kind: 'dataflow' | 'dbt';
+  kind: 'dataflow' | 'typescript' | 'dbt';
   config: ProjectConfig;
-  /** Values that came from `${ENV}` or env overrides: never print or store them. */
+  /** Values that came from `${ENV}` or env overrides, and credentials: never print or store them. */
   secrets: string[];
+  /**
+   * The TypeScript models of a `dataflow.config.ts` project (`project`, or `models` grouped under
+   * the config's name); absent when models come from the directory (dbt-style).
+   */
+  tsProject?: ProjectDefinition;
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -358,13 +365,62 @@ export function parseConfig(
   }
   const { value, secrets, unset } = interpolateEnv(raw, env, file);
   const withOverrides = applyEnvOverrides(value as Record<string, unknown>, env, secrets);
-  const parsed = configSchema.safeParse(withOverrides);
+  const config = validateConfig(withOverrides, file, unset);
+  return {
+    config,
+    secrets: [...new Set([...secrets, ...configSecrets(config)].filter((s) => s.length > 0))],
+  };
+}
+
+/**
+ * Validates `dataflow.config.ts`'s exported value with the same schema as `dataflow.yml`. Pure:
+ * `env` is injected. No `${ENV}` interpolation (the file reads `process.env` itself); the env
+ * overrides still apply, and URL passwords, secret keys, auth credentials and credential-like
+ * headers are reported as secrets exactly as for YAML.
+ *
+ * @example
+ * const { config, tsProject } = parseTsConfig(defineConfig({ name: 'shop', models: [stgOrders] }), process.env);
+ */
+export function parseTsConfig(
+  exported: unknown,
+  env: Record<string, string | undefined>,
+  file = TS_CONFIG_FILE,
+): { config: ProjectConfig; secrets: string[]; tsProject?: ProjectDefinition } {
+  const { plain, models, project } = splitTsConfig(exported, file);
+  const secrets: string[] = [];
+  const withOverrides = applyEnvOverrides(plain, env, secrets);
+  const config = validateConfig(withOverrides, file, new Map());
+  const out: { config: ProjectConfig; secrets: string[]; tsProject?: ProjectDefinition } = {
+    config,
+    secrets: [...new Set([...secrets, ...configSecrets(config)].filter((s) => s.length > 0))],
+  };
+  if (project) out.tsProject = project;
+  else if (models) out.tsProject = { ...emptyTsProject(config.name), models };
+  return out;
+}
+
+function emptyTsProject(name: string): ProjectDefinition {
+  return defineProject({ name, models: [] });
+}
+
+/** zod-validates a config object; the first problem becomes a one-line CliError. */
+function validateConfig(
+  data: Record<string, unknown>,
+  file: string,
+  unset: Map<string, string>,
+): ProjectConfig {
+  const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const message = issue ? formatConfigIssue(file, issue, withOverrides, unset) : `${file}: invalid`;
+    const message = issue ? formatConfigIssue(file, issue, data, unset) : `${file}: invalid`;
     throw new CliError('CONFIG_INVALID', message);
   }
-  const config = parsed.data;
+  return parsed.data;
+}
+
+/** Values of a validated config that are credentials even when written literally. */
+function configSecrets(config: ProjectConfig): string[] {
+  const secrets: string[] = [];
   for (const url of [config.warehouse.url, config.metadata.url, config.lake.url]) {
     const password = url ? passwordOf(url) : undefined;
     if (password) secrets.push(password);
@@ -378,7 +434,7 @@ export function parseConfig(
     const a = source.auth;
     secrets.push(a.type === 'bearer' ? a.token : a.type === 'basic' ? a.password : a.value);
   }
-  return { config, secrets: [...new Set(secrets.filter((s) => s.length > 0))] };
+  return secrets;
 }
 
 /** Request headers whose values are credentials even when written literally in the file. */
@@ -437,8 +493,10 @@ function parseYamlText(text: string, file: string): unknown {
 }
 
 /**
- * Reads the project in `dir`: `dataflow.yml`, or a dbt-style project (`dbt_project.yml` and no
- * `dataflow.yml`) read as a modeling-only project with embedded defaults.
+ * Reads the project in `dir`: `dataflow.yml` or `dataflow.config.ts` (not both), or a dbt-style
+ * project (`dbt_project.yml` alone) read as a modeling-only project with embedded defaults.
+ * A TypeScript config without `models` / `project` takes its models from `dbt_project.yml`'s
+ * directory layout when that file exists, else has none.
  */
 export async function loadProject(
   dir: string,
@@ -447,11 +505,25 @@ export async function loadProject(
 ): Promise<LoadedProject> {
   const abs = resolve(cwd, dir);
   const text = await readIfExists(join(abs, 'dataflow.yml'));
+  const hasTs = await isFile(join(abs, TS_CONFIG_FILE));
+  if (text !== undefined && hasTs) {
+    throw new CliError(
+      'CONFIG_INVALID',
+      `both dataflow.yml and ${TS_CONFIG_FILE} in ${abs}; keep one of them (they are alternatives)`,
+    );
+  }
   if (text !== undefined) {
     const { config, secrets } = parseConfig(parseYamlText(text, 'dataflow.yml'), env, 'dataflow.yml');
     return { dir: abs, file: 'dataflow.yml', kind: 'dataflow', config, secrets };
   }
   const dbt = await readIfExists(join(abs, 'dbt_project.yml'));
+  if (hasTs) {
+    const { config, secrets, tsProject } = parseTsConfig(await importTsConfig(abs), env);
+    const project: LoadedProject = { dir: abs, file: TS_CONFIG_FILE, kind: 'typescript', config, secrets };
+    const models = tsProject ?? (dbt === undefined ? emptyTsProject(config.name) : undefined);
+    if (models) project.tsProject = models;
+    return project;
+  }
   if (dbt !== undefined) {
     const raw = parseYamlText(dbt, 'dbt_project.yml') as { name?: unknown } | null;
     const name = typeof raw?.name === 'string' ? raw.name : 'project';
@@ -460,6 +532,14 @@ export async function loadProject(
   }
   throw new CliError(
     'CONFIG_NOT_FOUND',
-    `no dataflow.yml (or dbt_project.yml) in ${abs}; pass --project DIR or run 'dataflow init DIR'`,
+    `no dataflow.yml or ${TS_CONFIG_FILE} (or dbt_project.yml) in ${abs}; pass --project DIR or run 'dataflow init DIR'`,
   );
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }

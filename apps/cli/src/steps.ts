@@ -323,7 +323,7 @@ export async function compile(
   flags: BuildFlags,
   day: DayInterval | undefined,
 ) {
-  const { config, dir } = project;
+  const { config, dir, tsProject } = project;
   const schema = flags.targetSchema ?? config.warehouse.schema;
   const rawSchema = config.warehouse.schema;
   const vars = {
@@ -332,6 +332,8 @@ export async function compile(
   };
   const { graph, diagnostics } = await compileProject({
     dir,
+    // dataflow.config.ts: the TypeScript models (relative seed files resolve against `dir`).
+    ...(tsProject ? { project: tsProject } : {}),
     schema,
     vars,
     ...modelingRelations(config, rawSchema),

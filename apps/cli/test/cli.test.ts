@@ -126,7 +126,7 @@ describe('runCli without a database', () => {
     await rm(`${dir}/dataflow.yml`);
     const r = await cli(['build'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('no dataflow.yml (or dbt_project.yml) in');
+    expect(r.stderr).toContain('no dataflow.yml or dataflow.config.ts (or dbt_project.yml) in');
     expect(r.stderr).toContain('dataflow init DIR');
   });
 
