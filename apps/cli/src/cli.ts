@@ -1,5 +1,6 @@
 import { type ArgsDef, type CommandDef, renderUsage, runCommand as runCittyCommand } from 'citty';
 import { assertKnownFlags } from './args.js';
+import { airflowCommand } from './commands/airflow.js';
 import { compileCommand } from './commands/compile.js';
 import { initCommand } from './commands/init.js';
 import {
@@ -30,6 +31,7 @@ export const commands: Record<string, AnyCommand> = {
   build: buildCommand,
   test: testCommand,
   compile: compileCommand,
+  airflow: airflowCommand,
   runs: runsCommand,
   init: initCommand,
 };
