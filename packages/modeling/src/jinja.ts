@@ -49,6 +49,35 @@ export function templateProblem(error: unknown, file: string, source?: string): 
   return { message: message || text, file, ...(line ? { line } : {}) };
 }
 
+const STRING_LITERAL = `(?:'[^'\\\\\n]*'|"[^"\\\\\n]*")`;
+/** `{{ ref('x') }}`, `{{ ref('pkg', 'x') }}`, `{{ source('a', 'b') }}`, `{{ this }}`: nothing but the value output. */
+const DIRECT_CONTEXT_OUTPUT = new RegExp(
+  `\\{\\{-?\\s*(?:(?:ref|source)\\(\\s*${STRING_LITERAL}(?:\\s*,\\s*${STRING_LITERAL})*\\s*\\)|this)\\s*-?\\}\\}`,
+  'g',
+);
+const CONTEXT_WORD = /\b(?:ref|source|this)\b/;
+const TAG = /\{%-?\s*(\w*)([^%]*)/g;
+const PLAIN_TAGS = new Set(['for', 'endfor', 'if', 'elif', 'else', 'endif']);
+
+/**
+ * Whether a model template uses `ref()`, `source()` and `this` only by outputting their value
+ * directly (`{{ ref('x') }}`), with no tag that could capture or transform output (`filter`,
+ * `macro`, `call`, block `set`, ...), so its rendered SQL is the same text whatever those return.
+ * Then one render with placeholder tokens, substituted once every relation is known, gives exactly
+ * the SQL a second render would. Conservative: any other mention of these words (even in SQL text
+ * or comments) answers false.
+ */
+export function outputsContextDirectly(source: string): boolean {
+  if (source.includes('\uE000')) return false;
+  const rest = source.replace(DIRECT_CONTEXT_OUTPUT, ' ');
+  if (CONTEXT_WORD.test(rest)) return false;
+  for (const m of rest.matchAll(TAG)) {
+    const tag = m[1] as string;
+    if (tag === 'set' ? !(m[2] as string).includes('=') : !PLAIN_TAGS.has(tag)) return false;
+  }
+  return true;
+}
+
 /** dbt's `{% test name(model, column_name) %}` blocks become nunjucks macros named `test_<name>`. */
 export function rewriteTestBlocks(source: string): string {
   return source
@@ -66,7 +95,9 @@ export class JinjaEnvironment {
   private scope: RenderScope | undefined;
   /** Custom generic tests found in macro files: name → parameter-free macro wrapper. */
   readonly testMacros = new Map<string, MacroFn>();
-  /** Compiled templates by file: each model renders two or three times per compile. */
+  /** Whether some macro mentions `ref`, `source` or `this` (see {@link outputsContextDirectly}). */
+  macrosReadContext = false;
+  /** Compiled templates by file: a model renders up to three times per compile. */
   private readonly templates = new Map<string, { source: string; compiled: nunjucks.Template }>();
 
   constructor(target: { schema: string }) {
@@ -107,6 +138,7 @@ export class JinjaEnvironment {
 
   /** Loads one macro file; returns a problem instead of throwing. */
   loadMacros(source: string, file: string): TemplateProblem | undefined {
+    if (CONTEXT_WORD.test(source)) this.macrosReadContext = true;
     try {
       const template = new nunjucks.Template(rewriteTestBlocks(source), this.env, file, true);
       let problem: TemplateProblem | undefined;

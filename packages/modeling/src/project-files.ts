@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ModelingError } from './errors.js';
+import { readYaml } from './read-yaml.js';
 
 const pathList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -42,7 +42,7 @@ export async function readProjectFile(dir: string): Promise<ProjectFile> {
     }
     let raw: unknown;
     try {
-      raw = parseYaml(text);
+      raw = readYaml(text);
     } catch (error) {
       throw new ModelingError('PROJECT_CONFIG_INVALID', `${file} is not valid YAML`, { file, cause: error });
     }

@@ -1,5 +1,5 @@
-import { parse as parseYaml } from 'yaml';
 import type { TestSpec } from './define.js';
+import { readYaml, yamlErrorLine } from './read-yaml.js';
 
 /** A test invocation as written in schema.yml (or a TS model), before compilation. */
 export interface TestDeclaration {
@@ -165,9 +165,9 @@ export function parseSchemaYml(text: string, file: string): SchemaYml {
   const out: SchemaYml = { models: [], seeds: [], sources: [], problems: [] };
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = readYaml(text);
   } catch (error) {
-    const line = (error as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+    const line = yamlErrorLine(error);
     out.problems.push({
       message: `invalid YAML: ${(error as Error).message.split('\n')[0]}`,
       file,
