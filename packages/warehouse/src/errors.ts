@@ -18,6 +18,19 @@ export type WarehouseErrorCode =
   | 'BAD_FILE'
   | 'ABORTED';
 
+/**
+ * A row named by position, never by value: its part file (lake key), its 1-based data record
+ * number in that file, and the physical line it starts on (header = line 1) when it was
+ * resolved. `group` numbers the repeated key values of a DUPLICATE_KEY error (1..): rows with
+ * the same `group` share one key value.
+ */
+export interface RowRef {
+  file: string;
+  record: number;
+  line?: number;
+  group?: number;
+}
+
 /** Context a warehouse error may carry; never row values, parameters or secrets. */
 export interface WarehouseErrorContext {
   retryable?: boolean;
@@ -26,6 +39,8 @@ export interface WarehouseErrorContext {
   line?: number;
   column?: string;
   sqlState?: string;
+  /** NULL_KEY / DUPLICATE_KEY: the first offending rows, by position. */
+  rows?: readonly RowRef[];
   cause?: unknown;
 }
 
@@ -46,6 +61,7 @@ export class WarehouseError extends Error {
   readonly line?: number;
   readonly column?: string;
   readonly sqlState?: string;
+  readonly rows?: readonly RowRef[];
 
   constructor(code: WarehouseErrorCode, message: string, context: WarehouseErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
@@ -56,6 +72,7 @@ export class WarehouseError extends Error {
     if (context.line !== undefined) this.line = context.line;
     if (context.column !== undefined) this.column = context.column;
     if (context.sqlState !== undefined) this.sqlState = context.sqlState;
+    if (context.rows !== undefined) this.rows = context.rows;
   }
 }
 

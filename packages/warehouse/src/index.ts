@@ -5,7 +5,12 @@ export {
   chunkAtLeast,
   copyInto,
 } from './copy-into.js';
-export { WarehouseError, type WarehouseErrorCode, type WarehouseErrorContext } from './errors.js';
+export {
+  type RowRef,
+  WarehouseError,
+  type WarehouseErrorCode,
+  type WarehouseErrorContext,
+} from './errors.js';
 export { MAX_IDENTIFIER_BYTES, qualify, quoteIdent } from './identifiers.js';
 export { ColumnTypeInferrer, type InferredType, inferColumnType } from './infer.js';
 export type { Interval, LakeStore, Logger, PartitionManifest } from './lake.js';

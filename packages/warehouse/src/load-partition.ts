@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
 import { type ByteTransform, copyErrorLine, copyStream, withClient } from './copy-into.js';
-import { isDataError, toWarehouseError, WarehouseError } from './errors.js';
+import { isDataError, type RowRef, toWarehouseError, WarehouseError } from './errors.js';
 import { checkTypeName, qualify, quoteIdent, truncateBytes } from './identifiers.js';
 import {
   type Interval,
@@ -23,6 +23,7 @@ import {
   readNdjsonRecords,
   type SourceRecord,
 } from './records.js';
+import { formatRowRefs, resolveLines } from './row-refs.js';
 import {
   advisoryLockKey,
   buildAddColumnsSql,
@@ -33,8 +34,10 @@ import {
   buildCreateStagingSql,
   buildCreateTableSql,
   buildDuplicateKeyCheck,
+  buildDuplicateKeyRowsQuery,
   buildMetadataDefaultsSql,
   buildNullKeyCheck,
+  buildNullKeyRowsQuery,
   buildPublishStatements,
   buildRejectsStatements,
   buildUniqueIndexSql,
@@ -44,6 +47,8 @@ import {
   isMetadataColumn,
   METADATA_SETTINGS,
   type PublishPlan,
+  RESERVED_STAGING_PREFIX,
+  STAGING_RECORD_COLUMN,
   type StagedFile,
 } from './sql.js';
 
@@ -145,7 +150,12 @@ function validate(options: LoadPartitionOptions, table: string): void {
   }
 }
 
-function checkManifest(manifest: PartitionManifest, options: LoadPartitionOptions, table: string): void {
+function checkManifest(
+  manifest: PartitionManifest,
+  options: LoadPartitionOptions,
+  table: string,
+  mode: 'direct' | 'staging',
+): void {
   if (manifest.columns.length === 0) {
     throw new WarehouseError('BAD_MANIFEST', 'manifest lists no columns', { table });
   }
@@ -164,6 +174,13 @@ function checkManifest(manifest: PartitionManifest, options: LoadPartitionOption
     }
     if (seen.has(column))
       throw new WarehouseError('BAD_MANIFEST', 'manifest repeats a column', { table, column });
+    if (mode === 'staging' && column.startsWith(RESERVED_STAGING_PREFIX)) {
+      throw new WarehouseError(
+        'BAD_MANIFEST',
+        `column ${quoteIdent(column)} uses the prefix ${RESERVED_STAGING_PREFIX} reserved for staging tables`,
+        { table, column },
+      );
+    }
     seen.add(column);
   }
   for (const key of options.primaryKey ?? []) {
@@ -358,6 +375,8 @@ interface FilePlan {
   batchSql: string;
   /** The client to use (direct mode); otherwise each pass takes its own pool client. */
   client?: pg.ClientBase;
+  /** Staging mode: `batchSql` takes each row's record number as its first column. */
+  recordColumn?: boolean;
 }
 
 /** Runs `fn` in a savepoint when on the shared transaction, undoing its effects on failure. */
@@ -431,7 +450,7 @@ async function copyWithBisect(ctx: StageContext, key: string, plan: FilePlan): P
       throwIfAborted(ctx.signal, `loading ${key}`);
       try {
         outcome.loaded += await inSavepoint(client, plan.client !== undefined, () =>
-          copyStream(client, plan.batchSql, [batch.map((r) => r.copy as string).join('')], {
+          copyStream(client, plan.batchSql, [batch.map((r) => copyText(r, plan)).join('')], {
             signal: ctx.signal,
           }),
         );
@@ -486,6 +505,14 @@ async function copyWithBisect(ctx: StageContext, key: string, plan: FilePlan): P
   });
 }
 
+/**
+ * A record's COPY text for a bisection batch. The record number goes first, where it cannot
+ * fill in for a missing trailing field of a short row (which must still fail).
+ */
+function copyText(record: SourceRecord, plan: FilePlan): string {
+  return plan.recordColumn ? `${record.record},${record.copy}` : (record.copy as string);
+}
+
 /** Loads one file: the fast single COPY, falling back to bisection on a data error. */
 async function loadFile(
   ctx: StageContext,
@@ -523,7 +550,8 @@ function stagingPlan(ctx: StageContext, staging: string): FilePlan {
   return {
     wholeSql: buildCopySql(staging, columns, { format: 'csv', header: csv ? 'match' : false }),
     transforms: () => (csv ? [] : [ndjsonToCsv(columns)]),
-    batchSql: buildCopySql(staging, columns, { format: 'csv' }),
+    batchSql: buildCopySql(staging, [STAGING_RECORD_COLUMN, ...columns], { format: 'csv' }),
+    recordColumn: true,
   };
 }
 
@@ -612,34 +640,88 @@ async function planRejects(
   return { table: rejects.qualified, clear, ...(rejects.count > 0 ? { staging: rejects.staging } : {}) };
 }
 
-/** Merge refuses NULL keys and keys repeated within the partition, before anything is written. */
+/** Rows named per file (NULL_KEY) and repeated key values named (DUPLICATE_KEY) in an error. */
+const KEY_ERROR_ROWS = 5;
+
+/**
+ * Merge refuses NULL keys and keys repeated within the partition, before anything is written.
+ * The counting checks run on every merge; only when they find something are the offending rows
+ * looked up, by file and record number (and physical line when cheap), never by value.
+ */
 async function checkMergeKeys(
   client: pg.ClientBase,
-  target: Target,
+  ctx: Pick<StageContext, 'store' | 'manifest' | 'target' | 'signal'>,
   files: StagedFile[],
   pk: string[],
 ): Promise<void> {
+  const table = ctx.target.table;
+  const keyList = pk.map(quoteIdent).join(', ');
   const nulls = buildNullKeyCheck(files, pk);
-  const nullRows = (
-    await client.query<{ source_file: string; rows: string }>(nulls.sql, nulls.parameters)
-  ).rows.filter((r) => Number(r.rows) > 0);
-  if (nullRows.length > 0) {
-    const total = nullRows.reduce((n, r) => n + Number(r.rows), 0);
+  const counts = (await client.query<{ rows: string }>(nulls.sql, nulls.parameters)).rows.map((r) =>
+    Number(r.rows),
+  );
+  const nullFiles = files.filter((_, i) => (counts[i] ?? 0) > 0);
+  if (nullFiles.length > 0) {
+    const total = counts.reduce((n, c) => n + c, 0);
+    const shown = nullFiles.slice(0, KEY_ERROR_ROWS);
+    const query = buildNullKeyRowsQuery(shown, pk, KEY_ERROR_ROWS);
+    const found = (await client.query<{ file: number; record: string }>(query.sql, query.parameters)).rows;
+    const rows = await resolveLines(
+      ctx.store,
+      ctx.manifest,
+      found.map((r) => ({ file: (shown[r.file] as StagedFile).sourceFile, record: Number(r.record) })),
+      ctx.signal,
+    );
+    const perFile = shown.map((f) => {
+      const listed = rows.filter((r) => r.file === f.sourceFile);
+      const more = (counts[files.indexOf(f)] ?? 0) - listed.length;
+      return `${formatRowRefs(listed)}${more > 0 ? ` and ${more} more` : ''}`;
+    });
+    const moreFiles = nullFiles.length - shown.length;
     throw new WarehouseError(
       'NULL_KEY',
-      `${total} row(s) have a NULL in primary key (${pk.join(', ')}); files: ${nullRows.map((r) => `${r.source_file} (${r.rows})`).join(', ')}`,
-      { table: target.table, file: nullRows[0]?.source_file as string },
+      `${table}: ${total} row(s) have a NULL in primary key (${keyList}): ${perFile.join('; ')}` +
+        (moreFiles > 0 ? `; and ${moreFiles} more file(s)` : ''),
+      { table, file: rows[0]?.file as string, ...lineOf(rows[0]), rows },
     );
   }
   const dups = buildDuplicateKeyCheck(files, pk);
   const dup = (await client.query<{ keys: string; rows: string }>(dups.sql, dups.parameters)).rows[0];
   if (dup && Number(dup.keys) > 0) {
+    const query = buildDuplicateKeyRowsQuery(files, pk, KEY_ERROR_ROWS, KEY_ERROR_ROWS);
+    const found = (
+      await client.query<{ key: string; file: number; record: string; rows: string }>(
+        query.sql,
+        query.parameters,
+      )
+    ).rows;
+    const rows = await resolveLines(
+      ctx.store,
+      ctx.manifest,
+      found.map((r) => ({
+        file: (files[r.file] as StagedFile).sourceFile,
+        record: Number(r.record),
+        group: Number(r.key),
+      })),
+      ctx.signal,
+    );
+    const groups = [...new Set(rows.map((r) => r.group))].map((g) => {
+      const listed = rows.filter((r) => r.group === g);
+      const more = Number(found.find((r) => Number(r.key) === g)?.rows ?? 0) - listed.length;
+      return `${formatRowRefs(listed, ' & ', ' & ')}${more > 0 ? ` and ${more} more` : ''}`;
+    });
+    const moreKeys = Number(dup.keys) - groups.length;
     throw new WarehouseError(
       'DUPLICATE_KEY',
-      `${dup.keys} primary key value(s) occur more than once in the partition (${dup.rows} rows)`,
-      { table: target.table },
+      `${table}: ${dup.keys} value(s) of primary key (${keyList}) occur more than once in the partition (${dup.rows} rows): ` +
+        `${groups.join('; ')}${moreKeys > 0 ? `; and ${moreKeys} more value(s)` : ''}`,
+      { table, file: rows[0]?.file as string, ...lineOf(rows[0]), rows },
     );
   }
+}
+
+function lineOf(ref: RowRef | undefined): { line?: number } {
+  return ref?.line === undefined ? {} : { line: ref.line };
 }
 
 /** Runs `fn` between BEGIN and COMMIT on `client`; ROLLBACK on any failure. */
@@ -710,7 +792,7 @@ export async function loadPartition(pool: pg.Pool, options: LoadPartitionOptions
       },
     );
   }
-  checkManifest(manifest, options, table);
+  checkManifest(manifest, options, table, mode);
 
   const poolMax = pool.options?.max ?? 10;
   if (mode === 'staging' && poolMax < 2) {
@@ -841,9 +923,10 @@ export async function loadPartition(pool: pg.Pool, options: LoadPartitionOptions
               abort,
             );
             throwIfAborted(signal, `loading ${table}`);
+            // Staging tables are this load's own: the checks need no transaction.
+            if (disposition === 'merge')
+              await checkMergeKeys(lockClient, ctx, stagedFiles, options.primaryKey ?? []);
             await inTransaction(lockClient, async () => {
-              if (disposition === 'merge')
-                await checkMergeKeys(lockClient, target, stagedFiles, options.primaryKey ?? []);
               const rejectsPlan = await finishRejects(outcomes);
               const statements = buildPublishStatements({
                 target: qualified,

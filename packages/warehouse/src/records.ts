@@ -10,6 +10,8 @@ export interface SourceRecord {
   raw: string;
   /** 1-based physical line where the row starts (the CSV header is line 1). */
   line: number;
+  /** 1-based data record number in the file (header and NDJSON blank lines not counted). */
+  record: number;
   /** Why the row could not be converted (NDJSON only). */
   error?: string;
 }
@@ -101,13 +103,15 @@ export async function* readNdjsonRecords(
   columns: readonly string[],
 ): AsyncGenerator<SourceRecord> {
   let lineNumber = 0;
+  let record = 0;
   for await (const line of splitLines(source)) {
     lineNumber += 1;
     if (line.trim() === '') continue;
+    record += 1;
     try {
-      yield { copy: ndjsonToCsvRow(line, columns, lineNumber), raw: line, line: lineNumber };
+      yield { copy: ndjsonToCsvRow(line, columns, lineNumber), raw: line, line: lineNumber, record };
     } catch (error) {
-      yield { raw: line, line: lineNumber, error: (error as Error).message };
+      yield { raw: line, line: lineNumber, record, error: (error as Error).message };
     }
   }
 }
@@ -145,6 +149,7 @@ export async function* readCsvRecords(
     }
   })();
   let first = true;
+  let record = 0;
   try {
     for await (const item of parser as AsyncIterable<{
       record: string[];
@@ -165,7 +170,8 @@ export async function* readCsvRecords(
         }
         continue;
       }
-      yield { copy: `${raw}\n`, raw, line };
+      record += 1;
+      yield { copy: `${raw}\n`, raw, line, record };
     }
   } catch (error) {
     if (error instanceof WarehouseError) throw error;

@@ -390,3 +390,143 @@ describe('connection loss, aborts and locks', () => {
     expect((await tableState('raw_pair')).runs).toBe('B');
   });
 });
+
+describe('merge key errors name rows by file and record, never by value', () => {
+  const kcols = ['id', 'name'];
+  const merge = (table: string, ds: string, extra: Partial<LoadPartitionOptions> = {}) =>
+    loadPartition(db.pool, {
+      store,
+      source: 'keys',
+      table,
+      interval: day(ds),
+      runId: 'keys',
+      disposition: 'merge',
+      primaryKey: ['id'],
+      columns: { id: 'integer' },
+      ...extra,
+    }).then(
+      (): WarehouseError => {
+        throw new Error('expected the merge to fail');
+      },
+      (e: unknown) => e as WarehouseError,
+    );
+  const seed = async (table: string) => {
+    await db.pool.query(`CREATE TABLE ${table} (id integer, name text, _run_id text, _partition text,
+      _source_file text, _loaded_at timestamptz)`);
+    await db.pool.query(`INSERT INTO ${table} (id, name, _run_id) VALUES (1, 'old', 'before')`);
+  };
+
+  it('NULL keys in two files: names each file with record numbers and physical lines, publishes nothing', async () => {
+    await writePartition(store, {
+      source: 'keys',
+      ds: '2024-04-01',
+      columns: kcols,
+      files: [
+        // Record 1 spans lines 2-3, so record 2 starts on line 4, not 3.
+        'id,name\n1,"multi\nline"\n,SECRET-VALUE-X\n3,ok\n,SECRET-VALUE-Y\n',
+        // Record 2 is a bad row (isolated by bisection, which numbers records itself).
+        csv(kcols, [
+          [10, 'a'],
+          ['oops', 'bad'],
+          ['', 'SECRET-VALUE-Z'],
+        ]),
+      ],
+      rows: [4, 3],
+    });
+    await seed('nk');
+    const error = await merge('nk', '2024-04-01', { maxRejects: 1 });
+    expect(error).toBeInstanceOf(WarehouseError);
+    const p0 = 'keys/dt=2024-04-01/part-00000-a1.csv';
+    const p1 = 'keys/dt=2024-04-01/part-00001-a1.csv';
+    expect(error).toMatchObject({ code: 'NULL_KEY', table: 'nk', file: p0, line: 4 });
+    expect(error.rows).toEqual([
+      { file: p0, record: 2, line: 4 },
+      { file: p0, record: 4, line: 6 },
+      { file: p1, record: 3, line: 4 },
+    ]);
+    expect(error.message).toBe(
+      `nk: 3 row(s) have a NULL in primary key ("id"): ${p0} records 2 (line 4), 4 (line 6); ${p1} record 3 (line 4)`,
+    );
+    expect(error.message).not.toMatch(/SECRET|oops|multi/);
+    expect(await tableState('nk')).toEqual({ n: 1, sum: '1', runs: 'before' });
+    const rejects = await db.pool.query(`SELECT to_regclass('nk__rejects') AS t`);
+    expect(rejects.rows[0].t).toBeNull();
+    expect(await stagingTables()).toEqual([]);
+  });
+
+  it('more NULL-key rows than named (gzip part): counts the rest', async () => {
+    await writePartition(store, {
+      source: 'keys',
+      ds: '2024-04-02',
+      columns: kcols,
+      files: [
+        csv(
+          kcols,
+          Array.from({ length: 8 }, (_, i) => ['', `v${i}`]),
+        ),
+      ],
+      // Lines are looked up in the gunzipped file, which is read only up to record 5.
+      gzip: true,
+    });
+    const error = await merge('nk2', '2024-04-02');
+    expect(error).toMatchObject({ code: 'NULL_KEY' });
+    expect(error.rows?.map((r) => r.record)).toEqual([1, 2, 3, 4, 5]);
+    expect(error.message).toBe(
+      'nk2: 8 row(s) have a NULL in primary key ("id"): keys/dt=2024-04-02/part-00000-a1.csv.gz ' +
+        'records 1 (line 2), 2 (line 3), 3 (line 4), 4 (line 5), 5 (line 6) and 3 more',
+    );
+  });
+
+  it('duplicate keys across files: names every record sharing a value, grouped by value, publishes nothing', async () => {
+    await writePartition(store, {
+      source: 'keys',
+      ds: '2024-04-03',
+      columns: kcols,
+      files: [
+        csv(kcols, [
+          [1, 'a'],
+          [2, 'DUP-SECRET'],
+          [3, 'c'],
+        ]),
+        csv(kcols, [
+          [5, 'x'],
+          [2, 'y'],
+          [1, 'z'],
+          [1, 'w'],
+        ]),
+      ],
+    });
+    await seed('dk');
+    const error = await merge('dk', '2024-04-03');
+    const p0 = 'keys/dt=2024-04-03/part-00000-a1.csv';
+    const p1 = 'keys/dt=2024-04-03/part-00001-a1.csv';
+    expect(error).toMatchObject({ code: 'DUPLICATE_KEY', table: 'dk', file: p0, line: 2 });
+    expect(error.rows).toEqual([
+      { file: p0, record: 1, line: 2, group: 1 },
+      { file: p1, record: 3, line: 4, group: 1 },
+      { file: p1, record: 4, line: 5, group: 1 },
+      { file: p0, record: 2, line: 3, group: 2 },
+      { file: p1, record: 2, line: 3, group: 2 },
+    ]);
+    expect(error.message).toBe(
+      `dk: 2 value(s) of primary key ("id") occur more than once in the partition (5 rows): ` +
+        `${p0} record 1 (line 2) & ${p1} records 3 (line 4) & 4 (line 5); ${p0} record 2 (line 3) & ${p1} record 2 (line 3)`,
+    );
+    expect(error.message).not.toContain('DUP-SECRET');
+    expect(await tableState('dk')).toEqual({ n: 1, sum: '1', runs: 'before' });
+    expect(await stagingTables()).toEqual([]);
+  });
+
+  it('staging refuses manifest columns in the prefix its own columns use', async () => {
+    await writePartition(store, {
+      source: 'keys',
+      ds: '2024-04-04',
+      columns: ['id', '_dataflow_record'],
+      files: [csv(['id', '_dataflow_record'], [[1, 2]])],
+    });
+    const error = await merge('rk', '2024-04-04');
+    expect(error).toMatchObject({ code: 'BAD_MANIFEST', column: '_dataflow_record' });
+    const created = await db.pool.query(`SELECT to_regclass('rk') AS t`);
+    expect(created.rows[0].t).toBeNull();
+  });
+});

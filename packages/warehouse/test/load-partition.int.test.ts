@@ -213,7 +213,7 @@ describe('loadPartition: dispositions', () => {
     expect(idx.rows).toEqual([{ indexname: 'orders_mg__pk' }]);
   });
 
-  it('merge refuses NULL keys and duplicate keys, naming counts and files, publishing nothing', async () => {
+  it('merge refuses NULL keys and duplicate keys, naming files and records, publishing nothing', async () => {
     await writePartition(store, {
       source: 'orders',
       ds: '2024-02-01',
@@ -251,14 +251,17 @@ describe('loadPartition: dispositions', () => {
       (e) => e,
     )) as WarehouseError;
     expect(nullKey).toMatchObject({ code: 'NULL_KEY', file: 'orders/dt=2024-02-01/part-00000-a1.csv' });
-    expect(nullKey.message).toMatch(
-      /^2 row\(s\) have a NULL in primary key \(id\); files: orders\/dt=2024-02-01\/part-00000-a1\.csv \(2\)/,
+    expect(nullKey.message).toBe(
+      'orders_mg: 2 row(s) have a NULL in primary key ("id"): orders/dt=2024-02-01/part-00000-a1.csv records 2 (line 3), 3 (line 4)',
     );
     const dup = (await loadPartition(db.pool, { ...options, interval: day('2024-02-02') }).catch(
       (e) => e,
     )) as WarehouseError;
     expect(dup).toMatchObject({ code: 'DUPLICATE_KEY' });
-    expect(dup.message).toContain('1 primary key value(s) occur more than once in the partition (2 rows)');
+    expect(dup.message).toBe(
+      'orders_mg: 1 value(s) of primary key ("id") occur more than once in the partition (2 rows): ' +
+        'orders/dt=2024-02-02/part-00000-a1.csv record 1 (line 2) & orders/dt=2024-02-02/part-00001-a1.csv record 1 (line 2)',
+    );
     expect(await rowsOf('orders_mg')).toEqual(before);
   });
 });

@@ -10,13 +10,13 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 describe('readCsvRecords', () => {
-  it('keeps raw text and the physical start line of multi-line records', async () => {
+  it('keeps raw text, the record number and the physical start line of multi-line records', async () => {
     const csv = 'id,note\n1,"a\nb"\n2,\n3,""\n';
     const records = await collect(readCsvRecords(Readable.from([Buffer.from(csv)]), ['id', 'note'], 'f.csv'));
     expect(records).toEqual([
-      { copy: '1,"a\nb"\n', raw: '1,"a\nb"', line: 2 },
-      { copy: '2,\n', raw: '2,', line: 4 },
-      { copy: '3,""\n', raw: '3,""', line: 5 },
+      { copy: '1,"a\nb"\n', raw: '1,"a\nb"', line: 2, record: 1 },
+      { copy: '2,\n', raw: '2,', line: 4, record: 2 },
+      { copy: '3,""\n', raw: '3,""', line: 5, record: 3 },
     ]);
   });
 
@@ -41,12 +41,13 @@ describe('NDJSON', () => {
   it('flags bad lines with their line number instead of converting them', async () => {
     const body = '{"a":1}\n\nnot json\n[1]\n{"zz":1}\n{"a":2}';
     const records = await collect(readNdjsonRecords(Readable.from([body]), ['a']));
-    expect(records.map((r) => [r.line, r.copy ?? r.error])).toEqual([
-      [1, '1\n'],
-      [3, 'line is not valid JSON'],
-      [4, 'line is not a JSON object'],
-      [5, 'object has a key outside the manifest columns'],
-      [6, '2\n'],
+    // Record numbers skip blank lines, as the COPY of the converted file does.
+    expect(records.map((r) => [r.line, r.record, r.copy ?? r.error])).toEqual([
+      [1, 1, '1\n'],
+      [3, 2, 'line is not valid JSON'],
+      [4, 3, 'line is not a JSON object'],
+      [5, 4, 'object has a key outside the manifest columns'],
+      [6, 5, '2\n'],
     ]);
   });
 
