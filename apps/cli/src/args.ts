@@ -48,7 +48,12 @@ export const buildArgs = {
   },
 } as const satisfies ArgsDef;
 
-/** All values of a repeatable flag (`--source a --source b`, `--source=a,b`), in order. */
+/**
+ * All values of a repeatable flag (`--source a --source b`, `--source=a,b`), in order.
+ *
+ * @example
+ * repeatable(['--source', 'a', '--source=b,c'], 'source'); // ['a', 'b', 'c']
+ */
 export function repeatable(rawArgs: readonly string[], name: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < rawArgs.length; i++) {

@@ -143,8 +143,11 @@ export const configSchema = z.strictObject({
 
 /** A validated project configuration. */
 export type ProjectConfig = z.infer<typeof configSchema>;
+/** One entry of `sources:` in `dataflow.yml`, validated (CSV or API). */
 export type SourceConfig = ProjectConfig['sources'][string];
+/** A validated CSV source (`type: csv`). */
 export type CsvSourceConfig = z.infer<typeof csvSource>;
+/** A validated REST API source (`type: api`). */
 export type ApiSourceConfig = z.infer<typeof apiSource>;
 
 /** A loaded project: where it is, what it says, and which values are secrets. */
@@ -238,7 +241,12 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-/** The closest candidate within a small edit distance, if any. */
+/**
+ * The closest candidate within a small edit distance, if any.
+ *
+ * @example
+ * didYouMean('sorces', ['sources', 'models']); // 'sources'
+ */
 export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {
   let best: { c: string; d: number } | undefined;
   for (const c of candidates) {
@@ -353,6 +361,9 @@ function describe(v: unknown): string {
 /**
  * Validates already-parsed YAML. Pure: `env` is injected. Throws a one-line CliError naming the file
  * and key path on the first problem.
+ *
+ * @example
+ * const { config, secrets } = parseConfig(parseYaml(text), process.env);
  */
 export function parseConfig(
   raw: unknown,
@@ -462,6 +473,7 @@ function passwordOf(url: string): string | undefined {
     const p = new URL(url).password;
     return p ? decodeURIComponent(p) : undefined;
   } catch {
+    // Not a URL (e.g. a socket path): there is no password in it to register.
     return undefined;
   }
 }
@@ -497,6 +509,9 @@ function parseYamlText(text: string, file: string): unknown {
  * project (`dbt_project.yml` alone) read as a modeling-only project with embedded defaults.
  * A TypeScript config without `models` / `project` takes its models from `dbt_project.yml`'s
  * directory layout when that file exists, else has none.
+ *
+ * @example
+ * const project = await loadProject('.', process.env); // project.config.name, project.dir, project.secrets
  */
 export async function loadProject(
   dir: string,

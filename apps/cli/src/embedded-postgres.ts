@@ -94,6 +94,7 @@ const urlFor = (port: number) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${por
 
 async function connectable(port: number): Promise<boolean> {
   const client = new pg.Client({ connectionString: urlFor(port), connectionTimeoutMillis: 2000 });
+  // A probe: any failure (including an async socket error) just means "not connectable".
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -235,6 +236,7 @@ async function initialiseCluster(dataDir: string, isRoot: boolean, log: Log): Pr
   if (isRoot) {
     ids = await postgresIds();
     if (!ids) {
+      // Either may fail (already exists, no shadow tools); the lookup below decides.
       await execFileAsync('groupadd', ['-f', USER]).catch(() => undefined);
       await execFileAsync('useradd', ['-g', USER, '-M', '-s', '/usr/sbin/nologin', USER]).catch(
         () => undefined,

@@ -43,6 +43,7 @@ const BAD_INPUT_CODES = new Set([
 ]);
 
 const USAGE_CODES = new Set([
+  'INVALID_SELECTOR',
   'INVALID_OPTIONS',
   'INVALID_INTERVAL',
   'TEMPLATE',
@@ -78,7 +79,12 @@ export function exitCodeFor(error: unknown, abortReason?: unknown): number {
   return EXIT.RUNTIME;
 }
 
-/** Run status stored in run_history for an exit code. */
+/**
+ * Run status stored in run_history for an exit code.
+ *
+ * @example
+ * statusForExit(EXIT.NOTHING_TO_DO); // 'skipped'
+ */
 export function statusForExit(exitCode: number): 'success' | 'failed' | 'aborted' | 'skipped' {
   if (exitCode === EXIT.OK) return 'success';
   if (exitCode === EXIT.NOTHING_TO_DO) return 'skipped';

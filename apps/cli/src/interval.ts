@@ -53,7 +53,12 @@ export function resolveDays(flags: { date?: string; start?: string; end?: string
   }));
 }
 
-/** Fails with a clear message when a command needs an interval and none was given. */
+/**
+ * Fails with a clear message when a command needs an interval and none was given.
+ *
+ * @example
+ * const days = requireDays('load', resolveDays({ date: '2026-05-01' })); // [{ start: '2026-05-01', end: '2026-05-02' }]
+ */
 export function requireDays(command: string, days: DayInterval[]): DayInterval[] {
   if (days.length === 0) {
     throw new CliError(

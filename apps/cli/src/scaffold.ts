@@ -1,4 +1,9 @@
-/** Files of the project `dataflow init` writes: path → content. Pure. */
+/**
+ * Files of the project `dataflow init` writes: path → content. Pure.
+ *
+ * @example
+ * for (const [path, content] of Object.entries(scaffoldFiles('shop'))) await writeFile(join(dir, path), content);
+ */
 export function scaffoldFiles(name: string): Record<string, string> {
   return {
     'dataflow.yml': `# dataflow project. Reference: https://github.com/dataflow/dataflow/tree/main/apps/cli#configuration

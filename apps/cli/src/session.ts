@@ -174,6 +174,7 @@ export async function openSession(
     if (metaPool) session.metaPool = metaPool;
     return session;
   } catch (error) {
+    // Undo what was opened; the open error is the one to report, not a cleanup failure behind it.
     await pool?.end().catch(() => undefined);
     await metaPool?.end().catch(() => undefined);
     await embedded?.release().catch(() => undefined);
@@ -235,7 +236,9 @@ export async function closeSession(session: Session, error: unknown): Promise<nu
   for (const close of session.closers.reverse()) {
     await Promise.resolve()
       .then(close)
-      .catch(() => undefined);
+      .catch((e: unknown) => {
+        logger.warn({ err: { message: (e as Error).message } }, 'a session closer failed');
+      });
   }
   await session.pool.end().catch(() => undefined);
   await session.metaPool?.end().catch(() => undefined);

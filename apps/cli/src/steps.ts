@@ -112,9 +112,12 @@ async function job<T>(
     return out.value;
   } catch (error) {
     const aborted = session.invocation.signal.aborted;
+    // The step's error is the one to propagate; a run-log write failing on top of it is logged.
     await session.runLog
       .finishJob(jobId, { status: aborted ? 'aborted' : 'failed', error })
-      .catch(() => undefined);
+      .catch((recordError: unknown) => {
+        log.warn({ err: { message: (recordError as Error).message } }, 'could not record the failed job');
+      });
     log.error(
       { err: { code: (error as { code?: unknown }).code, message: (error as Error).message } },
       `${spec.step} ${spec.target} failed`,

@@ -68,7 +68,12 @@ export function buildSummary(input: {
   };
 }
 
-/** One human line for a terminal. */
+/**
+ * One human line for a terminal.
+ *
+ * @example
+ * process.stderr.write(`${formatSummaryText(summary)}\n`); // 'SUCCESS (exit 0) dataflow run <run_id>: rows in 5, …'
+ */
 export function formatSummaryText(s: RunSummary): string {
   const t = s.tests;
   const tests = `tests ${t.pass} pass, ${t.warn} warn, ${t.fail} fail, ${t.error} error, ${t.skipped} skipped`;

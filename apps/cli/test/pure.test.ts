@@ -40,6 +40,7 @@ describe('exit codes', () => {
     expect(exitCodeFor(err('BAD_ROW'))).toBe(EXIT.BAD_INPUT);
     expect(exitCodeFor(err('DUPLICATE_KEY'))).toBe(EXIT.BAD_INPUT);
     expect(exitCodeFor(err('TEMPLATE'))).toBe(EXIT.USAGE);
+    expect(exitCodeFor(err('INVALID_SELECTOR'))).toBe(EXIT.USAGE);
     expect(exitCodeFor(err('CONNECTION', true))).toBe(EXIT.RUNTIME);
     expect(exitCodeFor(err('HTTP_STATUS', false))).toBe(EXIT.BAD_INPUT);
     expect(exitCodeFor(err('HTTP_STATUS', true))).toBe(EXIT.RUNTIME);

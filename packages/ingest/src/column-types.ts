@@ -71,7 +71,13 @@ const validators: Record<ColumnType, (value: string) => boolean> = {
 /** All supported type names. */
 export const COLUMN_TYPES = Object.keys(validators) as ColumnType[];
 
-/** True when `value` is acceptable for `type`; the empty string (NULL) is always acceptable. */
+/**
+ * True when `value` is acceptable for `type`; the empty string (NULL) is always acceptable.
+ *
+ * @example
+ * isValidValue('integer', '42'); // true
+ * isValidValue('date', '2026-02-30'); // false
+ */
 export function isValidValue(type: ColumnType, value: string): boolean {
   return value === '' || validators[type](value);
 }

@@ -69,7 +69,12 @@ export class IngestError extends Error {
   }
 }
 
-/** True for an {@link IngestError} with the given code. */
+/**
+ * True for an {@link IngestError} with the given code.
+ *
+ * @example
+ * if (isIngestError(error, 'NOT_FOUND')) return undefined;
+ */
 export function isIngestError(error: unknown, code?: IngestErrorCode): error is IngestError {
   return error instanceof IngestError && (code === undefined || error.code === code);
 }

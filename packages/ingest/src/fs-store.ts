@@ -90,7 +90,7 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
         if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
       } catch (error) {
         if (isMissing(error))
-          throw new IngestError('NOT_FOUND', `object not found: ${key}`, { location: key });
+          throw new IngestError('NOT_FOUND', `object not found: ${key}`, { location: key, cause: error });
         throw storeError('get', key, error);
       }
       return createReadStream(path, {
@@ -128,6 +128,7 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
             if (key.startsWith(prefix) || prefix.startsWith(`${key}/`))
               await walk(join(dir, entry.name), key);
           } else if (entry.isFile() && !isTemp(entry.name) && key.startsWith(prefix)) {
+            // A file deleted between readdir and stat is simply no longer listed.
             const info = await stat(join(dir, entry.name)).catch(() => undefined);
             if (info) found.push({ key, size: info.size });
           }

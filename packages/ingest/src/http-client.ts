@@ -81,6 +81,7 @@ export async function httpGet<T>(options: HttpGetOptions<T>): Promise<T> {
         return await options.consume(res);
       }
       retryAfter = res.headers['retry-after'];
+      // Draining only frees the connection; the status below is the error that matters.
       await res.body.dump().catch(() => undefined);
       const retryable = res.statusCode === 429 || res.statusCode >= 500;
       lastError = new IngestError('HTTP_STATUS', `${where} answered HTTP ${res.statusCode}`, {
@@ -132,6 +133,7 @@ export async function httpGet<T>(options: HttpGetOptions<T>): Promise<T> {
       try {
         await sleep(delayMs, undefined, signal ? { signal } : {});
       } catch {
+        // timers/promises sleep rejects only when `signal` aborts; abortError keeps its reason as cause.
         throw abortError(signal as AbortSignal, context);
       }
     }

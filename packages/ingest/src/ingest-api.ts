@@ -137,6 +137,7 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
     base = new URL(renderLocation(request.url, interval));
   } catch (error) {
     if (error instanceof IngestError) throw error;
+    // No `cause`: the URL TypeError carries the raw `input`, which may hold a token or password.
     throw new IngestError('INVALID_URL', `${source}: request.url is not an absolute URL`, { source });
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {

@@ -88,7 +88,13 @@ const manifestSchema = z.object({
   rejects: z.object({ key: z.string(), rows: z.number().int().nonnegative() }).optional(),
 });
 
-/** Parses and validates manifest JSON text; BAD_MANIFEST when it is not one. */
+/**
+ * Parses and validates manifest JSON text; BAD_MANIFEST when it is not one.
+ *
+ * @example
+ * const manifest = parseManifest(await readFile('_manifest.json', 'utf8'), 'orders/dt=2026-05-01/_manifest.json');
+ * manifest.files.map((f) => f.key); // ['orders/dt=2026-05-01/part-00000-3f9a1c2e.csv.gz']
+ */
 export function parseManifest(text: string, location: string): PartitionManifest {
   let json: unknown;
   try {

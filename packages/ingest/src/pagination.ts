@@ -106,7 +106,13 @@ const paginateSchema = z.discriminatedUnion('type', [
     }),
 ]);
 
-/** Validates a paginator config; returns the normalised form or the zod error message. */
+/**
+ * Validates a paginator config; returns the normalised form or the zod error message.
+ *
+ * @example
+ * parsePaginate({ type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' });
+ * // { ok: true, value: { type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' } }
+ */
 export function parsePaginate(
   input: unknown,
 ): { ok: true; value: Paginator } | { ok: false; message: string } {

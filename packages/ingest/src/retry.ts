@@ -19,7 +19,12 @@ export const DEFAULT_RETRY: RetryPolicy = {
   minRetryAfterMs: 250,
 };
 
-/** Fills in defaults and clamps nonsense (attempts ≥ 1, delays ≥ 0). */
+/**
+ * Fills in defaults and clamps nonsense (attempts ≥ 1, delays ≥ 0).
+ *
+ * @example
+ * retryPolicy({ attempts: 3 }); // { attempts: 3, baseDelayMs: 200, maxDelayMs: 30000, minRetryAfterMs: 250 }
+ */
 export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
   const p = {
     ...DEFAULT_RETRY,
@@ -36,6 +41,9 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
 /**
  * Parses a `Retry-After` value (delta seconds or an HTTP date) into milliseconds from `now`;
  * undefined when absent or unparseable. A date in the past gives 0.
+ *
+ * @example
+ * parseRetryAfter('120'); // 120000 (ms)
  */
 export function parseRetryAfter(
   value: string | string[] | undefined,

@@ -38,7 +38,12 @@ export interface S3StoreOptions extends S3ClientOptions {
   queueSize?: number;
 }
 
-/** Builds an S3Client from plain options (path-style and WHEN_REQUIRED checksums when an endpoint is set). */
+/**
+ * Builds an S3Client from plain options (path-style and WHEN_REQUIRED checksums when an endpoint is set).
+ *
+ * @example
+ * const client = createS3Client({ endpoint: 'http://localhost:9000', region: 'us-east-1' });
+ */
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
   const checksum = options.checksum ?? (options.endpoint ? 'when_required' : 'when_supported');
   const mode = checksum === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';

@@ -77,7 +77,12 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
   }
 }
 
-/** dbt-like `manifest.json`: nodes (models, seeds, tests), sources, parent and child maps. Pure. */
+/**
+ * dbt-like `manifest.json`: nodes (models, seeds, tests), sources, parent and child maps. Pure.
+ *
+ * @example
+ * await writeFile('target/manifest.json', JSON.stringify(manifestJson(graph)));
+ */
 export function manifestJson(graph: CompiledGraph): Record<string, unknown> {
   const nodes: Record<string, unknown> = {};
   const sources: Record<string, unknown> = {};
@@ -109,7 +114,12 @@ const DBT_STATUS: Record<NodeResult['status'], string> = {
   fail: 'fail',
 };
 
-/** dbt-like `run_results.json`. Pure. */
+/**
+ * dbt-like `run_results.json`. Pure.
+ *
+ * @example
+ * await writeFile('target/run_results.json', JSON.stringify(runResultsJson(run)));
+ */
 export function runResultsJson(
   run: RunArtifact,
   generatedAt = new Date().toISOString(),
@@ -144,7 +154,12 @@ export function runResultsJson(
   };
 }
 
-/** Where dbt puts a node's compiled SQL: `compiled/<project>/<file>` (tests: under their yml's folder). */
+/**
+ * Where dbt puts a node's compiled SQL: `compiled/<project>/<file>` (tests: under their yml's folder).
+ *
+ * @example
+ * compiledPath(graph, graph.nodes['model.shop.orders']); // 'compiled/shop/models/orders.sql'
+ */
 export function compiledPath(graph: CompiledGraph, node: GraphNode): string | undefined {
   if (node.resourceType === 'model') {
     // TS models have a virtual `.ts` path (or none); their compiled SQL is still a `.sql` file.

@@ -420,6 +420,7 @@ export async function build(
     stopReason = 'build aborted';
     for (const client of running.values()) {
       const pid = (client as unknown as { processID?: number } | undefined)?.processID;
+      // Best effort: if the cancel fails the statement still ends, and the build stops scheduling.
       if (typeof pid === 'number') pool.query('select pg_cancel_backend($1)', [pid]).catch(() => undefined);
     }
   };

@@ -15,6 +15,7 @@ export interface ModelContext<R extends string = string> {
   var<T = unknown>(name: string, defaultValue?: T): T;
 }
 
+/** What {@link defineModel} takes: a model's name, the relations it reads and its SQL. */
 export interface ModelSpec<N extends string = string, R extends string = string> {
   name: N;
   /** Models, seeds or external relations this model reads; types `ref()` (checked again at compile). */
@@ -82,6 +83,7 @@ export type UnknownRefs<M extends readonly AnyModel[], Known extends string> = E
   M[number]['name'] | Known
 >;
 
+/** What {@link defineProject} takes: the TypeScript project's models, seeds and tests. */
 export interface ProjectSpec<
   M extends readonly AnyModel[],
   S extends readonly SeedDefinition[],

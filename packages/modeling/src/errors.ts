@@ -12,6 +12,8 @@ export type ModelingErrorCode =
   | 'DUPLICATE_UNIQUE_KEY'
   /** Error-severity tests failed against the temp relation; nothing was published. */
   | 'AUDIT_FAILED'
+  /** A `select` / `exclude` spec uses a selector method that does not exist (`bogus:x`). */
+  | 'INVALID_SELECTOR'
   /** The build's AbortSignal fired. */
   | 'ABORTED';
 
@@ -27,7 +29,13 @@ export interface ModelingErrorOptions {
 // operator intervention (admin shutdown / cancel), serialization and deadlock failures.
 const RETRYABLE_SQLSTATE = /^(08|53|57|40)/;
 
-/** True when a driver error looks transient (connection loss, timeout, deadlock). */
+/**
+ * True when a driver error looks transient (connection loss, timeout, deadlock).
+ *
+ * @example
+ * isRetryableCause({ code: '40P01' }); // true (deadlock)
+ * isRetryableCause({ code: '23505' }); // false (unique violation)
+ */
 export function isRetryableCause(cause: unknown): boolean {
   if (!cause || typeof cause !== 'object') return false;
   const code = (cause as { code?: unknown }).code;

@@ -2,7 +2,9 @@ import type { CompiledTest } from '@dataflow/quality';
 
 /** How a model is materialized in PostgreSQL. */
 export type Materialization = 'view' | 'table' | 'incremental' | 'ephemeral';
+/** How an incremental model applies a new batch: `append`, `delete+insert` or `merge` on `unique_key`. */
 export type IncrementalStrategy = 'append' | 'delete+insert' | 'merge';
+/** The kinds of node in a {@link CompiledGraph}. */
 export type ResourceType = 'model' | 'seed' | 'test' | 'source';
 
 /** A relation in the warehouse; `sql` is its quoted, schema-qualified form. */
@@ -41,6 +43,7 @@ interface BaseNode {
   description?: string;
 }
 
+/** A compiled model: its config, target relation and final SQL. */
 export interface ModelNode extends BaseNode {
   resourceType: 'model';
   config: ModelConfig;
@@ -53,6 +56,7 @@ export interface ModelNode extends BaseNode {
   columns: Record<string, { description?: string }>;
 }
 
+/** A seed: a CSV file loaded into `relation` (by COPY, through `@dataflow/warehouse`). */
 export interface SeedNode extends BaseNode {
   resourceType: 'seed';
   relation: RelationInfo;
@@ -61,6 +65,7 @@ export interface SeedNode extends BaseNode {
   columnTypes?: Record<string, string>;
 }
 
+/** A declared source table (schema.yml `sources:` or the `sources` compile option); never built. */
 export interface SourceNode extends BaseNode {
   resourceType: 'source';
   sourceName: string;
@@ -73,6 +78,7 @@ export interface SourceNode extends BaseNode {
   loadedAtField?: string;
 }
 
+/** A data test (generic or singular), compiled to a SELECT of its failing rows. */
 export interface TestNode extends BaseNode {
   resourceType: 'test';
   testKind: 'generic' | 'singular';
@@ -91,6 +97,7 @@ export interface TestNode extends BaseNode {
   sqlTemplate?: string;
 }
 
+/** Any node of a {@link CompiledGraph}; narrow on `resourceType`. */
 export type GraphNode = ModelNode | SeedNode | SourceNode | TestNode;
 
 /** A compiled project: plain JSON, safe to serialise, cache or hand to another process. */

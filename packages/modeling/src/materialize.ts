@@ -106,6 +106,8 @@ export async function ensureSchema(
   try {
     await client.query(`create schema if not exists ${quoteIdent(schema)}`);
   } catch (error) {
+    // Concurrent `create schema if not exists` races on the catalog (23505) or sees the schema
+    // appear (42P06): either way the schema now exists, which is all this asks for.
     if (!['23505', '42P06'].includes((error as { code?: string }).code ?? '')) throw error;
   }
   ensured?.add(schema);
@@ -171,6 +173,7 @@ async function inTransaction<T>(client: pg.PoolClient, fn: () => Promise<T>, log
       await client.query('commit');
       return value;
     } catch (error) {
+      // On a broken connection the rollback fails too; the original error is what matters.
       await client.query('rollback').catch(() => undefined);
       const code = (error as { code?: string }).code ?? '';
       if (!RETRY_SQLSTATES.has(code) || attempt >= PUBLISH_ATTEMPTS) throw error;

@@ -40,7 +40,13 @@ export function workNames(relation: RelationInfo, token: string): WorkNames {
 
 const trimSql = (text: string) => text.trim().replace(/;+\s*$/, '');
 
-/** Builds the model's new version under its temp name. */
+/**
+ * Builds the model's new version under its temp name.
+ *
+ * @example
+ * planCreateTemp('table', names.temp, 'select 1 as id');
+ * // ['create table "analytics"."orders__df_tmp_abcd1234" as (\nselect 1 as id\n)']
+ */
 export function planCreateTemp(kind: 'table' | 'view', temp: RelationInfo, selectSql: string): string[] {
   return [`create ${kind} ${temp.sql} as (\n${trimSql(selectSql)}\n)`];
 }
@@ -95,7 +101,13 @@ export function planSwap(args: {
   return out;
 }
 
-/** A view whose columns are compatible is replaced in place; its dependents stay untouched. */
+/**
+ * A view whose columns are compatible is replaced in place; its dependents stay untouched.
+ *
+ * @example
+ * planReplaceView(relation, names.temp, 'select 1 as id');
+ * // ['create or replace view "analytics"."orders" as (\nselect 1 as id\n)', 'drop view "analytics"."orders__df_tmp_abcd1234"']
+ */
 export function planReplaceView(relation: RelationInfo, temp: RelationInfo, selectSql: string): string[] {
   return [`create or replace view ${relation.sql} as (\n${trimSql(selectSql)}\n)`, `drop view ${temp.sql}`];
 }
@@ -106,13 +118,24 @@ export interface ColumnInfo {
   type: string;
 }
 
-/** `CREATE OR REPLACE VIEW` accepts the old columns unchanged (name, type, order) plus new ones at the end. */
+/**
+ * `CREATE OR REPLACE VIEW` accepts the old columns unchanged (name, type, order) plus new ones at the end.
+ *
+ * @example
+ * viewColumnsCompatible([{ name: 'id', type: 'integer' }], [{ name: 'id', type: 'integer' }, { name: 'x', type: 'text' }]); // true
+ */
 export function viewColumnsCompatible(existing: ColumnInfo[], next: ColumnInfo[]): boolean {
   if (next.length < existing.length) return false;
   return existing.every((c, i) => next[i]?.name === c.name && next[i]?.type === c.type);
 }
 
-/** Counts rows of the new batch whose unique key has a NULL part, and samples their keys. */
+/**
+ * Counts rows of the new batch whose unique key has a NULL part, and samples their keys.
+ *
+ * @example
+ * planNullKeyCheck(names.temp, ['id']).count;
+ * // 'select count(*)::bigint as n from "analytics"."orders__df_tmp_abcd1234" where "id" is null'
+ */
 export function planNullKeyCheck(
   temp: RelationInfo,
   uniqueKey: string[],
@@ -126,7 +149,13 @@ export function planNullKeyCheck(
   };
 }
 
-/** Keys that occur more than once in the new batch (they would turn into duplicates or a MERGE error). */
+/**
+ * Keys that occur more than once in the new batch (they would turn into duplicates or a MERGE error).
+ *
+ * @example
+ * planDuplicateKeyCheck(names.temp, ['id']);
+ * // 'select "id", count(*)::bigint as n from "analytics"."orders__df_tmp_abcd1234" group by "id" having count(*) > 1 limit 5'
+ */
 export function planDuplicateKeyCheck(temp: RelationInfo, uniqueKey: string[], sample = 5): string {
   const keys = uniqueKey.map(quoteIdent).join(', ');
   return `select ${keys}, count(*)::bigint as n from ${temp.sql} group by ${keys} having count(*) > 1 limit ${sample}`;

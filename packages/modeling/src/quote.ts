@@ -5,12 +5,22 @@ export function identifierBytes(name: string): number {
   return Buffer.byteLength(name, 'utf8');
 }
 
-/** Quotes one identifier: `a"b` → `"a""b"`. The only place this package quotes identifiers. */
+/**
+ * Quotes one identifier: `a"b` → `"a""b"`. The only place this package quotes identifiers.
+ *
+ * @example
+ * quoteIdent('a"b'); // '"a""b"'
+ */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** `"schema"."name"` */
+/**
+ * `"schema"."name"`
+ *
+ * @example
+ * qualify('analytics', 'orders'); // '"analytics"."orders"'
+ */
 export function qualify(schema: string, name: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }

@@ -1,3 +1,4 @@
+import { ModelingError } from './errors.js';
 import type { CompiledGraph, GraphNode } from './graph.js';
 
 /** Options of {@link selectNodes}. */
@@ -86,7 +87,7 @@ function matches(node: GraphNode, method: string, value: string): boolean {
     case 'fqn':
       return node.fqn.join('.') === value;
     default:
-      throw new TypeError(`unknown selector method ${method}:`);
+      throw new ModelingError('INVALID_SELECTOR', `unknown selector method ${method}:`);
   }
 }
 

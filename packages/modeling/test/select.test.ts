@@ -86,6 +86,9 @@ describe('selectNodes (dbt grammar)', () => {
     expect(selectNodes(g, { select: ['tag:nightly,tag:pii'] })).toEqual(['model.p.b']);
     expect(selectNodes(g, { select: ['tag:nightly'], exclude: ['tag:pii'] })).toEqual(['model.p.a']);
     expect(() => selectNodes(g, { select: ['bogus:x'] })).toThrow(/unknown selector method/);
+    expect(() => selectNodes(g, { select: ['bogus:x'] })).toThrow(
+      expect.objectContaining({ name: 'ModelingError', code: 'INVALID_SELECTOR' }),
+    );
   });
 });
 

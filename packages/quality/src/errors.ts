@@ -15,6 +15,7 @@ export type QualityErrorCode =
   /** The database could not be reached or dropped the connection (retryable). */
   | 'CONNECTION_FAILED';
 
+/** Context fields and `cause` of a {@link QualityError}. */
 export interface QualityErrorOptions {
   /** Name of the test being compiled or run, when known. */
   test?: string;

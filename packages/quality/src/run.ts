@@ -13,6 +13,7 @@ export interface QualityLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** Options of {@link runTest}. */
 export interface RunTestOptions {
   /** Aborting cancels the running statement (when `db` is a pool) and rejects with `ABORTED`. */
   signal?: AbortSignal;
@@ -21,6 +22,7 @@ export interface RunTestOptions {
   logger?: QualityLogger;
 }
 
+/** Options of {@link runTests}. */
 export interface RunTestsOptions {
   /** Tests run at most this many at a time, each on its own pooled connection. Default 4. */
   concurrency?: number;

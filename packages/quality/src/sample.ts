@@ -2,6 +2,10 @@
  * Makes a value from node-pg safe for JSON: Dates become ISO strings, bigint becomes a string,
  * non-finite numbers become strings, bytea becomes `\x<hex>` (PostgreSQL's text form), and objects
  * with `toISOString` (pg's interval) use it.
+ *
+ * @example
+ * toJsonSafe({ n: 10n, d: new Date(0), b: Buffer.from('hi') });
+ * // { n: '10', d: '1970-01-01T00:00:00.000Z', b: '\\x6869' }
  */
 export function toJsonSafe(value: unknown): unknown {
   if (value === null || value === undefined) return null;

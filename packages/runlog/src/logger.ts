@@ -15,6 +15,7 @@ export interface LogDestination {
   write(chunk: string): unknown;
 }
 
+/** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
   /** Bound on every line as `run_id`. */
   runId: string;

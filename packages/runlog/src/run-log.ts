@@ -12,6 +12,7 @@ export interface AirflowContext {
   tryNumber?: number | undefined;
 }
 
+/** What {@link RunLog.startRun} records: the run row, written as `running`. */
 export interface StartRunInput {
   runId: string;
   command: string;
@@ -24,6 +25,7 @@ export interface StartRunInput {
   airflow?: AirflowContext | undefined;
 }
 
+/** What {@link RunLog.finishRun} records at the end of a run; `error` is stored redacted. */
 export interface FinishRunInput {
   status: Exclude<RunStatus, 'running'>;
   exitCode: number;
@@ -33,6 +35,7 @@ export interface FinishRunInput {
   error?: unknown;
 }
 
+/** What {@link RunLog.startJob} records: one step of a run on one target. */
 export interface StartJobInput {
   runId: string;
   step: 'ingest' | 'load' | 'seed' | 'model' | 'test';
@@ -40,6 +43,7 @@ export interface StartJobInput {
   partition?: string | undefined;
 }
 
+/** What {@link RunLog.finishJob} (and {@link RunLog.recordJob}) records; `error` is stored redacted. */
 export interface FinishJobInput {
   status: Exclude<JobStatus, 'running'>;
   rowsIn?: number | undefined;
@@ -50,6 +54,7 @@ export interface FinishJobInput {
   error?: unknown;
 }
 
+/** One row count of a dataset at a stage, for {@link RunLog.recordRowCount}. */
 export interface RowCountInput {
   runId: string;
   dataset: string;
@@ -59,6 +64,7 @@ export interface RowCountInput {
   rows: number;
 }
 
+/** One data-test result for {@link RunLog.recordTestResults}; the sample is capped. */
 export interface TestResultInput {
   uniqueId?: string | undefined;
   name: string;
@@ -114,6 +120,7 @@ export interface JobRecord {
   errorMessage: string | null;
 }
 
+/** A stored row count, as {@link RunLog.getRun} returns it. */
 export interface RowCountRecord {
   dataset: string;
   partition: string | null;
@@ -122,6 +129,7 @@ export interface RowCountRecord {
   measuredAt: Date;
 }
 
+/** A stored data-test result, as {@link RunLog.getRun} returns it. */
 export interface TestResultRecord {
   uniqueId: string | null;
   testName: string;
@@ -142,6 +150,7 @@ export interface RunDetail extends RunRecord {
   testResults: TestResultRecord[];
 }
 
+/** Options of {@link createRunLog}. */
 export interface CreateRunLogOptions {
   /** Schema holding the metadata tables. Default `dataflow`. */
   schema?: string;
@@ -217,6 +226,7 @@ export function createRunLog(pool: pg.Pool, options: CreateRunLogOptions = {}): 
         throw new RunlogError('MIGRATION_FAILED', `run log: cannot connect to PostgreSQL${why}`, { cause });
       }
       const applied: number[] = [];
+      let broken: Error | undefined;
       try {
         await client.query('begin');
         // Serialises concurrent CLI processes (Airflow runs tasks in parallel) on the same schema.
@@ -239,10 +249,14 @@ export function createRunLog(pool: pg.Pool, options: CreateRunLogOptions = {}): 
         await client.query('commit');
         return { applied };
       } catch (cause) {
-        await client.query('rollback').catch(() => undefined);
+        // A rollback that fails means the session is unusable: the pool destroys it instead of
+        // reusing it. The migration error is the one to report.
+        await client.query('rollback').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error('rollback failed');
+        });
         throw new RunlogError('MIGRATION_FAILED', `run log: migrating schema ${schema} failed`, { cause });
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
 

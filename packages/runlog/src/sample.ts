@@ -8,6 +8,7 @@ export interface SampleLimits {
   maxBytes: number;
 }
 
+/** The caps {@link capSample} applies unless told otherwise: 10 rows, 200 characters per value, 16 KiB. */
 export const DEFAULT_SAMPLE_LIMITS: SampleLimits = { maxRows: 10, maxValueChars: 200, maxBytes: 16 * 1024 };
 
 /**

@@ -1,4 +1,9 @@
-/** Quotes a PostgreSQL identifier (the one place this package builds identifiers). */
+/**
+ * Quotes a PostgreSQL identifier (the one place this package builds identifiers).
+ *
+ * @example
+ * quoteIdent('dataflow'); // '"dataflow"'
+ */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }

@@ -18,6 +18,9 @@ export type ByteTransform = (
 /**
  * Re-chunks a byte stream into buffers of at least `minBytes` (the last one may be smaller).
  * Each output buffer is assembled once from the parts it spans.
+ *
+ * @example
+ * await pipeline(source, chunkAtLeast(), client.query(copyFrom(copySql))); // COPY gets chunks of >= 64 KiB
  */
 export function chunkAtLeast(minBytes: number = COPY_CHUNK_BYTES): ByteTransform {
   return async function* chunker(source) {

@@ -59,6 +59,11 @@ function candidates(value: string): number {
 /**
  * Incremental inference: feed values one at a time (constant memory), read the type at the end.
  * Empty strings are NULLs and do not vote; a column of only NULLs is `text`.
+ *
+ * @example
+ * const inferrer = new ColumnTypeInferrer();
+ * for (const v of ['1', '2', '']) inferrer.add(v);
+ * inferrer.type; // 'integer' (empty values are NULL)
  */
 export class ColumnTypeInferrer {
   private mask: number = Can.Int4 | Can.Int8 | Can.Numeric | Can.Boolean | Can.Date | Can.Timestamp;

@@ -340,6 +340,7 @@ async function prepareTarget(
       columns: manifest.columns.map((name) => ({ name, type: types.get(name) ?? 'text' })),
     };
   } catch (error) {
+    // On a broken connection the rollback fails too; the original error is what matters.
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
@@ -732,6 +733,7 @@ async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Pr
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    // On a broken connection the rollback fails too; the original error is what matters.
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
@@ -977,7 +979,7 @@ export async function loadPartition(pool: pg.Pool, options: LoadPartitionOptions
     });
   } catch (error) {
     if (error instanceof RowFormatError) {
-      throw new WarehouseError('BAD_FILE', error.message, { table, line: error.line });
+      throw new WarehouseError('BAD_FILE', error.message, { table, line: error.line, cause: error });
     }
     const line = copyErrorLine(error);
     throw toWarehouseError(error, 'COPY_FAILED', `loading ${options.source}/${partition} into ${table}`, {

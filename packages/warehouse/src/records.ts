@@ -59,6 +59,7 @@ export function ndjsonToCsvRow(line: string, columns: readonly string[], lineNum
   try {
     value = JSON.parse(line);
   } catch {
+    // No cause: JSON.parse's SyntaxError quotes the line, i.e. row values.
     throw new RowFormatError('line is not valid JSON', lineNumber);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

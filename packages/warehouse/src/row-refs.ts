@@ -59,7 +59,8 @@ export async function resolveLines(
       });
       lines.set(file, found);
     } catch {
-      // Leave this file's rows without lines.
+      // Best effort: lines only enrich the key error being built; leave this file's rows without
+      // lines rather than replace that error with a read failure.
     }
   }
   return refs.map((ref) => {

@@ -126,6 +126,7 @@ export async function loadSeed(pool: pg.Pool, options: LoadSeedOptions): Promise
         await client.query('COMMIT');
         return copied;
       } catch (error) {
+        // On a broken connection the rollback fails too; the original error is what matters.
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }

@@ -61,7 +61,13 @@ export function isMetadataColumn(name: string): boolean {
   return METADATA_NAMES.has(name);
 }
 
-/** `CREATE TABLE IF NOT EXISTS` with data columns followed by the metadata columns. */
+/**
+ * `CREATE TABLE IF NOT EXISTS` with data columns followed by the metadata columns.
+ *
+ * @example
+ * buildCreateTableSql('"analytics"."raw_orders"', [{ name: 'id', type: 'bigint' }]);
+ * // CREATE TABLE IF NOT EXISTS "analytics"."raw_orders" ("id" bigint, "_run_id" text DEFAULT …, "_loaded_at" timestamptz DEFAULT now())
+ */
 export function buildCreateTableSql(target: string, columns: readonly ColumnDef[]): string {
   const defs = [
     ...columns.map((c) => `${quoteIdent(c.name)} ${c.type}`),
@@ -128,7 +134,13 @@ export interface CopySqlOptions {
   forceNull?: readonly string[];
 }
 
-/** `COPY <table> (<cols>) FROM STDIN WITH (...)`; option values are escaped string literals. */
+/**
+ * `COPY <table> (<cols>) FROM STDIN WITH (...)`; option values are escaped string literals.
+ *
+ * @example
+ * buildCopySql('"analytics"."raw_orders"', ['id', 'amount'], { format: 'csv', header: true });
+ * // COPY "analytics"."raw_orders" ("id", "amount") FROM STDIN WITH (FORMAT csv, HEADER true)
+ */
 export function buildCopySql(
   table: string,
   columns: readonly string[] | undefined,
@@ -191,6 +203,9 @@ function insertColumns(plan: PublishPlan): string {
  * - replace: delete every row, insert (readers see the old rows until commit).
  * - replace_partition: delete the partition's rows, insert, so a re-run never duplicates.
  * - merge: one `INSERT … ON CONFLICT (pk) DO UPDATE` over all staged files.
+ *
+ * @example
+ * for (const s of buildPublishStatements(plan)) await client.query(s.sql, s.parameters);
  */
 export function buildPublishStatements(plan: PublishPlan): SqlStatement[] {
   return [...buildClearStatements(plan), ...buildInsertStatements(plan), ...buildRejectsStatements(plan)];
@@ -370,6 +385,9 @@ export function buildUniqueIndexSql(index: string, target: string, primaryKey: r
 /**
  * 64-bit advisory lock key for (table, partition): the first 8 bytes of SHA-256, signed, as a
  * decimal string (bound as `$1::bigint`). Stable across processes and versions.
+ *
+ * @example
+ * await client.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('analytics.raw_orders', '2026-05-01')]);
  */
 export function advisoryLockKey(qualifiedTable: string, partition: string): string {
   return createHash('sha256')

@@ -105,7 +105,10 @@ export const runsCommand = defineCommand({
         url = embedded.url;
       }
       pool = new pg.Pool({ connectionString: url, max: 2 });
-      pool.on('error', () => undefined);
+      // An idle client losing its connection must not crash the process; the next query fails instead.
+      pool.on('error', (error) =>
+        logger.warn({ err: { message: error.message } }, 'idle PostgreSQL client error'),
+      );
       const runLog = createRunLog(pool, { schema: project.config.metadata.schema, redactor });
       await runLog.migrate();
       if (typeof ctx.args.run === 'string') {
@@ -149,8 +152,11 @@ export const runsCommand = defineCommand({
       );
       invocation.exitCode = exitCodeFor(error);
     } finally {
+      // Cleanup must not replace the outcome already printed; a failure is only worth a warning.
       await pool?.end().catch(() => undefined);
-      await embedded?.release().catch(() => undefined);
+      await embedded?.release().catch((e: unknown) => {
+        logger.warn({ err: { message: (e as Error).message } }, 'could not stop the embedded PostgreSQL');
+      });
       await logger.flush();
     }
   },
