@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { testServices, useTestBucket } from '@dataflow/testkit';
-import pg from 'pg';
+import { createScratchDatabase, type ScratchDatabase, useTestBucket } from '@dataflow/testkit';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RatesServer, startRatesServer } from '../../../examples/shop/scripts/rates-server.js';
 import { type Inspected, inspectDag, topological } from './airflow-generate-stub.js';
@@ -33,7 +32,7 @@ describe('the per-model shop DAG against PostgreSQL + S3', () => {
   let work: string;
   let project: string;
   let rates: RatesServer;
-  let database: string;
+  let database: ScratchDatabase | undefined;
   let pool: pg.Pool;
   let env: Record<string, string>;
   let dag: Inspected;
@@ -61,20 +60,10 @@ describe('the per-model shop DAG against PostgreSQL + S3', () => {
     );
     rates = await startRatesServer({ port: 0, token: 'tok-models-dag' });
     // A database of its own: the example uses fixed schema names (analytics, dataflow).
-    database = `shop_models_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: testServices().databaseUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${database}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(testServices().databaseUrl);
-    url.pathname = `/${database}`;
-    pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-    pool.on('error', () => undefined);
+    database = await createScratchDatabase('shop_models');
+    pool = database.pool;
     env = {
-      DATAFLOW_DATABASE_URL: url.toString(),
+      DATAFLOW_DATABASE_URL: database.url,
       DATAFLOW_LAKE_URL: `s3://${s3.bucket}/${s3.prefix}lake/raw`,
       DATAFLOW_S3_ENDPOINT: s3.s3.endpoint,
       AWS_ACCESS_KEY_ID: s3.s3.accessKeyId,
@@ -97,17 +86,8 @@ describe('the per-model shop DAG against PostgreSQL + S3', () => {
       else process.env[key] = value;
     }
     try {
-      await pool?.end();
       await rates?.close();
-      if (database) {
-        const admin = new pg.Client({ connectionString: testServices().databaseUrl });
-        await admin.connect();
-        try {
-          await admin.query(`drop database if exists ${database} with (force)`);
-        } finally {
-          await admin.end();
-        }
-      }
+      await database?.drop();
     } finally {
       if (work) await rm(work, { recursive: true, force: true });
     }

@@ -7,8 +7,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { listOpenUploads, testServices, useTestBucket } from '@dataflow/testkit';
-import pg from 'pg';
+import {
+  createScratchDatabase,
+  listOpenUploads,
+  type ScratchDatabase,
+  useTestBucket,
+} from '@dataflow/testkit';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RatesServer, startRatesServer } from '../../../examples/shop/scripts/rates-server.js';
 
@@ -93,7 +98,7 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
   const s3 = useTestBucket();
   let project: string;
   let rates: RatesServer;
-  let database: string;
+  let database: ScratchDatabase | undefined;
   let databaseUrl: string;
   let pool: pg.Pool;
   let env: NodeJS.ProcessEnv;
@@ -148,23 +153,11 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
     });
     rates = await startRatesServer({ port: 0, token: RATES_TOKEN });
     // A database of its own: the example uses fixed schema names (analytics, dataflow).
-    database = `shop_dag_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: testServices().databaseUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${database}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(testServices().databaseUrl);
-    url.pathname = `/${database}`;
-    databaseUrl = url.toString();
-    pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    pool.on('error', () => undefined);
-    // Workaround, reported to warehouse: loadPartition runs `CREATE SCHEMA IF NOT EXISTS` under a
-    // per-table lock, so the four mapped loads of a first DAG run race on the schema in a fresh
-    // database (SQLSTATE 23505 on pg_namespace). An existing schema is the usual deployment state.
-    await pool.query('create schema analytics');
+    database = await createScratchDatabase('shop_dag');
+    pool = database.pool;
+    databaseUrl = database.url;
+    // No schema is created up front: the four mapped loads of the first DAG run create `analytics`
+    // concurrently (regression: they raced on CREATE SCHEMA, SQLSTATE 23505).
     env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -183,17 +176,8 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
 
   afterAll(async () => {
     try {
-      await pool?.end();
       await rates?.close();
-      if (database) {
-        const admin = new pg.Client({ connectionString: testServices().databaseUrl });
-        await admin.connect();
-        try {
-          await admin.query(`drop database if exists ${database} with (force)`);
-        } finally {
-          await admin.end();
-        }
-      }
+      await database?.drop();
     } finally {
       if (project) await rm(project, { recursive: true, force: true });
     }

@@ -2,8 +2,10 @@ export { getFreePort, type PostgresServerHandle, startPostgresServer } from './p
 export { type S3ServerHandle, startS3Server } from './s3-server.js';
 export { createTestS3Client, startTestServices, type TestServices } from './services.js';
 export {
+  createScratchDatabase,
   emptyPrefix,
   listOpenUploads,
+  type ScratchDatabase,
   type TestBucket,
   type TestDatabase,
   testServices,

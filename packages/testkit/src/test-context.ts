@@ -157,3 +157,49 @@ export async function listOpenUploads(client: S3Client, bucket: string, prefix: 
   const res = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
   return (res.Uploads ?? []).flatMap((u) => (u.Key ? [u.Key] : []));
 }
+
+/** A whole database of its own on the test server, for code that uses fixed schema names. */
+export interface ScratchDatabase {
+  readonly name: string;
+  readonly url: string;
+  /** A small pool on the database (closed by `drop()`). */
+  readonly pool: pg.Pool;
+  /** Closes the pool and drops the database, forcing out lingering connections. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a fresh database (`<prefix>_<random>`) on the test server. Call `drop()` in `afterAll`.
+ *
+ * @example
+ * const scratch = await createScratchDatabase('shop');
+ * // ... run code that creates schemas `analytics` and `dataflow` in scratch.url
+ * await scratch.drop();
+ */
+export async function createScratchDatabase(prefix = 'scratch'): Promise<ScratchDatabase> {
+  const serverUrl = testServices().databaseUrl;
+  const name = uniqueName(prefix);
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  pool.on('error', () => undefined); // a dropped database terminates idle clients: expected here
+  return {
+    name,
+    url: url.toString(),
+    pool,
+    async drop() {
+      await pool.end();
+      await admin(`drop database if exists "${name}" with (force)`);
+    },
+  };
+}
