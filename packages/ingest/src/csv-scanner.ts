@@ -20,13 +20,29 @@ const AFTER_CR = 4;
 
 const MAX_RECORD_BYTES = 128 * 1024 * 1024;
 
+/** A declared-type check of one column, applied by the scanner to every data record. */
+export interface FieldCheck {
+  /** 0-based field index. */
+  index: number;
+  /** True when the (unquoted, non-empty) value is acceptable. */
+  valid: (value: string) => boolean;
+  /** The same check on the field's undecoded bytes (non-empty, without `""` escapes), if available. */
+  validBytes?: ((b: Uint8Array, start: number, end: number) => boolean) | undefined;
+  /** The error for an invalid value on `line`. */
+  fail: (line: number) => Error;
+}
+
+/** Called once with the header; may throw (BAD_HEADER) and returns the checks of data records. */
+export type HeaderHook = (header: string[]) => FieldCheck[];
+
 /**
- * Fast path of ingestCsv for comma-separated input without declared types: a byte-level RFC 4180
+ * Fast path of ingestCsv for comma-separated input (without rejects or relaxQuotes): a byte-level RFC 4180
  * validator that checks exactly what the csv-parse path checks (strict quotes, equal field
  * counts, BOM, blank lines skipped) and passes valid record bytes through unchanged, except that
  * record terminators become LF. Quoted fields stay quoted as written — the records a reader
  * parses are identical to the csv-parse path's output (a differential test holds it to that).
  * It exists because csv-parse → strings → re-serialise costs ~15× its CPU on the hot path.
+ * Declared types come from the `onHeader` hook's checks, applied to each data record's fields.
  */
 export class CsvScanner {
   header: string[] | undefined;
@@ -34,15 +50,102 @@ export class CsvScanner {
   private state = FIELD_START;
   private fields = 0;
   private line = 1;
+  /**
+   * CRs inside quoted fields so far. csv-parse counts every CR and LF inside quotes as a line
+   * (a quoted CRLF is two), so reported lines are `line + quotedCr` to match its numbers.
+   */
+  private quotedCr = 0;
   private carry: Buffer | undefined;
   private started = false;
   private readonly maxBatchBytes: number;
+  /** The header hook's checks, in its order (which decides which failure is reported). */
+  private declared: FieldCheck[] = [];
+  /** The same checks by field index, for the single pass over a record. */
+  private checks: FieldCheck[] = [];
 
   constructor(
     private readonly context: { source: string; location: string },
     maxBatchBytes: number,
+    private readonly onHeader?: HeaderHook,
   ) {
     this.maxBatchBytes = Math.max(1, maxBatchBytes);
+  }
+
+  /**
+   * The error for a record that failed a check: of its invalid values, the one whose check comes
+   * first in the hook's order, as the record-by-record path reports it.
+   */
+  private firstFailure(b: Buffer, start: number, end: number, line: number): Error {
+    const fields = (parse(b.subarray(start, end), { bom: false }) as string[][])[0] ?? [];
+    for (const check of this.declared) {
+      const value = fields[check.index] ?? '';
+      if (value !== '' && !check.valid(value)) return check.fail(line);
+    }
+    // Unreachable while validBytes and valid agree (tested); fail on the first declared check.
+    return (this.declared[0] as FieldCheck).fail(line);
+  }
+
+  /**
+   * Splits the valid record `b[start, end)` just far enough to decode the checked fields
+   * (quotes removed, `""` unescaped) and validates them; empty values are NULL and always valid.
+   */
+  private checkFields(b: Buffer, start: number, end: number, line: number): void {
+    const checks = this.checks;
+    let k = 0;
+    let check = checks[0] as FieldCheck;
+    let field = 0;
+    let i = start;
+    for (;;) {
+      let next: number;
+      let checked = false;
+      if (i < end && b[i] === QUOTE) {
+        // The record is valid RFC 4180: the closing quote is followed by a comma or the end.
+        let j = i + 1;
+        let escaped = false;
+        for (;;) {
+          j = b.indexOf(QUOTE, j);
+          if (j + 1 < end && b[j + 1] === QUOTE) {
+            escaped = true;
+            j += 2;
+          } else break;
+        }
+        if (field === check.index) {
+          checked = true;
+          if (j > i + 1) {
+            const ok =
+              check.validBytes && !escaped
+                ? check.validBytes(b, i + 1, j)
+                : check.valid(
+                    escaped
+                      ? b.toString('utf8', i + 1, j).replaceAll('""', '"')
+                      : b.toString('utf8', i + 1, j),
+                  );
+            if (!ok) throw this.firstFailure(b, start, end, line);
+          }
+        }
+        next = j + 1;
+      } else {
+        let j = i;
+        while (j < end && b[j] !== COMMA) j++;
+        if (field === check.index) {
+          checked = true;
+          if (
+            j > i &&
+            !(check.validBytes ? check.validBytes(b, i, j) : check.valid(b.toString('utf8', i, j)))
+          ) {
+            throw this.firstFailure(b, start, end, line);
+          }
+        }
+        next = j;
+      }
+      if (checked) {
+        if (++k >= checks.length) return;
+        check = checks[k] as FieldCheck;
+      }
+      if (next >= end) return;
+      field++;
+      i = next + 1;
+    }
   }
 
   private fail(reason: string, line: number): IngestError {
@@ -99,6 +202,7 @@ export class CsvScanner {
     let state = this.state;
     let fields = this.fields;
     let line = this.line;
+    let crs = this.quotedCr;
     const n = b.length;
 
     const flushBatch = (end: number): void => {
@@ -135,6 +239,10 @@ export class CsvScanner {
         this.header =
           (parse(b.subarray(start, termStart), { bom: false, relax_quotes: false }) as string[][])[0] ?? [];
         this.expected = count;
+        if (this.onHeader) {
+          this.declared = this.onHeader(this.header);
+          this.checks = [...this.declared].sort((x, y) => x.index - y.index);
+        }
         if (start > segStart) segments.push(b.subarray(segStart, start));
         segStart = next;
       } else {
@@ -146,6 +254,7 @@ export class CsvScanner {
             { source, location, line: at },
           );
         }
+        if (this.checks.length > 0) this.checkFields(b, start, termStart, at);
         if (crlf) {
           // Drop the CR of the terminator; the LF that follows starts the next segment.
           segments.push(b.subarray(segStart, termStart));
@@ -173,6 +282,7 @@ export class CsvScanner {
         // Fast skip inside quotes: only `"` and LF matter.
         while (c !== QUOTE) {
           if (c === LF) line++;
+          else if (c === CR) crs++;
           if (++i >= len) break;
           c = bytes[i] as number;
         }
@@ -189,16 +299,16 @@ export class CsvScanner {
         if (i >= len) break;
       }
       if (state === AFTER_CR && c !== LF) {
-        throw this.fail('carriage return not followed by a line feed', line);
+        throw this.fail('carriage return not followed by a line feed', line + crs);
       }
       if (c === COMMA) {
         fields++;
         state = FIELD_START;
       } else if (c === LF) {
         if (state === AFTER_CR) {
-          endRecord(recStart, i - 1, i + 1, true, fields + 1, line);
+          endRecord(recStart, i - 1, i + 1, true, fields + 1, line + crs);
         } else {
-          endRecord(recStart, i, i + 1, false, fields + 1, line);
+          endRecord(recStart, i, i + 1, false, fields + 1, line + crs);
         }
         line++;
         fields = 0;
@@ -210,9 +320,9 @@ export class CsvScanner {
         if (state === FIELD_START) state = QUOTED;
         else if (state === QUOTE_IN_QUOTED)
           state = QUOTED; // "" escape
-        else throw this.fail('quote inside an unquoted field', line);
+        else throw this.fail('quote inside an unquoted field', line + crs);
       } else if (state === QUOTE_IN_QUOTED) {
-        throw this.fail('invalid closing quote', line);
+        throw this.fail('invalid closing quote', line + crs);
       } else {
         state = UNQUOTED;
       }
@@ -220,25 +330,30 @@ export class CsvScanner {
 
     if (atEnd) {
       if (state === QUOTED) {
-        // Like csv-parse: the last physical line that has content.
-        throw this.fail('quoted field not closed at end of file', b[n - 1] === LF ? line - 1 : line);
+        // Like csv-parse, which counts a CR or LF only when another byte follows it.
+        const last = b[n - 1];
+        throw this.fail(
+          'quoted field not closed at end of file',
+          line + crs - (last === LF || last === CR ? 1 : 0),
+        );
       }
       // A final record without terminator (or ending in a lone CR) gets an LF.
-      if (state === AFTER_CR) endRecord(recStart, n - 1, n + 1, false, fields + 1, line);
-      else if (recStart < n) endRecord(recStart, n, n + 1, false, fields + 1, line);
+      if (state === AFTER_CR) endRecord(recStart, n - 1, n + 1, false, fields + 1, line + crs);
+      else if (recStart < n) endRecord(recStart, n, n + 1, false, fields + 1, line + crs);
       recStart = n;
       flushBatch(n);
     } else {
       flushBatch(recStart);
       if (recStart < n) {
         if (n - recStart > MAX_RECORD_BYTES)
-          throw this.fail(`record larger than ${MAX_RECORD_BYTES} bytes`, line);
+          throw this.fail(`record larger than ${MAX_RECORD_BYTES} bytes`, line + crs);
         this.carry = Buffer.from(b.subarray(recStart));
       }
     }
     this.state = state;
     this.fields = fields;
     this.line = line;
+    this.quotedCr = crs;
     return batches;
   }
 }

@@ -1,7 +1,13 @@
 import { type Readable, pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
-import { type ColumnType, isColumnType, isValidValue } from './column-types.js';
+import {
+  bytesValidator,
+  type ColumnType,
+  isColumnType,
+  isValidValue,
+  valueValidator,
+} from './column-types.js';
 import { csvLine } from './csv-format.js';
 import { CsvScanner } from './csv-scanner.js';
 import { isGzipLocation, openSource, parseSourceLocation, type SourceLocation } from './csv-source.js';
@@ -26,8 +32,8 @@ export interface CsvIngestOptions {
    */
   relaxQuotes?: boolean;
   /**
-   * `auto` (default) uses the byte-level fast path for comma-separated input without declared
-   * types or rejects; `csv-parse` always parses and re-serialises every record.
+   * `auto` (default) uses the byte-level fast path (declared types included) for comma-separated
+   * input without rejects or relaxQuotes; `csv-parse` always parses and re-serialises every record.
    */
   parser?: 'auto' | 'csv-parse';
   /** Gzip the stored parts. Default true. */
@@ -72,6 +78,12 @@ export interface IngestCsvOptions {
 
 const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
 const FLUSH_CHARS = 256 * 1024;
+
+interface TypeCheck {
+  index: number;
+  name: string;
+  type: ColumnType;
+}
 
 interface Reject {
   line: number;
@@ -208,12 +220,10 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
     });
     const declared = o.columns ?? {};
     const typed = Object.values(declared).some((t) => t !== 'text' && t !== 'varchar');
+    // Declared types are validated on top of the scanner's record boundaries; rejects, other
+    // delimiters and relaxQuotes need csv-parse.
     const fast =
-      o.parser !== 'csv-parse' &&
-      !rejectMode &&
-      !typed &&
-      (o.delimiter ?? ',') === ',' &&
-      o.relaxQuotes !== true;
+      o.parser !== 'csv-parse' && !rejectMode && (o.delimiter ?? ',') === ',' && o.relaxQuotes !== true;
     const needInfo = rejectMode || typed;
     const stages: NodeJS.ReadWriteStream[] = [];
     if (isGzipLocation(location)) stages.push(createGunzip({ chunkSize: 256 * 1024 }));
@@ -254,14 +264,59 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
 
     try {
       const rejects: Reject[] = [];
+      /** Checks the header (BAD_HEADER) and returns the type checks of the declared columns. */
+      const checkHeader = (names: string[]): TypeCheck[] => {
+        const seen = new Set<string>();
+        for (const name of names) {
+          if (name.trim() === '' || seen.has(name)) {
+            throw new IngestError(
+              'BAD_HEADER',
+              `${source}: header of ${shown} has an empty or duplicate column name`,
+              { source, location: shown, column: name },
+            );
+          }
+          seen.add(name);
+        }
+        const found: TypeCheck[] = [];
+        for (const [name, type] of Object.entries(declared)) {
+          const index = names.indexOf(name);
+          if (index < 0) {
+            throw new IngestError(
+              'BAD_HEADER',
+              `${source}: declared column ${name} is not in the header of ${shown}`,
+              { source, location: shown, column: name },
+            );
+          }
+          if (type !== 'text' && type !== 'varchar') found.push({ index, name, type });
+        }
+        return found;
+      };
+      const badValue = (check: TypeCheck, line: number): IngestError =>
+        new IngestError(
+          'BAD_VALUE',
+          `${source}: line ${line} of ${shown}: column ${check.name} is not a valid ${check.type}`,
+          { source, location: shown, line, column: check.name },
+        );
+      let checks: TypeCheck[] = [];
+
       let header: string[];
       /** The next unit of output (one or more complete records), or undefined at the end. */
       let nextUnit: () => Promise<Unit | undefined>;
 
       if (fast) {
+        // The header is checked as soon as the scanner parses it, before any data record.
         const scanner = new CsvScanner(
           { source, location: shown },
           Math.min(FLUSH_CHARS, Math.ceil(partBytes / 8)),
+          (names) => {
+            checks = checkHeader(names);
+            return checks.map((check) => ({
+              index: check.index,
+              valid: valueValidator(check.type),
+              validBytes: bytesValidator(check.type),
+              fail: (line: number) => badValue(check, line),
+            }));
+          },
         );
         const utf8 = new Utf8Validator({ source, location: shown }, () => scanner.currentLine);
         const queue: Unit[] = [];
@@ -298,6 +353,7 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
           });
         }
         header = Array.isArray(first) ? first : first.record;
+        checks = checkHeader(header);
         nextUnit = async () => {
           for (;;) {
             const item = (await pull()) as ParsedRecord | undefined;
@@ -326,37 +382,6 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
         };
       }
 
-      const seen = new Set<string>();
-      for (const name of header) {
-        if (name.trim() === '' || seen.has(name)) {
-          throw new IngestError(
-            'BAD_HEADER',
-            `${source}: header of ${shown} has an empty or duplicate column name`,
-            {
-              source,
-              location: shown,
-              column: name,
-            },
-          );
-        }
-        seen.add(name);
-      }
-      const checks: Array<{ index: number; name: string; type: ColumnType }> = [];
-      for (const [name, type] of Object.entries(declared)) {
-        const index = header.indexOf(name);
-        if (index < 0) {
-          throw new IngestError(
-            'BAD_HEADER',
-            `${source}: declared column ${name} is not in the header of ${shown}`,
-            {
-              source,
-              location: shown,
-              column: name,
-            },
-          );
-        }
-        if (type !== 'text' && type !== 'varchar') checks.push({ index, name, type });
-      }
       const headerLine = csvLine(header);
 
       /** Returns why a record is bad, or undefined when it is good. */
@@ -369,13 +394,7 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
           );
         }
         for (const check of checks) {
-          if (!isValidValue(check.type, fields[check.index] as string)) {
-            return new IngestError(
-              'BAD_VALUE',
-              `${source}: line ${line} of ${shown}: column ${check.name} is not a valid ${check.type}`,
-              { source, location: shown, line, column: check.name },
-            );
-          }
+          if (!isValidValue(check.type, fields[check.index] as string)) return badValue(check, line);
         }
         return undefined;
       }

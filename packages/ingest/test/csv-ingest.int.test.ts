@@ -368,32 +368,64 @@ describe('ingestCsv bad input (fs store)', () => {
     ]);
   });
 
-  it('a value that does not parse as its declared type → BAD_VALUE with column and line, no value in the message', async () => {
-    const path = await input('typed.csv', 'id,amount,day\n1,1.5,2024-01-01\n2,,2024-02-30\n');
-    const error = await catchError(
-      ingestCsv({
-        source: 'typed',
+  for (const parser of ['auto', 'csv-parse'] as const) {
+    it(`a value that does not parse as its declared type → BAD_VALUE with column and line, no value in the message (parser ${parser})`, async () => {
+      const path = await input(
+        `typed-${parser}.csv`,
+        'id,amount,day,note\r\n1,1.5,2024-01-01,"a\nb"\r\n2,,"2024-02-30",x\r\n',
+      );
+      const error = await catchError(
+        ingestCsv({
+          source: 'typed',
+          location: path,
+          interval: day,
+          store: store(),
+          options: { parser, columns: { id: 'integer', amount: 'numeric', day: 'date', note: 'text' } },
+        }),
+      );
+      expect(error).toMatchObject({ code: 'BAD_VALUE', source: 'typed', column: 'day', line: 4 });
+      expect(error.message).toBe(`typed: line 4 of ${path}: column day is not a valid date`);
+      expect(error.message).not.toContain('2024-02-30');
+    });
+
+    it(`declared types that all parse are accepted, quoted or not (empty = NULL) (parser ${parser})`, async () => {
+      const path = await input(
+        `typed-ok-${parser}.csv`,
+        'id,ok,at,n,d\n1,true,2024-01-01 10:00:00,"-1.5e3",2024-02-29\n2,,,"",""\n"+3",F,2024-01-01,.5,"2000-01-31"\n',
+      );
+      const m = await ingestCsv({
+        source: 'typedok',
         location: path,
         interval: day,
         store: store(),
-        options: { columns: { id: 'integer', amount: 'numeric', day: 'date' } },
-      }),
-    );
-    expect(error).toMatchObject({ code: 'BAD_VALUE', column: 'day', line: 3 });
-    expect(error.message).not.toContain('2024-02-30');
-  });
-
-  it('declared types that all parse are accepted (empty = NULL)', async () => {
-    const path = await input('typed-ok.csv', 'id,ok,at\n1,true,2024-01-01 10:00:00\n2,,\n');
-    const m = await ingestCsv({
-      source: 'typedok',
-      location: path,
-      interval: day,
-      store: store(),
-      options: { columns: { id: 'bigint', ok: 'boolean', at: 'timestamp' } },
+        options: {
+          parser,
+          columns: { id: 'bigint', ok: 'boolean', at: 'timestamp', n: 'numeric', d: 'date' },
+        },
+      });
+      expect(m.rows).toBe(3);
+      expect(await readCsvRecords(store(), m.files[0]?.key ?? '')).toEqual([
+        ['id', 'ok', 'at', 'n', 'd'],
+        ['1', 'true', '2024-01-01 10:00:00', '-1.5e3', '2024-02-29'],
+        ['2', '', '', '', ''],
+        ['+3', 'F', '2024-01-01', '.5', '2000-01-31'],
+      ]);
     });
-    expect(m.rows).toBe(2);
-  });
+
+    it(`a bad header fails with BAD_HEADER before any typed record is checked (parser ${parser})`, async () => {
+      const path = await input(`typed-dup-${parser}.csv`, 'id,id\nx,2\n');
+      const error = await catchError(
+        ingestCsv({
+          source: 'dup',
+          location: path,
+          interval: day,
+          store: store(),
+          options: { parser, columns: { id: 'integer' } },
+        }),
+      );
+      expect(error.code).toBe('BAD_HEADER');
+    });
+  }
 
   it('a declared column missing from the header → BAD_HEADER', async () => {
     const path = await input('nocol.csv', 'id\n1\n');

@@ -2,7 +2,9 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { isIsoDate } from '../src/column-types.js';
 import { isValidValue, parseManifest } from '../src/index.js';
+import { parseIsoDate } from '../src/interval.js';
 import { createUtf8Guard } from '../src/utf8-guard.js';
 
 describe('isValidValue', () => {
@@ -28,6 +30,34 @@ describe('isValidValue', () => {
       expect(isValidValue(type, '')).toBe(true);
     });
   }
+});
+
+describe('isIsoDate (the date check without a Date round trip)', () => {
+  it('agrees with parseIsoDate on every month/day of years around the Gregorian and Date.UTC edges', () => {
+    const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+    let checked = 0;
+    for (const y of [0, 1, 99, 100, 101, 1582, 1600, 1700, 1900, 1999, 2000, 2023, 2024, 2100, 2400, 9999]) {
+      for (let m = 0; m <= 13; m++) {
+        for (let d = 0; d <= 32; d++) {
+          const value = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
+          expect(isIsoDate(value), value).toBe(parseIsoDate(value) !== undefined);
+          checked++;
+        }
+      }
+    }
+    for (const value of [
+      '2024-1-01',
+      '２０２４-01-01',
+      '2024-01-01 ',
+      '+024-01-01',
+      '2024/01/01',
+      '2024-01-0a',
+    ]) {
+      expect(isIsoDate(value), value).toBe(false);
+      expect(parseIsoDate(value)).toBeUndefined();
+    }
+    expect(checked).toBe(16 * 14 * 33);
+  });
 });
 
 describe('utf8 guard', () => {
