@@ -12,7 +12,7 @@ export {
 export { type CsvIngestOptions, type IngestCsvOptions, ingestCsv } from './ingest-csv.js';
 export { dailyInterval, type Interval, renderLocation } from './interval.js';
 export { type OpenLakeOptions, openLake } from './lake.js';
-export type { Logger } from './logger.js';
+export { type Logger, silentLogger } from './logger.js';
 export {
   listPartitions,
   type ManifestFile,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { type CompiledTest, runTest, type TestResult } from '@dataflow/quality';
-import { loadSeed } from '@dataflow/warehouse';
+import { type Logger, loadSeed } from '@dataflow/warehouse';
 import type pg from 'pg';
 import { ModelingError } from './errors.js';
 import {
@@ -33,13 +33,8 @@ import {
 } from './plan.js';
 import { quoteIdent } from './quote.js';
 
-/** Structural logger (pino's `(obj, msg)` signature). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** Structural logger (pino's `(obj, msg)` signature), the one the whole load flow shares. */
+export type { Logger };
 
 /** What materializing one model or seed did. */
 export interface MaterializeOutcome {

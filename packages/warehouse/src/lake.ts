@@ -4,6 +4,7 @@ import {
   type ObjectStore,
   type PartitionManifest,
   readManifest,
+  silentLogger,
 } from '@dataflow/ingest';
 import { WarehouseError } from './errors.js';
 
@@ -14,11 +15,9 @@ export type { Interval, Logger };
 /** The lake's object store (`@dataflow/ingest`'s `ObjectStore`: filesystem or S3). */
 export type LakeStore = ObjectStore;
 
-const noop = (): void => undefined;
-export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
-
 /** The committed description of one lake partition (written by `@dataflow/ingest`). */
 export type { PartitionManifest } from '@dataflow/ingest';
+export { silentLogger };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
