@@ -262,6 +262,27 @@ export async function build(
       logger?.warn({ err: error, node: r.uniqueId }, 'onNodeResult callback threw');
     }
   };
+  /** Reports the audits of model `id` that did not run (all but those in `ran`) as skipped. */
+  const skipAudits = (
+    id: string,
+    message: string,
+    startedAt: string,
+    ran: ReadonlySet<string> = new Set(),
+  ) => {
+    for (const auditId of plan.audits[id] ?? []) {
+      if (ran.has(auditId)) continue;
+      report({
+        uniqueId: auditId,
+        name: (graph.nodes[auditId] as TestNode).name,
+        resourceType: 'test',
+        status: 'skipped',
+        durationMs: 0,
+        message,
+        startedAt,
+        audit: true,
+      });
+    }
+  };
   const skip = (id: string, message: string) => {
     const n = graph.nodes[id] as Runnable;
     pending.delete(id);
@@ -275,19 +296,7 @@ export async function build(
       startedAt: new Date().toISOString(),
       ...(n.resourceType !== 'test' ? { relation: relationName(n) } : {}),
     });
-    for (const auditId of plan.audits[id] ?? []) {
-      const t = graph.nodes[auditId] as TestNode;
-      report({
-        uniqueId: auditId,
-        name: t.name,
-        resourceType: 'test',
-        status: 'skipped',
-        durationMs: 0,
-        message,
-        startedAt: new Date().toISOString(),
-        audit: true,
-      });
-    }
+    skipAudits(id, message, new Date().toISOString());
   };
   const isOk = (s: NodeResult['status'] | undefined) => s === 'success' || s === 'pass' || s === 'warn';
 
@@ -352,21 +361,12 @@ export async function build(
       } catch (error) {
         const auditResults = (error as { audits?: MaterializeOutcome['audits'] }).audits ?? [];
         for (const a of auditResults) reportAudit(a.uniqueId, a.result);
-        const reported = new Set(auditResults.map((a) => a.uniqueId));
-        for (const auditId of plan.audits[id] ?? []) {
-          if (reported.has(auditId)) continue;
-          const t = graph.nodes[auditId] as TestNode;
-          report({
-            uniqueId: auditId,
-            name: t.name,
-            resourceType: 'test',
-            status: 'skipped',
-            durationMs: 0,
-            message: `${node.name} failed before its audit`,
-            startedAt,
-            audit: true,
-          });
-        }
+        skipAudits(
+          id,
+          `${node.name} failed before its audit`,
+          startedAt,
+          new Set(auditResults.map((a) => a.uniqueId)),
+        );
         throw error;
       }
       for (const a of outcome.audits) reportAudit(a.uniqueId, a.result);

@@ -336,6 +336,34 @@ describe('DAG execution', () => {
     );
   });
 
+  it('the audits of a model that fails to build, and of a skipped model, are reported as skipped', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: p\n',
+      'models/sk_bad.sql': `{{ config(materialized='table') }}select 1/0 as x`,
+      'models/sk_child.sql': `{{ config(materialized='table') }}select * from {{ ref('sk_bad') }}`,
+      'models/schema.yml': `version: 2
+models:
+  - name: sk_bad
+    columns: [{ name: x, tests: [not_null] }]
+  - name: sk_child
+    columns: [{ name: x, tests: [not_null] }]
+`,
+    });
+    const graph = await compile(dir);
+    const r = await build(db.pool, graph, { runId: 'sk1', threads: 1 });
+    const byName = Object.fromEntries(r.results.map((x) => [x.name, x]));
+    expect(byName.sk_bad?.status).toBe('error');
+    expect(byName.not_null_sk_bad_x).toMatchObject({
+      status: 'skipped',
+      audit: true,
+      message: 'sk_bad failed before its audit',
+    });
+    expect(byName.sk_child?.status).toBe('skipped');
+    expect(byName.not_null_sk_child_x).toMatchObject({ status: 'skipped', audit: true });
+    expect(byName.not_null_sk_child_x?.message).toBe(byName.sk_child?.message);
+    expect(r.results).toHaveLength(4);
+  });
+
   it('aborting mid-build cancels the running statement, drops the temp relation and rejects with ABORTED', async () => {
     const dir = await writeProject({
       'dbt_project.yml': 'name: p\n',
