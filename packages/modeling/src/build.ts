@@ -1,6 +1,7 @@
+import { isConnectionLost } from '@dataflow/pg';
 import { runTest, type TestResult } from '@dataflow/quality';
 import type pg from 'pg';
-import { isRetryableCause, ModelingError } from './errors.js';
+import { ModelingError } from './errors.js';
 import {
   type CompiledGraph,
   type GraphNode,
@@ -381,7 +382,12 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
       action: outcome.action,
     });
   } catch (error) {
-    if (isRetryableCause(error) || (error as { code?: string }).code === 'CONNECTION_FAILED')
+    // Only a dead connection is released as broken; after a statement error the client is fine.
+    if (
+      isConnectionLost(error) ||
+      isConnectionLost((error as { cause?: unknown }).cause) ||
+      (error as { code?: string }).code === 'CONNECTION_FAILED'
+    )
       broken = error as Error;
     logger?.error({ node: node.uniqueId, err: error }, 'node failed');
     out.push({

@@ -1,5 +1,5 @@
+import { identifierBytes, MAX_IDENTIFIER_BYTES, qualify, quoteIdent, truncateBytes } from '@dataflow/pg';
 import type { RelationInfo, SeedNode } from '../graph.js';
-import { identifierBytes, MAX_IDENTIFIER_BYTES, qualify, quoteIdent } from '../quote.js';
 import type { CompileContext } from './context.js';
 import type { SeedSource } from './inputs.js';
 import { mergeLayers, schemaFor } from './model-config.js';
@@ -16,20 +16,20 @@ export interface NameEntry {
 export type NameTable = Map<string, NameEntry>;
 
 /**
- * A relation's quoted form; three-part only when a `database` is stated.
+ * A relation's quoted form; three-part only when a `database` is stated. An identifier over 63
+ * bytes (already a `NAME_TOO_LONG` diagnostic) is cut the way PostgreSQL would cut it, so the
+ * compile still reports every other problem.
  *
  * @example
  * relationOf('analytics', 'orders').sql; // '"analytics"."orders"'
  */
 export function relationOf(schema: string, identifier: string, database?: string): RelationInfo {
+  const name = truncateBytes(identifier, MAX_IDENTIFIER_BYTES);
   return {
     ...(database !== undefined ? { database } : {}),
     schema,
     identifier,
-    sql:
-      database !== undefined
-        ? `${quoteIdent(database)}.${qualify(schema, identifier)}`
-        : qualify(schema, identifier),
+    sql: database !== undefined ? `${quoteIdent(database)}.${qualify(schema, name)}` : qualify(schema, name),
   };
 }
 
