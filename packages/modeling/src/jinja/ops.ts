@@ -1,4 +1,5 @@
 import { printfFormat } from './format.js';
+import { dateArithmetic, PyDate, PyTimedelta } from './py-datetime.js';
 import {
   dictGet,
   isFloat,
@@ -31,6 +32,10 @@ function numeric(op: string, a: unknown, b: unknown, f: (x: number, y: number) =
 
 /** Python's binary arithmetic operators on template values. */
 export function binaryOp(op: string, a: unknown, b: unknown): unknown {
+  if (a instanceof PyDate || a instanceof PyTimedelta || b instanceof PyDate || b instanceof PyTimedelta) {
+    const r = dateArithmetic(op, a, b);
+    if (r !== undefined) return r;
+  }
   switch (op) {
     case '+':
       if (typeof a === 'string' && typeof b === 'string') return a + b;

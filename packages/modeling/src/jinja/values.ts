@@ -260,6 +260,7 @@ export function pyStr(v: unknown): string {
 /** Python `==`. */
 export function pyEquals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (sameValueClass(a, b)) return (a as object).valueOf() === (b as object).valueOf();
   if (isNumber(a) && isNumber(b)) return toNum(a) === toNum(b);
   if (isUndefined(a) && isUndefined(b)) return true;
   if (Array.isArray(a) && Array.isArray(b)) {
@@ -281,7 +282,21 @@ export function pyEquals(a: unknown, b: unknown): boolean {
 }
 
 /** Python ordering (`<`): numbers, strings, and lists / tuples element-wise. */
+/** Host values of one class ordered by a numeric `valueOf` (dates, datetimes, timedeltas). */
+function sameValueClass(a: unknown, b: unknown): boolean {
+  return (
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    a !== null &&
+    b !== null &&
+    !isPlainObject(a) &&
+    a.constructor === b.constructor &&
+    typeof a.valueOf() === 'number'
+  );
+}
+
 export function pyCompare(a: unknown, b: unknown): number {
+  if (sameValueClass(a, b)) return ((a as object).valueOf() as number) - ((b as object).valueOf() as number);
   if (isNumber(a) && isNumber(b)) return toNum(a) - toNum(b);
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (Array.isArray(a) && Array.isArray(b)) {
