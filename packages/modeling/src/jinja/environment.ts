@@ -282,10 +282,12 @@ class Renderer {
     const loop = new LoopContext(items);
     for (let i = 0; i < items.length; i++) {
       loop.index0 = i;
-      this.assign(stmt.target, items[i], loopFrame);
-      loopFrame.vars.set('loop', loop);
+      // Each iteration is a fresh scope: a `set` in the body is not seen by the next iteration.
+      const iterationFrame = new Frame(frame);
+      this.assign(stmt.target, items[i], iterationFrame);
+      iterationFrame.vars.set('loop', loop);
       try {
-        this.exec(stmt.body, loopFrame, out);
+        this.exec(stmt.body, iterationFrame, out);
       } catch (e) {
         if (e === BREAK) break;
         if (e === CONTINUE) continue;

@@ -301,7 +301,10 @@ export const BUILTIN_FILTERS: Record<string, FilterFn> = {
     return total;
   },
   title: (_c, v) =>
-    pyStr(v).replace(/([\w]+)/g, (w) => (w[0] as string).toUpperCase() + w.slice(1).toLowerCase()),
+    pyStr(v)
+      .split(/([-\s({[<]+)/)
+      .map((w) => (w ? (w[0] as string).toUpperCase() + w.slice(1).toLowerCase() : w))
+      .join(''),
   tojson: (_c, v, a, kw) => {
     const indent = arg(a, kw, 0, 'indent', undefined);
     return pyJsonDumps(v, {
