@@ -1,4 +1,5 @@
 import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/dbt-context.js';
+import { createDispatch, loadDbtMacros } from './jinja/dbt-macros.js';
 import { Environment, type Template } from './jinja/environment.js';
 import { TemplateError } from './jinja/errors.js';
 import { isPyCallable, type PyCallable, pyFunction, pyStr, toPlain } from './jinja/values.js';
@@ -153,6 +154,19 @@ export class JinjaEnvironment {
         return value === undefined ? null : value;
       }),
     );
+    // The built-in `dbt` package: `dbt.date_trunc(…)`, and unqualified names that project macros
+    // (loaded later, as globals) override, as in dbt.
+    const dbtMacros = loadDbtMacros(this.env);
+    const builtins = new Set<unknown>(Object.values(dbtMacros));
+    for (const [name, macro] of Object.entries(dbtMacros)) this.env.globals.set(name, macro);
+    this.env.globals.set('dbt', dbtMacros);
+    const projectMacro = (name: string) => {
+      const found = this.env.globals.get(name);
+      return isPyCallable(found) && !builtins.has(found) ? found : undefined;
+    };
+    this.env.globals.set('adapter', {
+      dispatch: createDispatch({ projectMacro, dbt: dbtMacros, adapterType: target?.type ?? 'postgres' }),
+    });
     this.env.globals.set(
       'is_incremental',
       pyFunction('is_incremental', () => current().isIncremental),

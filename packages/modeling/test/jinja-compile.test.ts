@@ -49,4 +49,26 @@ describe('dbt Jinja in a compiled project', () => {
     ]);
     expect(model(graph, 'good').compiledSql).toBe('select 2 as n');
   });
+
+  it('dispatches the dbt namespace to project overrides first, then the built-in macros', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'macros/overrides.sql': [
+        '{% macro default__any_value(e) %}first_value({{ e }}){% endmacro %}',
+        "{% macro postgres__type_string() %}{{ return('varchar') }}{% endmacro %}",
+      ].join('\n'),
+      'models/m.sql': [
+        "select {{ dbt.any_value('x') }}, {{ dbt.type_string() }}, {{ dbt.date_trunc('day', 'd') }},",
+        "  {{ adapter.dispatch('bool_or', 'dbt')('f') }}, {{ dbt.datediff('a', 'b', 'day') }}",
+      ].join('\n'),
+      'models/bad.sql': "select {{ adapter.dispatch('nope', 'dbt')() }}",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(model(graph, 'm').compiledSql).toBe(
+      "select first_value(x), varchar, date_trunc('day', d),\n  bool_or(f), ((b)::date - (a)::date)",
+    );
+    expect(diagnostics.map((d) => [d.file, d.message.split('\n')[0]])).toEqual([
+      ['models/bad.sql', "In dispatch: No macro named 'nope' found within namespace: 'dbt'"],
+    ]);
+  });
 });
