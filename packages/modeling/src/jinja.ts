@@ -2,7 +2,7 @@ import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/d
 import { createDispatch, loadDbtMacros } from './jinja/dbt-macros.js';
 import { Environment, type Template } from './jinja/environment.js';
 import { TemplateError } from './jinja/errors.js';
-import { isPyCallable, type PyCallable, pyFunction, pyStr, toPlain } from './jinja/values.js';
+import { isPyCallable, type PyCallable, PyError, pyFunction, pyStr, toPlain } from './jinja/values.js';
 
 /** What templates see through dbt's context functions during one render. */
 export interface RenderScope {
@@ -118,6 +118,8 @@ export class JinjaEnvironment {
   /** The engine: add globals, filters or tests here. */
   readonly env = new Environment();
   private scope: RenderScope | undefined;
+  /** What `config(…)` set during the render in progress (read by `config.get`). */
+  private inlineConfig: Record<string, unknown> = {};
   /** Custom generic tests found in macro files: name → macro taking `(args, kwargs)`. */
   readonly testMacros = new Map<string, MacroFn>();
   /** Whether some macro mentions `ref`, `source` or `this` (see {@link outputsContextDirectly}). */
@@ -138,8 +140,23 @@ export class JinjaEnvironment {
       const values: Record<string, unknown> = {};
       for (const a of args) Object.assign(values, toPlain(a));
       Object.assign(values, toPlain(kwargs));
+      Object.assign(this.inlineConfig, values);
       current().config(values);
       return '';
+    });
+    // dbt's `config.get(name, default)` / `config.require(name)`: here the values this render set
+    // with `config(…)`; project and YAML layers are the compiler's to add.
+    Object.assign(config, {
+      get: pyFunction('get', (args, kwargs) => {
+        const name = pyStr(args[0]);
+        if (Object.hasOwn(this.inlineConfig, name)) return this.inlineConfig[name];
+        return args[1] ?? kwargs.default ?? null;
+      }),
+      require: pyFunction('require', (args) => {
+        const name = pyStr(args[0]);
+        if (Object.hasOwn(this.inlineConfig, name)) return this.inlineConfig[name];
+        throw new PyError('CompilerError', `the model does not define a required config parameter '${name}'`);
+      }),
     });
     const dbtVar = dbt.var as PyCallable;
     this.env.globals.set('ref', ref);
@@ -219,11 +236,14 @@ export class JinjaEnvironment {
 
   private within<T>(scope: RenderScope, fn: () => T): T {
     const previous = this.scope;
+    const previousConfig = this.inlineConfig;
     this.scope = scope;
+    this.inlineConfig = {};
     try {
       return fn();
     } finally {
       this.scope = previous;
+      this.inlineConfig = previousConfig;
     }
   }
 }

@@ -18,6 +18,7 @@ describe('dbt Jinja in a compiled project', () => {
       ].join('\n'),
       'models/m.sql': [
         "{{ config(materialized='table', tags=['x', 'y'],) }}",
+        "{%- if config.get('materialized') != 'table' or config.get('nope', 'd') != 'd' %}wrong{% endif -%}",
         '{%- set ns = namespace(seen=false) -%}',
         "{%- for c in money_cols('amt_') if c.endswith('b') %}{% set ns.seen = true %}{% endfor -%}",
         "select {{ money_cols('amt_') | join(', ') }}, {{ ns.seen }} as seen, {{ None }} as n,",
