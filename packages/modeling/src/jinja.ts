@@ -120,6 +120,8 @@ export class JinjaEnvironment {
   private scope: RenderScope | undefined;
   /** What `config(…)` set during the render in progress (read by `config.get`). */
   private inlineConfig: Record<string, unknown> = {};
+  /** `store_result` / `load_result` of the render in progress. */
+  private results = new Map<string, Record<string, unknown>>();
   /** Custom generic tests found in macro files: name → macro taking `(args, kwargs)`. */
   readonly testMacros = new Map<string, MacroFn>();
   /** Whether some macro mentions `ref`, `source` or `this` (see {@link outputsContextDirectly}). */
@@ -130,35 +132,21 @@ export class JinjaEnvironment {
     const dbt = createDbtContext({ ...rest, target: { ...target, schema: target?.schema ?? schema } });
     for (const [name, value] of Object.entries(dbt)) this.env.globals.set(name, value);
     for (const [name, filter] of Object.entries(DBT_FILTERS)) this.env.filters.set(name, filter);
-    const current = (): RenderScope => {
-      if (!this.scope) throw new Error('dbt context function called outside a model render');
-      return this.scope;
-    };
-    const ref = pyFunction('ref', (args) => current().ref(pyStr(args[args.length - 1])));
-    const source = pyFunction('source', (args) => current().source(pyStr(args[0]), pyStr(args[1])));
-    const config = pyFunction('config', (args, kwargs) => {
-      const values: Record<string, unknown> = {};
-      for (const a of args) Object.assign(values, toPlain(a));
-      Object.assign(values, toPlain(kwargs));
-      Object.assign(this.inlineConfig, values);
-      current().config(values);
-      return '';
-    });
-    // dbt's `config.get(name, default)` / `config.require(name)`: here the values this render set
-    // with `config(…)`; project and YAML layers are the compiler's to add.
-    Object.assign(config, {
-      get: pyFunction('get', (args, kwargs) => {
-        const name = pyStr(args[0]);
-        if (Object.hasOwn(this.inlineConfig, name)) return this.inlineConfig[name];
-        return args[1] ?? kwargs.default ?? null;
-      }),
-      require: pyFunction('require', (args) => {
-        const name = pyStr(args[0]);
-        if (Object.hasOwn(this.inlineConfig, name)) return this.inlineConfig[name];
-        throw new PyError('CompilerError', `the model does not define a required config parameter '${name}'`);
-      }),
-    });
-    const dbtVar = dbt.var as PyCallable;
+    this.installContextFunctions(dbt.var as PyCallable);
+    this.installDbtPackage(target?.type ?? 'postgres');
+    this.installResults();
+  }
+
+  private current(): RenderScope {
+    if (!this.scope) throw new Error('dbt context function called outside a model render');
+    return this.scope;
+  }
+
+  /** `ref`, `source`, `config`, `var`, `is_incremental`: the render in progress answers them. */
+  private installContextFunctions(dbtVar: PyCallable): void {
+    const ref = pyFunction('ref', (args) => this.current().ref(pyStr(args[args.length - 1])));
+    const source = pyFunction('source', (args) => this.current().source(pyStr(args[0]), pyStr(args[1])));
+    const config = this.configFunction();
     this.env.globals.set('ref', ref);
     this.env.globals.set('source', source);
     this.env.globals.set('config', config);
@@ -171,8 +159,44 @@ export class JinjaEnvironment {
         return value === undefined ? null : value;
       }),
     );
-    // The built-in `dbt` package: `dbt.date_trunc(…)`, and unqualified names that project macros
-    // (loaded later, as globals) override, as in dbt.
+    this.env.globals.set(
+      'is_incremental',
+      pyFunction('is_incremental', () => this.current().isIncremental),
+    );
+  }
+
+  /**
+   * `config(…)`, with dbt's `config.get(name, default)` / `config.require(name)` reading what this
+   * render set with `config(…)`; project and YAML layers are the compiler's to add.
+   */
+  private configFunction(): PyCallable {
+    const config = pyFunction('config', (args, kwargs) => {
+      const values: Record<string, unknown> = {};
+      for (const a of args) Object.assign(values, toPlain(a));
+      Object.assign(values, toPlain(kwargs));
+      Object.assign(this.inlineConfig, values);
+      this.current().config(values);
+      return '';
+    });
+    return Object.assign(config, {
+      get: pyFunction('get', (args, kwargs) => {
+        const name = pyStr(args[0]);
+        if (Object.hasOwn(this.inlineConfig, name)) return this.inlineConfig[name];
+        return args[1] ?? kwargs.default ?? null;
+      }),
+      require: pyFunction('require', (args) => {
+        const name = pyStr(args[0]);
+        if (Object.hasOwn(this.inlineConfig, name)) return this.inlineConfig[name];
+        throw new PyError('CompilerError', `the model does not define a required config parameter '${name}'`);
+      }),
+    });
+  }
+
+  /**
+   * The built-in `dbt` package: `dbt.date_trunc(…)`, unqualified names that project macros (loaded
+   * later, as globals) override, and `adapter.dispatch` over both, as in dbt.
+   */
+  private installDbtPackage(adapterType: string): void {
     const dbtMacros = loadDbtMacros(this.env);
     const builtins = new Set<unknown>(Object.values(dbtMacros));
     for (const [name, macro] of Object.entries(dbtMacros)) this.env.globals.set(name, macro);
@@ -182,11 +206,36 @@ export class JinjaEnvironment {
       return isPyCallable(found) && !builtins.has(found) ? found : undefined;
     };
     this.env.globals.set('adapter', {
-      dispatch: createDispatch({ projectMacro, dbt: dbtMacros, adapterType: target?.type ?? 'postgres' }),
+      dispatch: createDispatch({ projectMacro, dbt: dbtMacros, adapterType }),
     });
+  }
+
+  /** `store_result` / `store_raw_result` / `load_result`: statement results by name, per render. */
+  private installResults(): void {
     this.env.globals.set(
-      'is_incremental',
-      pyFunction('is_incremental', () => current().isIncremental),
+      'store_result',
+      pyFunction('store_result', (args, kwargs) => {
+        const table = kwargs.agate_table ?? args[2] ?? null;
+        const data = table !== null && typeof table === 'object' && 'rows' in table ? table.rows : [];
+        this.results.set(pyStr(args[0]), { response: kwargs.response ?? args[1] ?? null, table, data });
+        return '';
+      }),
+    );
+    this.env.globals.set(
+      'store_raw_result',
+      pyFunction('store_raw_result', (args, kwargs) => {
+        const response = {
+          message: kwargs.message ?? null,
+          code: kwargs.code ?? null,
+          rows_affected: kwargs.rows_affected ?? null,
+        };
+        this.results.set(pyStr(args[0]), { response, table: kwargs.agate_table ?? null, data: [] });
+        return '';
+      }),
+    );
+    this.env.globals.set(
+      'load_result',
+      pyFunction('load_result', (args) => this.results.get(pyStr(args[0])) ?? null),
     );
   }
 
@@ -237,13 +286,16 @@ export class JinjaEnvironment {
   private within<T>(scope: RenderScope, fn: () => T): T {
     const previous = this.scope;
     const previousConfig = this.inlineConfig;
+    const previousResults = this.results;
     this.scope = scope;
     this.inlineConfig = {};
+    this.results = new Map();
     try {
       return fn();
     } finally {
       this.scope = previous;
       this.inlineConfig = previousConfig;
+      this.results = previousResults;
     }
   }
 }

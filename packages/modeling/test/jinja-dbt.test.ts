@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createDbtContext, DBT_FILTERS, nativeValue } from '../src/jinja/dbt-context.js';
 import { Environment } from '../src/jinja/environment.js';
 import { TemplateError } from '../src/jinja/errors.js';
+import { tuple } from '../src/jinja/values.js';
+import { JinjaEnvironment } from '../src/jinja.js';
 
 const FIXED_NOW = Date.UTC(2024, 2, 15, 13, 45, 30, 250);
 
@@ -179,5 +181,48 @@ describe('template errors name the file and line', () => {
       expect([err.file, err.line]).toEqual(['models/b.sql', 2]);
       expect(err.message).toBe('division by zero (in macros/boom.sql:2)');
     }
+  });
+});
+
+describe('statement, run_query and load_result', () => {
+  const scope = {
+    ref: (n: string) => n,
+    source: (s: string, t: string) => `${s}.${t}`,
+    config: () => {},
+    var: () => null,
+    thisRelation: '"analytics"."m"',
+    isIncremental: false,
+  };
+  const template = [
+    "{%- call statement('q', fetch_result=True) %}select 1{% endcall -%}",
+    "{{ load_result('q') is none }} {{ run_query('select 2') is none }}",
+  ].join('');
+
+  it('run nothing and give None while parsing (execute false), as dbt', () => {
+    expect(new JinjaEnvironment({ schema: 'analytics' }).render(template, 'm.sql', scope)).toBe('True True');
+  });
+
+  it('with execute true, pass the SQL to adapter.execute and keep the result for load_result', () => {
+    const jinja = new JinjaEnvironment({ schema: 'analytics', execute: true });
+    const executed: string[] = [];
+    const adapter = jinja.env.globals.get('adapter') as Record<string, unknown>;
+    adapter.execute = (sql: string) => {
+      executed.push(sql);
+      return tuple('OK 1', { rows: [tuple(42)], columns: ['n'] });
+    };
+    const out = jinja.render(
+      "{% set t = run_query('select 42 as n') %}{{ t.rows[0][0] }} {{ load_result('run_query_statement').response }}",
+      'm.sql',
+      scope,
+    );
+    expect(out).toBe('42 OK 1');
+    expect(executed).toEqual(['select 42 as n']);
+  });
+
+  it('with execute true and no warehouse, fail naming the statement', () => {
+    const jinja = new JinjaEnvironment({ schema: 'analytics', execute: true });
+    expect(() => jinja.render(template, 'm.sql', scope)).toThrow(
+      "statement 'q' needs a warehouse connection",
+    );
   });
 });

@@ -68,6 +68,8 @@ class Parser {
     return this.next();
   }
   private expectBlockEnd(): void {
+    // Jinja2 accepts a colon before the end of a block tag (`{% if x: %}`).
+    if (this.isOp(':') && this.peek(1).kind === 'block_end') this.next();
     if (this.peek().kind !== 'block_end')
       this.fail(`expected end of statement block, got '${this.describe(this.peek())}'`);
     this.next();
@@ -256,7 +258,10 @@ class Parser {
     let adapter = 'default';
     while (this.skipOp(',')) {
       const key = this.expectName().value;
-      this.expectOp('=');
+      if (!this.skipOp('=')) {
+        adapter = key;
+        continue;
+      }
       const value = this.parseExpression();
       if (key === 'adapter' && value.kind === 'const') adapter = String(value.value);
     }
