@@ -208,7 +208,7 @@ describe('statement, run_query and load_result', () => {
     const adapter = jinja.env.globals.get('adapter') as Record<string, unknown>;
     adapter.execute = (sql: string) => {
       executed.push(sql);
-      return tuple('OK 1', { rows: [tuple(42)], columns: ['n'] });
+      return tuple<unknown>('OK 1', { rows: [tuple(42)], columns: ['n'] });
     };
     const out = jinja.render(
       "{% set t = run_query('select 42 as n') %}{{ t.rows[0][0] }} {{ load_result('run_query_statement').response }}",
