@@ -28,7 +28,7 @@ class Parser {
   }
 
   private peek(offset = 0): Token {
-    return this.tokens[Math.min(this.i + offset, this.tokens.length - 1)] as Token;
+    return this.tokens[this.i + offset] ?? (this.tokens[this.tokens.length - 1] as Token);
   }
   private next(): Token {
     const t = this.peek();
