@@ -265,6 +265,16 @@ export class JinjaEnvironment {
     );
   }
 
+  /**
+   * Renders text outside any model render (Jinja in YAML values such as `+enabled`): `var()` reads
+   * the options' `vars`, `ref`/`source`/`config` fail. {@link nativeValue} turns the text into the
+   * value dbt's native rendering would give.
+   */
+  renderText(source: string, file: string): string {
+    if (!/\{[{%#]/.test(source)) return source;
+    return this.env.render(this.env.parse(source, file));
+  }
+
   /** Calls a custom generic test macro (`{% test name(model, column_name, ...) %}`) within `scope`. */
   callTestMacro(
     name: string,

@@ -226,3 +226,15 @@ describe('statement, run_query and load_result', () => {
     );
   });
 });
+
+describe('Jinja in YAML values', () => {
+  it('renders outside a model with the project vars and reads the value as dbt native rendering does', () => {
+    const jinja = new JinjaEnvironment({ schema: 'analytics', vars: { on: false, n: 3 } });
+    expect(nativeValue(jinja.renderText("{{ var('on') | as_bool }}", 'dbt_project.yml'))).toBe(false);
+    expect(nativeValue(jinja.renderText("{{ var('n') + 1 }}", 'dbt_project.yml'))).toBe(4);
+    expect(jinja.renderText('plain', 'dbt_project.yml')).toBe('plain');
+    expect(() => jinja.renderText("{{ ref('x') }}", 'dbt_project.yml')).toThrow(
+      'dbt context function called outside a model render',
+    );
+  });
+});
