@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import yaml from 'js-yaml';
+import type { Expr } from './ast.js';
 import { MacroReturn } from './environment.js';
 import type { FilterFn } from './filters.js';
 import { pyJsonDumps, pyJsonLoads } from './json.js';
+import { parseTemplate } from './parser.js';
 import { datetimeModule, PyDateTime, pytzModule, UTC } from './py-datetime.js';
 import { itertoolsModule } from './py-itertools.js';
 import { reModule } from './py-re.js';
@@ -213,34 +215,44 @@ export const DBT_FILTERS: Record<string, FilterFn> = {
   as_native: (_c, v) => pyStr(v),
 };
 
+/** The value of a Python literal expression (what `ast.literal_eval` accepts); throws otherwise. */
+function literal(expr: Expr): unknown {
+  switch (expr.kind) {
+    case 'const':
+      return toPlain(expr.value);
+    case 'list':
+    case 'tuple':
+      return expr.items.map(literal);
+    case 'dict':
+      return Object.fromEntries(expr.pairs.map(([k, v]) => [pyStr(literal(k)), literal(v)]));
+    case 'unary':
+      if (expr.op !== 'not') {
+        const n = literal(expr.node);
+        if (typeof n === 'number') return expr.op === '-' ? -n : n;
+      }
+      break;
+    default:
+      break;
+  }
+  throw new PyError('ValueError', 'not a literal');
+}
+
 /**
  * The value dbt's native renderer gives for rendered text (`ast.literal_eval`): `True` → true,
- * `3` → 3, `['a']` → a list; other text stays text. For YAML config values such as `+enabled`.
+ * `3` → 3, `['a', 'b']` → a list, `{'k': 1}` → an object; other text stays text. For YAML config
+ * values such as `+enabled`. The text is read with the template expression parser, never rewritten.
  *
  * @example
  * nativeValue('False'); // false
  */
 export function nativeValue(text: string): unknown {
   const t = text.trim();
-  if (t === 'True' || t === 'true') return true;
-  if (t === 'False' || t === 'false') return false;
-  if (t === 'None' || t === 'none') return null;
-  if (/^-?\d+$/.test(t)) return Number(t);
-  if (/^-?\d*\.\d+(e[-+]?\d+)?$/i.test(t)) return toNum(Number(t));
-  if (/^[[{]/.test(t)) {
-    try {
-      return toPlain(
-        pyJsonLoads(
-          t
-            .replace(/'/g, '"')
-            .replace(/\bTrue\b/g, 'true')
-            .replace(/\bFalse\b/g, 'false')
-            .replace(/\bNone\b/g, 'null'),
-        ),
-      );
-    } catch {
-      return text;
-    }
+  if (t === 'true' || t === 'false' || t === 'none' || t === '') return text;
+  try {
+    const body = parseTemplate(`{{ ${t} }}`, '<native>');
+    const only = body.length === 1 ? body[0] : undefined;
+    return only?.kind === 'print' ? literal(only.expr) : text;
+  } catch {
+    return text;
   }
-  return text;
 }
