@@ -8,7 +8,7 @@ import { parseTemplate } from './parser.js';
 import { datetimeModule, PyDateTime, pytzModule, UTC } from './py-datetime.js';
 import { itertoolsModule } from './py-itertools.js';
 import { reModule } from './py-re.js';
-import { isUndefined, PyError, PySet, pyFunction, pyIter, pyStr, toNum, toPlain, toTuple } from './values.js';
+import { isUndefined, PyError, PySet, pyFunction, pyIter, pyStr, toPlain, toTuple } from './values.js';
 
 /** The warehouse target as templates read it (`target.schema`, `target.type`, …). */
 export interface DbtTarget {
