@@ -6,7 +6,7 @@ import { dagScope, graphInputs } from '../src/airflow/graph-inputs.js';
 import { planNodeTasks } from '../src/airflow/node-tasks.js';
 import { pinSelections, selectorFor } from '../src/airflow/selectors.js';
 import { planSourceTasks } from '../src/airflow/source-tasks.js';
-import { createTaskTable, sanitizeTaskId } from '../src/airflow/task-table.js';
+import { createTaskTable, sanitizeTaskId, type TaskSpec } from '../src/airflow/task-table.js';
 import { assignTests } from '../src/airflow/test-owners.js';
 import { compile } from '../src/compile-project.js';
 import { type LoadedProject, loadProject } from '../src/config/load.js';
@@ -77,7 +77,7 @@ const id = (type: string, name: string) => `${type}.phases.${name}`;
 describe('task table', () => {
   it('sanitizes, groups and de-duplicates task ids case-insensitively', () => {
     const table = createTaskTable();
-    const spec = { kind: 'model', command: 'build', args: [], node: 'n' } as const;
+    const spec: TaskSpec = { kind: 'model', command: 'build', args: [], node: 'n' };
     expect(table.add(spec, 'my model.v2').taskId).toBe('models.my_model_v2');
     expect(table.add(spec, 'My_Model_v2').taskId).toBe('models.My_Model_v2_2');
     expect(table.add({ ...spec, kind: 'seed' }, 'seed')).toMatchObject({
@@ -91,7 +91,7 @@ describe('task table', () => {
 
   it('ancestors follow upstream edges transitively', () => {
     const table = createTaskTable();
-    const spec = { kind: 'model', command: 'build', args: [], node: 'n' } as const;
+    const spec: TaskSpec = { kind: 'model', command: 'build', args: [], node: 'n' };
     const a = table.add(spec, 'a');
     const b = table.add(spec, 'b');
     const c = table.add(spec, 'c');
