@@ -74,7 +74,8 @@ export function resolveLineageConfig(
   const parsed = lineageConfigSchema.safeParse(config ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LineageError('BAD_CONFIG', `lineage.${issue?.path.join('.') ?? ''}: ${issue?.message}`, {
+    const key = issue?.path.length ? `lineage.${issue.path.join('.')}` : 'lineage';
+    throw new LineageError('BAD_CONFIG', `${key}: ${issue?.message}`, {
       cause: parsed.error,
     });
   }
