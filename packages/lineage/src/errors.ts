@@ -9,7 +9,9 @@ export type LineageErrorCode =
   /** A built event does not satisfy the RunEvent schema (a bug in the caller's input). */
   | 'INVALID_EVENT'
   /** A manifest or run-history input to the site generator has the wrong shape. */
-  | 'BAD_SITE_INPUT';
+  | 'BAD_SITE_INPUT'
+  /** The site's files could not be written. */
+  | 'SITE_WRITE_FAILED';
 
 /**
  * The one error this package throws. Messages never carry the API key or the URL's credentials.

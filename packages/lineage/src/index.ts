@@ -47,6 +47,8 @@ export {
   schemaFacet,
   sqlFacet,
 } from './facets.js';
+export { type GenerateSiteOptions, generateSite } from './generate-site.js';
+export { DEFAULT_LAYOUT, type LayoutOptions, layoutGraph, type Position } from './graph-layout.js';
 export {
   type IngestLineageInput,
   ingestLineage,
@@ -68,6 +70,17 @@ export {
 export { type ParentContext, parentFromEnv } from './parent.js';
 export { LINEAGE_VERSION, PRODUCER } from './producer.js';
 export { type RunEventShape, runEventSchema } from './run-event-schema.js';
+export {
+  buildSiteData,
+  LAST_RUNS,
+  type LakeSource,
+  type SiteData,
+  type SiteNode,
+  type SiteNodeKind,
+  type SiteNodeRun,
+} from './site-data.js';
+export { renderSiteHtml, scriptJson } from './site-html.js';
+export { parseRuns, type SiteJob, type SiteRun, type SiteTestResult } from './site-runs.js';
 export { stableUuid } from './stable-uuid.js';
 export {
   createConsoleTransport,
