@@ -10,6 +10,8 @@ export interface LayoutOptions {
   nodeHeight: number;
   columnGap: number;
   rowGap: number;
+  /** Within a column, lower groups go above higher ones (the site puts tests under models). */
+  groupOf?: ((id: string) => number) | undefined;
 }
 
 /** The defaults the site uses. */
@@ -55,7 +57,11 @@ export function layoutGraph(
         return ps.length === 0 ? (row.get(id) ?? 0) : ps.reduce((a, b) => a + b, 0) / ps.length;
       };
       const keys = new Map(col.map((id) => [id, key(id)]));
-      col.sort((a, b) => (keys.get(a) ?? 0) - (keys.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+      const group = options.groupOf ?? (() => 0);
+      col.sort(
+        (a, b) =>
+          group(a) - group(b) || (keys.get(a) ?? 0) - (keys.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0),
+      );
       number(col);
     }
   }

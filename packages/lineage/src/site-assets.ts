@@ -40,10 +40,10 @@ svg#graph.panning{cursor:grabbing}
 .node.dim{opacity:.25}
 .node.match rect{stroke:#8250df;stroke-width:3}
 .node.selected rect{stroke:#0969da;stroke-width:3.5}
-aside{width:460px;border-left:1px solid #d0d7de;background:#fff;overflow:auto;padding:12px 16px}
+aside{width:520px;border-left:1px solid #d0d7de;background:#fff;overflow:auto;padding:12px 16px}
 aside h2{font-size:16px;margin:4px 0 8px;word-break:break-all}
 aside h3{font-size:13px;margin:16px 0 6px;color:#57606a;text-transform:uppercase;letter-spacing:.04em}
-.badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;background:#eaeef2;margin-right:4px}
+.badge{display:inline-block;white-space:nowrap;overflow-wrap:normal;padding:1px 7px;border-radius:10px;font-size:11px;background:#eaeef2;margin-right:4px}
 .s-success,.s-pass{background:#dafbe1;color:#1a7f37}
 .s-failed,.s-fail,.s-error{background:#ffebe9;color:#cf222e}
 .s-warn{background:#fff8c5;color:#9a6700}
@@ -51,6 +51,8 @@ aside h3{font-size:13px;margin:16px 0 6px;color:#57606a;text-transform:uppercase
 table{border-collapse:collapse;width:100%;font-size:12px}
 th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{color:#57606a;font-weight:600}
+td{overflow-wrap:anywhere}
+#view-runs aside{width:55%}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 pre{background:#f6f8fa;border:1px solid #eaeef2;border-radius:6px;padding:8px;overflow:auto;font-size:12px;max-height:360px;white-space:pre}
 .runs{flex:1;overflow:auto;padding:12px 16px}

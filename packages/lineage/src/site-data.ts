@@ -82,7 +82,8 @@ function graphNode(node: ManifestNode): Omit<SiteNode, 'x' | 'y'> {
   if (node.config?.materialized) out.materialized = node.config.materialized;
   if (node.description) out.description = node.description;
   if (node.original_file_path) out.file = node.original_file_path;
-  const sql = node.compiled_code ?? node.raw_code;
+  // Compiled SQL starts with the blank lines its config() block rendered to.
+  const sql = (node.compiled_code ?? node.raw_code ?? '').replace(/^(\s*\n)+/, '').trimEnd();
   if (sql) out.sql = sql;
   return out;
 }
@@ -173,7 +174,10 @@ export function buildSiteData(input: {
   }
   const runs = [...input.runs].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   attachRuns(nodes, runs, lake);
-  const positions = layoutGraph([...nodes.keys()], edges);
+  const positions = layoutGraph([...nodes.keys()], edges, {
+    ...DEFAULT_LAYOUT,
+    groupOf: (id) => (nodes.get(id)?.kind === 'test' ? 1 : 0),
+  });
   return {
     project: manifest.metadata.project_name,
     generatedAt: input.generatedAt ?? new Date().toISOString(),

@@ -43,6 +43,21 @@ describe('layoutGraph', () => {
     );
     // a1's parent b is below a, so a1 goes below b1.
     expect((pos.get('a1')?.y ?? 0) > (pos.get('b1')?.y ?? 0)).toBe(true);
+    const grouped = layoutGraph(
+      ['m', 'test_a', 'child'],
+      [
+        { from: 'm', to: 'test_a' },
+        { from: 'm', to: 'child' },
+      ],
+      {
+        nodeWidth: 100,
+        nodeHeight: 20,
+        columnGap: 50,
+        rowGap: 10,
+        groupOf: (id) => (id.startsWith('test') ? 1 : 0),
+      },
+    );
+    expect([grouped.get('child')?.y, grouped.get('test_a')?.y]).toEqual([0, 30]);
     const cyclic = layoutGraph(
       ['x', 'y'],
       [
