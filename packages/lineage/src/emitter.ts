@@ -32,6 +32,10 @@ export interface LineageEmitterOptions {
   logger?: Logger | undefined;
   /** After this many failures in a row the rest of the run's events are dropped (default 3). */
   maxConsecutiveFailures?: number | undefined;
+  /**
+   * Cancels sends in flight. Not the run's SIGTERM signal: the ABORT event is sent after it
+   * fired, and each send is bounded by the transport's timeout anyway.
+   */
   signal?: AbortSignal | undefined;
 }
 

@@ -6,8 +6,6 @@ export type LineageErrorCode =
   | 'EMIT_FAILED'
   /** The lineage backend did not answer within the transport's timeout. */
   | 'EMIT_TIMEOUT'
-  /** A built event does not satisfy the RunEvent schema (a bug in the caller's input). */
-  | 'INVALID_EVENT'
   /** A manifest or run-history input to the site generator has the wrong shape. */
   | 'BAD_SITE_INPUT'
   /** The site's files could not be written. */
