@@ -7,6 +7,7 @@ import {
   ingestLineage,
   type JobLineage,
   type LineageConfigInput,
+  LineageError,
   type LineageEventType,
   type LineageRecorder,
   type Logger,
@@ -18,7 +19,8 @@ import {
   postgresLocation,
   resolveLineageConfig,
 } from '@dataflow/lineage';
-import type { SourceConfig } from './config.js';
+import type { SourceConfig } from './config/schema.js';
+import { CliError } from './errors.js';
 
 /** The OpenLineage side of one CLI invocation; every method is a no-op when lineage is off. */
 export interface CliLineage {
@@ -56,7 +58,13 @@ const OFF: CliLineage = { enabled: false, run: async () => undefined, job: async
  * await lineage.run('START');
  */
 export function openLineage(input: OpenLineageInput): CliLineage {
-  const resolved = resolveLineageConfig(input.config, input.env);
+  let resolved: ReturnType<typeof resolveLineageConfig>;
+  try {
+    resolved = resolveLineageConfig(input.config, input.env);
+  } catch (error) {
+    if (!(error instanceof LineageError)) throw error;
+    throw new CliError('CONFIG_INVALID', error.message, { cause: error });
+  }
   if (resolved.transport === 'none') return OFF;
   const transport = createTransport(
     resolved.transport === 'file' && !isAbsolute(resolved.file)
@@ -175,5 +183,42 @@ export function nodeJob(
     test: result.test
       ? { success: result.test.status === 'pass', failures: result.test.failures }
       : undefined,
+  });
+}
+
+/** The part of modeling's `NodeResult` lineage reads. */
+export interface BuiltNode {
+  uniqueId: string;
+  status: 'success' | 'error' | 'skipped' | 'pass' | 'warn' | 'fail';
+  startedAt: string;
+  durationMs: number;
+  rows?: number | undefined;
+  message?: string | undefined;
+  test?: { status: string; failures: number; message?: string | undefined } | undefined;
+}
+
+/**
+ * A built node's START and COMPLETE (FAIL for an error or a failed test), timed as the build
+ * saw it; skipped nodes and nodes lineage does not describe send nothing.
+ *
+ * @example
+ * onNodeResult: (r) => pending.push(emitNodeEvents(session.lineage, manifest, r, session.database.url)),
+ */
+export async function emitNodeEvents(
+  lineage: CliLineage,
+  manifest: Manifest,
+  node: BuiltNode,
+  warehouseUrl: string,
+): Promise<void> {
+  if (!lineage.enabled || node.status === 'skipped') return;
+  const job = nodeJob(manifest, node, warehouseUrl);
+  if (!job) return;
+  const endedAt = new Date(Date.parse(node.startedAt) + node.durationMs).toISOString();
+  await lineage.job('START', job, { eventTime: node.startedAt });
+  const failed = node.status === 'error' || node.status === 'fail';
+  const message = node.message ?? node.test?.message ?? `${node.status}`;
+  await lineage.job(failed ? 'FAIL' : 'COMPLETE', job, {
+    eventTime: endedAt,
+    ...(failed ? { error: new Error(message) } : {}),
   });
 }
