@@ -52,6 +52,8 @@ table{border-collapse:collapse;width:100%;font-size:12px}
 th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{color:#57606a;font-weight:600}
 td{overflow-wrap:anywhere}
+td.num,td:first-child{white-space:nowrap}
+#node-tests td:first-child{white-space:normal}
 #view-runs aside{width:55%}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 pre{background:#f6f8fa;border:1px solid #eaeef2;border-radius:6px;padding:8px;overflow:auto;font-size:12px;max-height:360px;white-space:pre}
@@ -291,7 +293,8 @@ export const SITE_SCRIPT = String.raw`
     }
     runDetail.appendChild(h('h3', { text: 'Tests' }));
     if (!r.testResults.length) runDetail.appendChild(h('p', { 'class': 'muted', text: 'no tests in this run' }));
-    r.testResults.forEach(function (t) {
+    var rank = { fail: 0, error: 0, warn: 1, pass: 2, skipped: 3 };
+    r.testResults.slice().sort(function (a, b) { return rank[a.status] - rank[b.status]; }).forEach(function (t) {
       var box = h('div', { 'class': 'test-result', 'data-test': t.testName }, [
         h('p', {}, [badge(t.status), h('b', { text: t.testName }), h('span', { 'class': 'muted', text: ' ' + fmtN(t.failures) + ' failing row(s)' + (t.severity ? ' · severity ' + t.severity : '') + ' · ' + fmtMs(t.durationMs) })])
       ]);
