@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { PartitionManifest } from '@dataflow/ingest';
 import { jobEvent, type Logger, PRODUCER, runEventSchema } from '@dataflow/lineage';
 import { describe, expect, it } from 'vitest';
+import { configSchema } from '../src/config/schema.js';
+import { configSecrets } from '../src/config/secrets.js';
 import { ingestJob, loadJob, openLineage, sourceLocation } from '../src/lineage.js';
 
 const silent: Logger = {
@@ -19,6 +21,14 @@ describe('CLI lineage wiring', () => {
     const lineage = openLineage({ ...base, config: undefined, env: {}, projectDir: '/p' });
     expect(lineage.enabled).toBe(false);
     await expect(lineage.run('START')).resolves.toBeUndefined();
+  });
+
+  it('registers a literal lineage.api_key and the lineage URL password as secrets', () => {
+    const config = configSchema.parse({
+      name: 'shop',
+      lineage: { url: 'http://ol:pw-1@marquez:5000', api_key: 'key-2' },
+    });
+    expect(configSecrets(config)).toEqual(expect.arrayContaining(['key-2', 'pw-1']));
   });
 
   it('rejects a bad lineage: config as a config error naming the key', () => {
