@@ -6,6 +6,8 @@ import { acquireEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded
 /** The connections of one invocation: the warehouse pool, the run log's pool when separate, the embedded server. */
 export interface Database {
   pool: pg.Pool;
+  /** The warehouse's connection string (secret: for lineage's host, port and database only). */
+  url: string;
   /** `metadata.url`'s pool, when the run log lives in another database. */
   metaPool?: pg.Pool;
   embedded?: EmbeddedPostgresHandle;
@@ -53,7 +55,7 @@ export async function openDatabase(
       logger.warn({ err: { message: (e as Error).message } }, 'could not stop the embedded PostgreSQL');
     });
   };
-  return { pool, ...(metaPool ? { metaPool } : {}), ...(embedded ? { embedded } : {}), close };
+  return { pool, url, ...(metaPool ? { metaPool } : {}), ...(embedded ? { embedded } : {}), close };
 }
 
 /**
