@@ -59,4 +59,30 @@ export {
 } from './plan.js';
 export { qualify, quoteIdent } from './quote.js';
 export { type SelectOptions, selectNodes } from './select.js';
+export {
+  DEFAULT_SNAPSHOT_COLUMNS,
+  type HardDeletes,
+  resolveSnapshotConfig,
+  type SnapshotConfig,
+  type SnapshotMetaColumns,
+  type SnapshotStrategy,
+} from './snapshot/config.js';
+export {
+  planSnapshotAddColumns,
+  planSnapshotApply,
+  planSnapshotCloses,
+  planSnapshotCreate,
+  planSnapshotInserts,
+  planSnapshotSource,
+  planSnapshotTime,
+  SNAPSHOT_TIME_SQL,
+  type SnapshotChangeInputs,
+  snapshotInsertColumns,
+} from './snapshot/plan.js';
+export {
+  runSnapshot,
+  type SnapshotOutcome,
+  type SnapshotRunOptions,
+  type SnapshotSpec,
+} from './snapshot/run.js';
 export { type RelationRef, type SqlFragment, type SqlValue, sql } from './sql-fragment.js';
