@@ -86,3 +86,13 @@ export {
   type SnapshotSpec,
 } from './snapshot/run.js';
 export { type RelationRef, type SqlFragment, type SqlValue, sql } from './sql-fragment.js';
+export { type DiffRow, formatRowDiff, planRowDiff, type RowDiff } from './unit-test/diff.js';
+export {
+  type Fixture,
+  type FixtureFormat,
+  type FixtureValue,
+  inferColumnType,
+  parseFixture,
+} from './unit-test/fixture.js';
+export { runUnitTest, type UnitTestResult, type UnitTestRunOptions } from './unit-test/run.js';
+export type { UnitTestInput, UnitTestModel, UnitTestSpec } from './unit-test/spec.js';
