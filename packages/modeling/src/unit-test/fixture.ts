@@ -25,7 +25,7 @@ function fromRecords(
   format: 'dict' | 'csv',
   records: Array<Record<string, unknown>>,
   empty: (v: unknown) => boolean,
-): Fixture {
+): Extract<Fixture, { columns: string[] }> {
   const columns: string[] = [];
   for (const record of records)
     for (const key of Object.keys(record)) if (!columns.includes(key)) columns.push(key);
