@@ -99,8 +99,9 @@ export interface BuildPlan {
 }
 
 /**
- * Unit tests run before their model: they read fixtures only, so they wait for nothing, and the
- * model (when in the build) waits for them; each is placed just before its model in the order.
+ * Unit tests run before their model, which (when in the build) waits for them. Like dbt, a unit
+ * test waits for its model's parents in the build (it borrows their column types); alone it waits
+ * for nothing. Each is placed just before its model in the order.
  */
 function scheduleUnitTests(
   graph: CompiledGraph,
@@ -113,8 +114,9 @@ function scheduleUnitTests(
   for (const id of units) {
     const model = (graph.nodes[id] as UnitTestNode).attachedNode;
     byModel.set(model, [...(byModel.get(model) ?? []), id]);
-    waitsFor[id] = [];
-    if (waitsFor[model]) waitsFor[model] = [...(waitsFor[model] ?? []), id].sort();
+    const parents = waitsFor[model];
+    waitsFor[id] = parents ? parents.filter((p) => graph.nodes[p]?.resourceType !== 'unit_test') : [];
+    if (parents) waitsFor[model] = [...parents, id].sort();
   }
   const out: string[] = [];
   const placed = new Set<string>();
