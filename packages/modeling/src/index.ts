@@ -3,6 +3,7 @@ export { compiledPath, manifestJson, type RunArtifact, runResultsJson, writeArti
 export {
   type BuildOptions,
   type BuildPlan,
+  type BuildResourceType,
   type BuildResult,
   build,
   type NodeResult,
@@ -40,8 +41,10 @@ export {
   type RelationInfo,
   type ResourceType,
   type SeedNode,
+  type SnapshotNode,
   type SourceNode,
   type TestNode,
+  type UnitTestNode,
 } from './graph.js';
 export type { Logger, MaterializeOutcome } from './materialize.js';
 export {
