@@ -9,7 +9,7 @@ import { readDbtProject } from './compile/read-dbt-project.js';
 import { readTsProject } from './compile/read-ts-project.js';
 import { renderModels } from './compile/render.js';
 import { compileSnapshots, parseSnapshots } from './compile/snapshots.js';
-import { sourceNodes } from './compile/sources.js';
+import { type GivenSources, sourceNodes } from './compile/sources.js';
 import { compileTests } from './compile/tests.js';
 import { compileUnitTests } from './compile/unit-tests.js';
 import type { ProjectDefinition } from './define.js';
@@ -36,8 +36,10 @@ export interface CompileOptions {
    * Where sources live: `{ raw: { orders: { schema: 'public', identifier: 'raw_orders' } } }` (e.g. the
    * tables the CLI loaded). Adds sources, and locates schema.yml source tables that state no
    * `schema` / `identifier` of their own (what schema.yml states explicitly wins, field by field).
+   * A table may also carry `freshness` and `loadedAtField` (e.g. a raw table's `_loaded_at`), used
+   * where schema.yml states none.
    */
-  sources?: Record<string, Record<string, { schema: string; identifier: string }>>;
+  sources?: GivenSources;
   /** Relations loaded outside the project that models may `ref()` by name. */
   externalRelations?: Array<{ name: string; schema: string; identifier: string }>;
 }

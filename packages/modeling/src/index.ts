@@ -30,6 +30,19 @@ export {
   type ModelingErrorOptions,
 } from './errors.js';
 export {
+  type FreshnessCriteria,
+  type FreshnessWindow,
+  freshnessCriteria,
+  planFreshnessAge,
+} from './freshness/criteria.js';
+export {
+  evaluateFreshness,
+  type FreshnessOptions,
+  type FreshnessResult,
+  type FreshnessStatus,
+} from './freshness/evaluate.js';
+export { type FreshnessRun, sourcesJson, writeSourcesJson } from './freshness/sources-json.js';
+export {
   type CompiledGraph,
   type Diagnostic,
   type GraphNode,
@@ -60,7 +73,7 @@ export {
   type WorkNames,
   workNames,
 } from './plan.js';
-export { type SelectOptions, selectNodes } from './select.js';
+export { type SelectOptions, selectNodes, selectSources } from './select.js';
 export {
   DEFAULT_SNAPSHOT_COLUMNS,
   type HardDeletes,

@@ -227,7 +227,10 @@ export function parseSchemaYml(text: string, file: string, readFixture?: Fixture
         return {};
       };
       const sourceLocation = { ...location(src, 'database'), ...location(src, 'schema') };
-      const sourceFreshness = isRecord(src.freshness) ? src.freshness : undefined;
+      // dbt ≥ 1.9 also takes freshness and loaded_at_field under `config:`; that form wins.
+      const srcConfig = isRecord(src.config) ? src.config : {};
+      const sourceFreshnessRaw = srcConfig.freshness !== undefined ? srcConfig.freshness : src.freshness;
+      const sourceFreshness = isRecord(sourceFreshnessRaw) ? sourceFreshnessRaw : undefined;
       for (const table of Array.isArray(src.tables) ? src.tables : []) {
         if (!isRecord(table) || typeof table.name !== 'string') {
           out.problems.push({ message: `source ${src.name}: every table needs a name`, file });
@@ -237,13 +240,15 @@ export function parseSchemaYml(text: string, file: string, readFixture?: Fixture
           out.problems.push({ message: `${src.name}.${table.name}: ${m}`, file }),
         );
         // `freshness: null` on a table switches the source-level freshness off, like dbt.
+        const tableConfig = isRecord(table.config) ? table.config : {};
+        const tableFreshness = tableConfig.freshness !== undefined ? tableConfig.freshness : table.freshness;
         const freshness =
-          table.freshness === null
-            ? undefined
-            : isRecord(table.freshness)
-              ? table.freshness
-              : sourceFreshness;
-        const loadedAt = table.loaded_at_field ?? src.loaded_at_field;
+          tableFreshness === null ? undefined : isRecord(tableFreshness) ? tableFreshness : sourceFreshness;
+        const loadedAt =
+          tableConfig.loaded_at_field ??
+          table.loaded_at_field ??
+          srcConfig.loaded_at_field ??
+          src.loaded_at_field;
         out.sources.push({
           sourceName: src.name,
           name: table.name,

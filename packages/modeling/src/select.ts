@@ -194,3 +194,17 @@ export function selectNodes(graph: CompiledGraph, options: SelectOptions = {}): 
   }
   return all.filter((id) => selected.has(id) && graph.nodes[id]?.resourceType !== 'source').sort();
 }
+
+/**
+ * The source nodes a selection names (`source:raw`, `source:raw.orders`, `tag:x`, ...), for
+ * commands about sources such as freshness; no selector means every source.
+ *
+ * @example
+ * selectSources(graph, ['source:raw.orders']); // ['source.shop.raw.orders']
+ */
+export function selectSources(graph: CompiledGraph, select?: string[]): string[] {
+  const all = Object.keys(graph.nodes).filter((id) => graph.nodes[id]?.resourceType === 'source');
+  if (!select || select.length === 0) return all.sort();
+  const selected = evalSelectors(graph, select);
+  return all.filter((id) => selected.has(id)).sort();
+}
