@@ -203,11 +203,11 @@ async function publish(
       const held = new Set<string>();
       if (existing) {
         // Queue on shared dependent views before locking the relation (see planDependentViewLocks).
-        const names = await ctx.client.query<{ schema: string; name: string; depth: number }>(
+        const viewNames = await ctx.client.query<{ schema: string; name: string; depth: number }>(
           DEPENDENT_VIEW_NAMES_SQL,
           [relation.sql],
         );
-        await lockDependentViews(ctx.client, names.rows, held);
+        await lockDependentViews(ctx.client, viewNames.rows, held);
         // Lock, then read dependents: nobody can create a new view on the old relation between
         // the capture and the drop of the backup (that view would make the drop fail).
         await ctx.client.query(planLockRelation(relation));

@@ -47,3 +47,38 @@ describe('concurrent swaps sharing dependent views', () => {
     ]);
   });
 });
+
+describe('dependent views across a swap', () => {
+  it('keep their grants and comments (regression: a swap recreated them without)', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: g\n',
+      'models/base.sql': "{{ config(materialized='table') }}select 1 as id",
+    });
+    const graph = assertCompiled(await compileProject({ dir, schema: db.schema }));
+    expect((await build(db.pool, graph, { runId: 'g1' })).success).toBe(true);
+    const role = `df_reader_${db.schema}`.slice(0, 63);
+    await db.pool.query(`drop role if exists "${role}"`);
+    await db.pool.query(`create role "${role}"`);
+    await db.pool.query(`create view "${db.schema}".report as select id from "${db.schema}".base`);
+    await db.pool.query(`grant select on "${db.schema}".report to "${role}"`);
+    await db.pool.query(`comment on view "${db.schema}".report is 'for the reading role'`);
+    try {
+      const rebuilt = await build(db.pool, graph, { runId: 'g2' });
+      expect(rebuilt.results.map((r) => [r.name, r.status, r.action])).toEqual([
+        ['base', 'success', 'swapped'],
+      ]);
+      const grants = await db.pool.query(
+        `select privilege_type from information_schema.role_table_grants where table_schema = $1 and table_name = 'report' and grantee = $2`,
+        [db.schema, role],
+      );
+      expect(grants.rows).toEqual([{ privilege_type: 'SELECT' }]);
+      const comment = await db.pool.query(`select obj_description($1::regclass, 'pg_class') as c`, [
+        `"${db.schema}".report`,
+      ]);
+      expect(comment.rows).toEqual([{ c: 'for the reading role' }]);
+    } finally {
+      await db.pool.query(`drop view "${db.schema}".report`);
+      await db.pool.query(`drop role "${role}"`);
+    }
+  });
+});
