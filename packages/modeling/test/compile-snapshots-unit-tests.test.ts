@@ -158,6 +158,10 @@ unit_tests:
     model: nope
     given: []
     expect: { rows: [] }
+  - name: missing_input
+    model: orders
+    given: []
+    expect: { rows: [] }
 `,
     });
     const { diagnostics } = await compileProject({ dir, schema: 'a' });
@@ -182,6 +186,12 @@ unit_tests:
         undefined,
       ],
       ['UNKNOWN_REF', 'unit test no_model: model nope does not exist', 'models/unit.yml', undefined],
+      [
+        'DUPLICATE_NAME',
+        'unit test missing_input of model orders is declared twice (also in models/unit.yml)',
+        'models/unit.yml',
+        undefined,
+      ],
     ]);
   });
 });

@@ -91,9 +91,20 @@ export function compileUnitTests(
 ): UnitTestNode[] {
   const byName = new Map(models.map((m) => [m.src.name, m]));
   const out: UnitTestNode[] = [];
+  const seen = new Map<string, string>();
   for (const decl of declarations) {
     if (!decl.enabled) continue;
     const report = ctx.diagnostics.at(decl.name, decl.file);
+    const key = `${decl.model}.${decl.name}`;
+    const prior = seen.get(key);
+    if (prior) {
+      report.error(
+        'DUPLICATE_NAME',
+        `unit test ${decl.name} of model ${decl.model} is declared twice (also in ${prior})`,
+      );
+      continue;
+    }
+    seen.set(key, decl.file);
     const model = byName.get(decl.model);
     if (!model) {
       report.error('UNKNOWN_REF', `unit test ${decl.name}: model ${decl.model} does not exist`);
