@@ -142,6 +142,32 @@ group by customer_id`);
     );
   });
 
+  it('macro overrides: a macro returns the given value, is_incremental() follows its override', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'macros/region.sql': "{% macro current_region() %}'eu'{% endmacro %}",
+      'models/sources.yml': 'sources:\n  - name: raw\n    tables: [{ name: events }]\n',
+      'models/fct.sql': `{{ config(materialized='incremental', unique_key='id') }}
+select id from {{ source('raw', 'events') }} where region = {{ current_region() }}
+{% if is_incremental() %}and id > (select max(id) from {{ this }}){% endif %}`,
+      'models/unit.yml': `
+unit_tests:
+  - name: overridden
+    model: fct
+    overrides: { macros: { current_region: "'us'", is_incremental: false } }
+    given: [{ input: "source('raw', 'events')", rows: [{ id: 1 }] }, { input: this, rows: [{ id: 0 }] }]
+    expect: { rows: [{ id: 1 }] }
+`,
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'a' });
+    expect(diagnostics).toEqual([]);
+    const unit = graph.nodes['unit_test.shop.fct.overridden'] as UnitTestNode;
+    expect(unit.spec.sql.trim()).toBe(`select id from "pg_temp"."__df_ut_0_raw_events_0" where region = 'us'`);
+    expect(unit.spec.applyToThis).toBe(false);
+    // The override lasts for the test's render only.
+    expect((graph.nodes['model.shop.fct'] as { compiledSql: string }).compiledSql).toContain("region = 'eu'");
+  });
+
   it('reports bad snapshots and unit tests as diagnostics', async () => {
     const dir = await writeProject({
       'dbt_project.yml': 'name: shop\n',
