@@ -162,7 +162,9 @@ unit_tests:
     const { graph, diagnostics } = await compileProject({ dir, schema: 'a' });
     expect(diagnostics).toEqual([]);
     const unit = graph.nodes['unit_test.shop.fct.overridden'] as UnitTestNode;
-    expect(unit.spec.sql.trim()).toBe(`select id from "pg_temp"."__df_ut_0_raw_events_0" where region = 'us'`);
+    expect(unit.spec.sql.trim()).toBe(
+      `select id from "pg_temp"."__df_ut_0_raw_events_0" where region = 'us'`,
+    );
     expect(unit.spec.applyToThis).toBe(false);
     // The override lasts for the test's render only.
     expect((graph.nodes['model.shop.fct'] as { compiledSql: string }).compiledSql).toContain("region = 'eu'");
