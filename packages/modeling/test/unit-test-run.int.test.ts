@@ -112,6 +112,23 @@ describe('runUnitTest', () => {
     });
   });
 
+  it('expect: { rows: [] } asserts the model returns nothing', async () => {
+    const given = fixture({ rows: [{ customer_id: 1, amount: 10 }] });
+    const none = await run({
+      ...totalsSpec(fixture({ rows: [] }), given),
+      sql: 'select 1 as customer_id where false',
+    });
+    expect(none).toMatchObject({ status: 'pass' });
+    const some = await run(totalsSpec(fixture({ rows: [] }), given));
+    expect(some.message).toBe(
+      [
+        'actual differs from expected:',
+        '@@  | customer_id | total | n',
+        '+++ | 1           | 10.00 | 1',
+      ].join('\n'),
+    );
+  });
+
   it('reports an expectation column the model does not return, and SQL errors, as error', async () => {
     const spec = totalsSpec(
       fixture({ rows: [{ customer_id: 1, totl: 30 }] }),

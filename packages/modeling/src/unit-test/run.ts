@@ -196,7 +196,9 @@ async function compare(
     invalid(spec, `expect ${m}`),
   );
   const expectedColumns = (await columnsOf(client, temp('__df_ut_expected'))).map((c) => c.name);
-  const columns = spec.expect.format === 'sql' ? expectedColumns : spec.expect.columns;
+  // `expect: { rows: [] }` says the model returns no rows at all: compare every column it has.
+  const noRows = spec.expect.format !== 'sql' && spec.expect.rows.length === 0;
+  const columns = spec.expect.format === 'sql' || noRows ? expectedColumns : spec.expect.columns;
   const unknown = columns.filter((c) => !produced.some((p) => p.name === c));
   if (unknown.length > 0)
     throw invalid(
