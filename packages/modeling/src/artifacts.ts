@@ -65,6 +65,41 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
         freshness: node.freshness ?? null,
         loaded_at_field: node.loadedAtField ?? null,
       };
+    case 'snapshot':
+      return {
+        ...base,
+        schema: node.relation.schema,
+        alias: node.relation.identifier,
+        relation_name: node.relation.sql,
+        config: {
+          materialized: 'snapshot',
+          strategy: node.config.strategy,
+          unique_key: node.config.uniqueKey,
+          updated_at: node.config.updatedAt ?? null,
+          check_cols: node.config.checkCols ?? null,
+          hard_deletes: node.config.hardDeletes,
+          dbt_valid_to_current: node.config.validToCurrent ?? null,
+          snapshot_meta_column_names: {
+            dbt_valid_from: node.config.columns.validFrom,
+            dbt_valid_to: node.config.columns.validTo,
+            dbt_scd_id: node.config.columns.scdId,
+            dbt_updated_at: node.config.columns.updatedAt,
+            dbt_is_deleted: node.config.columns.isDeleted,
+          },
+        },
+        raw_code: node.rawSql ?? null,
+        compiled_code: node.compiledSql,
+        columns: node.columns,
+      };
+    case 'unit_test':
+      return {
+        ...base,
+        model: node.spec.model.name,
+        attached_node: node.attachedNode,
+        given: node.spec.inputs.map((i) => ({ input: i.input, ...i.fixture })),
+        expect: node.spec.expect,
+        compiled_code: node.spec.sql,
+      };
     case 'test':
       return {
         ...base,
@@ -78,7 +113,8 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
 }
 
 /**
- * dbt-like `manifest.json`: nodes (models, seeds, tests), sources, parent and child maps. Pure.
+ * dbt-like `manifest.json`: nodes (models, seeds, snapshots, tests), sources, unit tests, parent and
+ * child maps. Pure.
  *
  * @example
  * await writeFile('target/manifest.json', JSON.stringify(manifestJson(graph)));
@@ -86,8 +122,10 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
 export function manifestJson(graph: CompiledGraph): Record<string, unknown> {
   const nodes: Record<string, unknown> = {};
   const sources: Record<string, unknown> = {};
+  const unitTests: Record<string, unknown> = {};
   for (const [id, node] of Object.entries(graph.nodes)) {
     if (node.resourceType === 'source') sources[id] = manifestNode(node);
+    else if (node.resourceType === 'unit_test') unitTests[id] = manifestNode(node);
     else nodes[id] = manifestNode(node);
   }
   return {
@@ -100,6 +138,7 @@ export function manifestJson(graph: CompiledGraph): Record<string, unknown> {
     },
     nodes,
     sources,
+    unit_tests: unitTests,
     parent_map: graph.parentMap,
     child_map: graph.childMap,
   };
@@ -166,6 +205,13 @@ export function compiledPath(graph: CompiledGraph, node: GraphNode): string | un
     const file = node.file ? node.file.replace(/\.[^./]+$/, '.sql') : `models/${node.name}.sql`;
     return join('compiled', graph.projectName, file);
   }
+  if (node.resourceType === 'snapshot')
+    return join(
+      'compiled',
+      graph.projectName,
+      node.file ? dirname(node.file) : 'snapshots',
+      `${node.name}.sql`,
+    );
   if (node.resourceType === 'test') {
     // dbt: singular tests keep their file path; generic tests go under `<yml path>/<test name>.sql`.
     if (node.file?.endsWith('.sql')) return join('compiled', graph.projectName, node.file);
@@ -197,7 +243,7 @@ export async function writeArtifacts(
     const rel = compiledPath(graph, node);
     if (!rel) continue;
     const text =
-      node.resourceType === 'model'
+      node.resourceType === 'model' || node.resourceType === 'snapshot'
         ? node.compiledSql
         : node.resourceType === 'test'
           ? node.compiled.sql

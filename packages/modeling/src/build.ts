@@ -8,7 +8,9 @@ import {
   type ModelNode,
   RELATION_PLACEHOLDER,
   type SeedNode,
+  type SnapshotNode,
   type TestNode,
+  type UnitTestNode,
 } from './graph.js';
 import {
   type Logger,
@@ -19,14 +21,19 @@ import {
 } from './materialize.js';
 import { createScheduler } from './schedule.js';
 import { selectNodes } from './select.js';
+import { runSnapshot } from './snapshot/run.js';
+import { runUnitTest, type UnitTestResult } from './unit-test/run.js';
 
-type Runnable = ModelNode | SeedNode | TestNode;
+type Runnable = ModelNode | SeedNode | TestNode | SnapshotNode | UnitTestNode;
+/** What a build can run. */
+export type BuildResourceType = 'model' | 'seed' | 'test' | 'snapshot' | 'unit_test';
+const ALL_TYPES: BuildResourceType[] = ['model', 'seed', 'test', 'snapshot', 'unit_test'];
 
 /** Outcome of one node in a build; handed to the run log as-is. */
 export interface NodeResult {
   uniqueId: string;
   name: string;
-  resourceType: 'model' | 'seed' | 'test';
+  resourceType: BuildResourceType;
   status: 'success' | 'error' | 'skipped' | 'pass' | 'warn' | 'fail';
   rows?: number;
   durationMs: number;
@@ -34,6 +41,8 @@ export interface NodeResult {
   /** `schema.identifier` of the published relation (models, seeds). */
   relation?: string;
   test?: TestResult;
+  /** Unit tests: the outcome with its row diff (`message` holds the diff as a table). */
+  unitTest?: UnitTestResult;
   startedAt: string;
   /** Tests: true when the test ran against the temp relation before publish (write-audit-publish). */
   audit?: boolean;
@@ -52,8 +61,13 @@ export interface BuildOptions {
   /** Rebuild incremental models from scratch. */
   fullRefresh?: boolean;
   runId: string;
-  /** `['model','seed','test']` (default: `dataflow build`), `['model']` for run, `['test']`, `['seed']`. */
-  resourceTypes?: Array<'model' | 'seed' | 'test'>;
+  /**
+   * What to run (default: everything, as `dataflow build`): `['model']` for run, `['test', 'unit_test']`
+   * for test, `['seed']`, `['snapshot']` for snapshot.
+   */
+  resourceTypes?: BuildResourceType[];
+  /** The snapshot time of every snapshot in this build (default: each transaction's `localtimestamp`). */
+  snapshotTime?: string | Date;
   /** Where seed CSVs live when they moved since compile (default: the compiled absolute paths). */
   seedsDir?: string;
   /** Write-audit-publish (default true): error-severity tests gate each publish. */
@@ -69,7 +83,7 @@ export interface BuildResult {
   results: NodeResult[];
   /** True when no node errored, failed or was skipped. */
   success: boolean;
-  /** True when an error-severity data test failed (the CLI's data-test exit code). */
+  /** True when an error-severity data test or a unit test failed (the CLI's data-test exit code). */
   hasTestFailures: boolean;
   elapsedMs: number;
 }
@@ -82,6 +96,39 @@ export interface BuildPlan {
   waitsFor: Record<string, string[]>;
   /** Model / seed → error-severity tests run against its temp relation before publish. */
   audits: Record<string, string[]>;
+}
+
+/**
+ * Unit tests run before their model, which (when in the build) waits for them. Like dbt, a unit
+ * test waits for its model's parents in the build (it borrows their column types); alone it waits
+ * for nothing. Each is placed just before its model in the order.
+ */
+function scheduleUnitTests(
+  graph: CompiledGraph,
+  order: string[],
+  waitsFor: Record<string, string[]>,
+): string[] {
+  const units = order.filter((id) => graph.nodes[id]?.resourceType === 'unit_test');
+  if (units.length === 0) return order;
+  const byModel = new Map<string, string[]>();
+  for (const id of units) {
+    const model = (graph.nodes[id] as UnitTestNode).attachedNode;
+    byModel.set(model, [...(byModel.get(model) ?? []), id]);
+    const parents = waitsFor[model];
+    waitsFor[id] = parents ? parents.filter((p) => graph.nodes[p]?.resourceType !== 'unit_test') : [];
+    if (parents) waitsFor[model] = [...parents, id].sort();
+  }
+  const out: string[] = [];
+  const placed = new Set<string>();
+  for (const id of order) {
+    if (placed.has(id)) continue;
+    for (const next of [...(byModel.get(id) ?? []), id]) {
+      if (placed.has(next)) continue;
+      out.push(next);
+      placed.add(next);
+    }
+  }
+  return out;
 }
 
 function ancestorsOf(graph: CompiledGraph, id: string, memo: Map<string, Set<string>>): Set<string> {
@@ -114,7 +161,7 @@ export function planBuild(
   graph: CompiledGraph,
   options: Pick<BuildOptions, 'select' | 'exclude' | 'resourceTypes' | 'audit'> = {},
 ): BuildPlan {
-  const types = new Set(options.resourceTypes ?? ['model', 'seed', 'test']);
+  const types = new Set<string>(options.resourceTypes ?? ALL_TYPES);
   const selected = selectNodes(graph, {
     ...(options.select ? { select: options.select } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
@@ -183,7 +230,7 @@ export function planBuild(
       if (!blocks) waitsFor[child]?.push(t.uniqueId);
     }
   }
-  return { order, waitsFor, audits };
+  return { order: scheduleUnitTests(graph, order, waitsFor), waitsFor, audits };
 }
 
 /** Kahn's algorithm over the build's nodes; ties keep the given (sorted) order. */
@@ -226,7 +273,10 @@ function topologicalOrder(graph: CompiledGraph, ids: string[]): string[] {
   return out;
 }
 
-const relationName = (n: ModelNode | SeedNode) => `${n.relation.schema}.${n.relation.identifier}`;
+const relationName = (n: ModelNode | SeedNode | SnapshotNode) =>
+  `${n.relation.schema}.${n.relation.identifier}`;
+const hasRelation = (n: Runnable): n is ModelNode | SeedNode | SnapshotNode =>
+  n.resourceType === 'model' || n.resourceType === 'seed' || n.resourceType === 'snapshot';
 
 function testStatus(result: TestResult): NodeResult['status'] {
   return result.status === 'error' ? 'error' : result.status;
@@ -288,7 +338,7 @@ function skippedResults(node: Runnable, audits: TestNode[], message: string): No
       durationMs: 0,
       message,
       startedAt,
-      ...(node.resourceType !== 'test' ? { relation: relationName(node) } : {}),
+      ...(hasRelation(node) ? { relation: relationName(node) } : {}),
     },
     ...skippedAudits(audits, message, startedAt),
   ];
@@ -323,6 +373,54 @@ async function materializeNode(
   return publishSeed(ctxFor(await connect()), node, loaded);
 }
 
+/** Runs a unit test or a snapshot on `client`; a unit test's failure is a result, a snapshot's throws. */
+async function runOwnNode(
+  run: NodeRun,
+  node: UnitTestNode | SnapshotNode,
+  client: pg.PoolClient,
+  startedAt: string,
+  t0: number,
+): Promise<NodeResult> {
+  const { logger, signal, snapshotTime } = run.options;
+  const base = { uniqueId: node.uniqueId, name: node.name, resourceType: node.resourceType, startedAt };
+  if (node.resourceType === 'unit_test') {
+    const result = await runUnitTest(client, node.spec, logger ? { logger } : {});
+    if (result.status === 'error' && isConnectionLost(result.error)) throw result.error;
+    return {
+      ...base,
+      status: result.status,
+      durationMs: performance.now() - t0,
+      ...(result.message ? { message: result.message } : {}),
+      unitTest: result,
+    };
+  }
+  const outcome = await runSnapshot(
+    client,
+    {
+      name: node.name,
+      uniqueId: node.uniqueId,
+      ...(node.file ? { file: node.file } : {}),
+      relation: node.relation,
+      sql: node.compiledSql,
+      config: node.config,
+    },
+    {
+      ...(snapshotTime ? { now: snapshotTime } : {}),
+      ...(logger ? { logger } : {}),
+      ...(signal ? { signal } : {}),
+    },
+  );
+  return {
+    ...base,
+    status: 'success',
+    rows: outcome.inserted,
+    durationMs: performance.now() - t0,
+    relation: relationName(node),
+    action: outcome.action,
+    message: `${outcome.inserted} version(s) inserted, ${outcome.closed} closed`,
+  };
+}
+
 /**
  * Runs one node and returns its results (audits first, then the node). A node error is a result;
  * only a bug rejects. The connection is released as broken after a connection-level error.
@@ -355,6 +453,10 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
         test: result,
         startedAt,
       });
+      return out;
+    }
+    if (node.resourceType === 'unit_test' || node.resourceType === 'snapshot') {
+      out.push(await runOwnNode(run, node, await connect(), startedAt, t0));
       return out;
     }
     let outcome: MaterializeOutcome;
@@ -398,7 +500,7 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
       durationMs: performance.now() - t0,
       message: error instanceof Error ? error.message : String(error),
       startedAt,
-      ...(node.resourceType !== 'test' ? { relation: relationName(node) } : {}),
+      ...(hasRelation(node) ? { relation: relationName(node) } : {}),
     });
   } finally {
     run.clients.delete(node.uniqueId);
@@ -432,7 +534,11 @@ export async function build(
   const started = performance.now();
   const plan = planBuild(graph, options);
   const { signal, logger } = options;
-  const testSeverity = (id: string) => (graph.nodes[id] as TestNode).severity;
+  // A failing unit test blocks its model like a failing error-severity data test.
+  const testSeverity = (id: string) => {
+    const node = graph.nodes[id] as TestNode | UnitTestNode;
+    return node.resourceType === 'unit_test' ? 'error' : node.severity;
+  };
   const queue = createScheduler({
     order: plan.order,
     waitsFor: plan.waitsFor,
@@ -504,7 +610,10 @@ export async function build(
   if (fatal) throw fatal;
   if (signal?.aborted) throw new ModelingError('ABORTED', 'build aborted', { cause: signal.reason });
   const hasTestFailures = results.some(
-    (r) => r.resourceType === 'test' && r.status === 'fail' && testSeverity(r.uniqueId) === 'error',
+    (r) =>
+      (r.resourceType === 'test' || r.resourceType === 'unit_test') &&
+      r.status === 'fail' &&
+      testSeverity(r.uniqueId) === 'error',
   );
   const success = results.every((r) => r.status === 'success' || r.status === 'pass' || r.status === 'warn');
   return { results, success, hasTestFailures, elapsedMs: performance.now() - started };

@@ -8,8 +8,10 @@ import { type NamedModel, nameModel, parseModel } from './compile/parse-models.j
 import { readDbtProject } from './compile/read-dbt-project.js';
 import { readTsProject } from './compile/read-ts-project.js';
 import { renderModels } from './compile/render.js';
-import { sourceNodes } from './compile/sources.js';
+import { compileSnapshots, parseSnapshots } from './compile/snapshots.js';
+import { type GivenSources, sourceNodes } from './compile/sources.js';
 import { compileTests } from './compile/tests.js';
+import { compileUnitTests } from './compile/unit-tests.js';
 import type { ProjectDefinition } from './define.js';
 import { ModelingError } from './errors.js';
 import {
@@ -34,8 +36,10 @@ export interface CompileOptions {
    * Where sources live: `{ raw: { orders: { schema: 'public', identifier: 'raw_orders' } } }` (e.g. the
    * tables the CLI loaded). Adds sources, and locates schema.yml source tables that state no
    * `schema` / `identifier` of their own (what schema.yml states explicitly wins, field by field).
+   * A table may also carry `freshness` and `loadedAtField` (e.g. a raw table's `_loaded_at`), used
+   * where schema.yml states none.
    */
-  sources?: Record<string, Record<string, { schema: string; identifier: string }>>;
+  sources?: GivenSources;
   /** Relations loaded outside the project that models may `ref()` by name. */
   externalRelations?: Array<{ name: string; schema: string; identifier: string }>;
 }
@@ -82,6 +86,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     const named = parsed && nameModel(ctx, parsed, names);
     if (named) models.push(named);
   }
+  const snapshots = parseSnapshots(ctx, inputs.snapshots, names);
   addExternalRelations(names, options.externalRelations ?? []);
   const sources = sourceNodes(ctx, inputs.sources, options.sources);
   const linker = createLinker(names, sources);
@@ -101,7 +106,10 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
           : {}),
       });
   }
+  for (const snapshot of compileSnapshots(ctx, snapshots, linker, rendered))
+    nodes[snapshot.uniqueId] = snapshot;
   for (const test of compileTests(ctx, { inputs, nodes, sources, linker })) nodes[test.uniqueId] = test;
+  for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
 
   const graph: CompiledGraph = {
     projectName: ctx.projectName,

@@ -13,6 +13,10 @@ export type ModelingErrorCode =
   | 'DUPLICATE_UNIQUE_KEY'
   /** Error-severity tests failed against the temp relation; nothing was published. */
   | 'AUDIT_FAILED'
+  /** A snapshot cannot run: its source query or existing table does not fit its configuration. */
+  | 'SNAPSHOT_INVALID'
+  /** A unit test cannot run: its fixtures do not fit the model (unknown column, bad CSV, missing input). */
+  | 'UNIT_TEST_INVALID'
   /** A `select` / `exclude` spec uses a selector method that does not exist (`bogus:x`). */
   | 'INVALID_SELECTOR'
   /** The build's AbortSignal fired. */

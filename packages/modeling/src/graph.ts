@@ -1,11 +1,13 @@
 import type { CompiledTest } from '@dataflow/quality';
+import type { SnapshotConfig } from './snapshot/config.js';
+import type { UnitTestSpec } from './unit-test/spec.js';
 
 /** How a model is materialized in PostgreSQL. */
 export type Materialization = 'view' | 'table' | 'incremental' | 'ephemeral';
 /** How an incremental model applies a new batch: `append`, `delete+insert` or `merge` on `unique_key`. */
 export type IncrementalStrategy = 'append' | 'delete+insert' | 'merge';
 /** The kinds of node in a {@link CompiledGraph}. */
-export type ResourceType = 'model' | 'seed' | 'test' | 'source';
+export type ResourceType = 'model' | 'seed' | 'test' | 'source' | 'snapshot' | 'unit_test';
 
 /** A relation in the warehouse; `sql` is its quoted, schema-qualified form. */
 export interface RelationInfo {
@@ -97,8 +99,30 @@ export interface TestNode extends BaseNode {
   sqlTemplate?: string;
 }
 
+/** A snapshot (SCD type 2 table): `snapshots/*.sql` blocks or YAML-defined (dbt ≥ 1.9). */
+export interface SnapshotNode extends BaseNode {
+  resourceType: 'snapshot';
+  relation: RelationInfo;
+  rawSql?: string;
+  /** The SELECT whose rows are snapshotted (ephemeral parents inlined). */
+  compiledSql: string;
+  config: SnapshotConfig;
+  columns: Record<string, { description?: string }>;
+}
+
+/**
+ * A unit test of one model (dbt ≥ 1.8 `unit_tests:`): `attachedNode` is the model; `dependsOn` is
+ * the model too (as in dbt's manifest), but a build runs the test *before* the model, whose publish
+ * waits for it. `spec` holds everything a run needs (fixtures, the model's SQL over them).
+ */
+export interface UnitTestNode extends BaseNode {
+  resourceType: 'unit_test';
+  attachedNode: string;
+  spec: UnitTestSpec;
+}
+
 /** Any node of a {@link CompiledGraph}; narrow on `resourceType`. */
-export type GraphNode = ModelNode | SeedNode | SourceNode | TestNode;
+export type GraphNode = ModelNode | SeedNode | SourceNode | TestNode | SnapshotNode | UnitTestNode;
 
 /** A compiled project: plain JSON, safe to serialise, cache or hand to another process. */
 export interface CompiledGraph {

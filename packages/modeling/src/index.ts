@@ -3,6 +3,7 @@ export { compiledPath, manifestJson, type RunArtifact, runResultsJson, writeArti
 export {
   type BuildOptions,
   type BuildPlan,
+  type BuildResourceType,
   type BuildResult,
   build,
   type NodeResult,
@@ -30,6 +31,19 @@ export {
   type ModelingErrorOptions,
 } from './errors.js';
 export {
+  type FreshnessCriteria,
+  type FreshnessWindow,
+  freshnessCriteria,
+  planFreshnessAge,
+} from './freshness/criteria.js';
+export {
+  evaluateFreshness,
+  type FreshnessOptions,
+  type FreshnessResult,
+  type FreshnessStatus,
+} from './freshness/evaluate.js';
+export { type FreshnessRun, sourcesJson, writeSourcesJson } from './freshness/sources-json.js';
+export {
   type CompiledGraph,
   type Diagnostic,
   type GraphNode,
@@ -41,8 +55,10 @@ export {
   type RelationInfo,
   type ResourceType,
   type SeedNode,
+  type SnapshotNode,
   type SourceNode,
   type TestNode,
+  type UnitTestNode,
 } from './graph.js';
 export type { Logger, MaterializeOutcome } from './materialize.js';
 export {
@@ -58,5 +74,41 @@ export {
   type WorkNames,
   workNames,
 } from './plan.js';
-export { type SelectOptions, selectNodes } from './select.js';
+export { type SelectOptions, selectNodes, selectSources } from './select.js';
+export {
+  DEFAULT_SNAPSHOT_COLUMNS,
+  type HardDeletes,
+  resolveSnapshotConfig,
+  type SnapshotConfig,
+  type SnapshotMetaColumns,
+  type SnapshotStrategy,
+} from './snapshot/config.js';
+export {
+  planSnapshotAddColumns,
+  planSnapshotApply,
+  planSnapshotCloses,
+  planSnapshotCreate,
+  planSnapshotInserts,
+  planSnapshotSource,
+  planSnapshotTime,
+  SNAPSHOT_TIME_SQL,
+  type SnapshotChangeInputs,
+  snapshotInsertColumns,
+} from './snapshot/plan.js';
+export {
+  runSnapshot,
+  type SnapshotOutcome,
+  type SnapshotRunOptions,
+  type SnapshotSpec,
+} from './snapshot/run.js';
 export { type RelationRef, type SqlFragment, type SqlValue, sql } from './sql-fragment.js';
+export { type DiffRow, formatRowDiff, planRowDiff, type RowDiff } from './unit-test/diff.js';
+export {
+  type Fixture,
+  type FixtureFormat,
+  type FixtureValue,
+  inferColumnType,
+  parseFixture,
+} from './unit-test/fixture.js';
+export { runUnitTest, type UnitTestResult, type UnitTestRunOptions } from './unit-test/run.js';
+export type { UnitTestInput, UnitTestModel, UnitTestSpec } from './unit-test/spec.js';

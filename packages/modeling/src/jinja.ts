@@ -275,6 +275,39 @@ export class JinjaEnvironment {
     return this.env.render(this.env.parse(source, file));
   }
 
+  /**
+   * Runs `fn` (renders) with some globals replaced, then restores them: a unit test's `overrides`
+   * of macros (a macro then returns the given value) and of `env_var` values.
+   */
+  withOverrides<T>(
+    overrides: { macros?: Record<string, unknown>; envVars?: Record<string, string> },
+    fn: () => T,
+  ): T {
+    const replaced: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(overrides.macros ?? {})) replaced[name] = () => value;
+    const envVars = overrides.envVars ?? {};
+    if (Object.keys(envVars).length > 0) {
+      const original = this.global('env_var') as (name: unknown, fallback?: unknown) => unknown;
+      replaced.env_var = (name: unknown, fallback?: unknown) =>
+        Object.hasOwn(envVars, String(name)) ? envVars[String(name)] : original(name, fallback);
+    }
+    const previous = Object.keys(replaced).map((name) => [name, this.global(name)] as const);
+    for (const [name, value] of Object.entries(replaced)) this.env.addGlobal(name, value);
+    try {
+      return fn();
+    } finally {
+      for (const [name, value] of previous) this.env.addGlobal(name, value);
+    }
+  }
+
+  private global(name: string): unknown {
+    try {
+      return this.env.getGlobal(name);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Calls a custom generic test macro (`{% test name(model, column_name, ...) %}`) within `scope`. */
   callTestMacro(
     name: string,

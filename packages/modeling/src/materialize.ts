@@ -12,6 +12,7 @@ import {
   type SeedNode,
   type TestNode,
 } from './graph.js';
+import { assertUniqueKeys } from './key-check.js';
 import {
   COLUMNS_SQL,
   type ColumnInfo,
@@ -19,10 +20,8 @@ import {
   planCreateTemp,
   planDependentViewLocks,
   planDropTemp,
-  planDuplicateKeyCheck,
   planIncremental,
   planLockRelation,
-  planNullKeyCheck,
   planPublishLock,
   planReplaceView,
   planSwap,
@@ -245,29 +244,6 @@ async function dropQuietly(ctx: MaterializeContext, kind: 'table' | 'view', temp
   }
 }
 
-async function checkKeys(ctx: MaterializeContext, node: ModelNode, temp: RelationInfo, uniqueKey: string[]) {
-  const nulls = planNullKeyCheck(temp, uniqueKey);
-  const count = Number((await ctx.client.query<{ n: string }>(nulls.count)).rows[0]?.n ?? 0);
-  if (count > 0) {
-    const sample = (await ctx.client.query(nulls.sample)).rows.map((r) => JSON.stringify(r));
-    throw new ModelingError(
-      'NULL_UNIQUE_KEY',
-      `${node.name}: ${count} new row(s) have a NULL in unique_key (${uniqueKey.join(', ')}); offending keys: ${sample.join(', ')}; nothing was written`,
-      { node: node.uniqueId, ...(node.file ? { file: node.file } : {}) },
-    );
-  }
-  if (node.config.incrementalStrategy === 'append') return;
-  const dups = (await ctx.client.query(planDuplicateKeyCheck(temp, uniqueKey))).rows;
-  if (dups.length > 0) {
-    const keys = dups.map((r) => JSON.stringify(Object.fromEntries(uniqueKey.map((k) => [k, r[k]]))));
-    throw new ModelingError(
-      'DUPLICATE_UNIQUE_KEY',
-      `${node.name}: the new rows repeat unique_key values (${uniqueKey.join(', ')}): ${keys.join(', ')}; nothing was written`,
-      { node: node.uniqueId, ...(node.file ? { file: node.file } : {}) },
-    );
-  }
-}
-
 /**
  * Materializes one model with write-audit-publish: build under a per-run temp name, run the
  * audits against it, then publish in one transaction. On any failure the temp relation is
@@ -289,7 +265,14 @@ export async function materializeModel(
   try {
     const [created] = await runAll(ctx.client, planCreateTemp(kind, names.temp, selectSql), ctx.logger);
     const rows = kind === 'table' ? (created?.rowCount ?? undefined) : undefined;
-    if (incremental && config.uniqueKey) await checkKeys(ctx, node, names.temp, config.uniqueKey);
+    if (incremental && config.uniqueKey)
+      await assertUniqueKeys(
+        ctx.client,
+        names.temp,
+        config.uniqueKey,
+        { name: node.name, uniqueId: node.uniqueId, ...(node.file ? { file: node.file } : {}), rows: 'new' },
+        config.incrementalStrategy !== 'append',
+      );
     const audits = await runAudits(ctx, names.temp, node.uniqueId);
     if (!incremental) {
       const action = await publish(ctx, relation, names, kind, kind === 'view' ? selectSql : undefined);

@@ -12,9 +12,11 @@ const projectFileSchema = z.looseObject({
   'seed-paths': pathList.optional(),
   'test-paths': pathList.optional(),
   'macro-paths': pathList.optional(),
+  'snapshot-paths': pathList.optional(),
   vars: z.record(z.string(), z.unknown()).nullish(),
   models: z.record(z.string(), z.unknown()).nullish(),
   seeds: z.record(z.string(), z.unknown()).nullish(),
+  snapshots: z.record(z.string(), z.unknown()).nullish(),
 });
 
 /** The parts of `dataflow.yml` / `dbt_project.yml` this package uses. */
@@ -25,9 +27,11 @@ export interface ProjectFile {
   seedPaths: string[];
   testPaths: string[];
   macroPaths: string[];
+  snapshotPaths: string[];
   vars: Record<string, unknown>;
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
+  snapshots: Record<string, unknown>;
 }
 
 /** Reads and validates the project file of a dbt-style project directory. */
@@ -63,9 +67,11 @@ export async function readProjectFile(dir: string): Promise<ProjectFile> {
       seedPaths: p['seed-paths'] ?? ['seeds'],
       testPaths: p['test-paths'] ?? ['tests'],
       macroPaths: p['macro-paths'] ?? ['macros'],
+      snapshotPaths: p['snapshot-paths'] ?? ['snapshots'],
       vars: p.vars ?? {},
       models: p.models ?? {},
       seeds: p.seeds ?? {},
+      snapshots: p.snapshots ?? {},
     };
   }
   throw new ModelingError('PROJECT_NOT_FOUND', 'no dataflow.yml or dbt_project.yml in the project directory');

@@ -1,5 +1,7 @@
 import type { TestSpec } from './define.js';
 import { readYaml, yamlErrorLine } from './read-yaml.js';
+import { parseYmlSnapshots, type YmlSnapshot } from './snapshot/parse.js';
+import { type FixtureReader, parseUnitTests, type UnitTestDeclaration } from './unit-test/parse.js';
 
 /** A test invocation as written in schema.yml (or a TS model), before compilation. */
 export interface TestDeclaration {
@@ -70,6 +72,10 @@ export interface SchemaYml {
   models: YmlModel[];
   seeds: YmlModel[];
   sources: YmlSourceTable[];
+  /** `snapshots:` entries: YAML-defined snapshots (with `relation`) or properties of snapshot blocks. */
+  snapshots: Array<YmlSnapshot & { tests: TestDeclaration[] }>;
+  /** `unit_tests:` (dbt ≥ 1.8). */
+  unitTests: UnitTestDeclaration[];
   problems: Array<{ message: string; file: string; line?: number }>;
 }
 
@@ -160,9 +166,12 @@ export function collectTests(
   return { tests, columns };
 }
 
-/** Parses one properties file (`schema.yml`): models, seeds, sources. Problems are returned, not thrown. */
-export function parseSchemaYml(text: string, file: string): SchemaYml {
-  const out: SchemaYml = { models: [], seeds: [], sources: [], problems: [] };
+/**
+ * Parses one properties file (`schema.yml`): models, seeds, sources, snapshots and unit tests.
+ * Problems are returned, not thrown. `readFixture` resolves unit tests' `fixture:` files.
+ */
+export function parseSchemaYml(text: string, file: string, readFixture?: FixtureReader): SchemaYml {
+  const out: SchemaYml = { models: [], seeds: [], sources: [], snapshots: [], unitTests: [], problems: [] };
   let doc: unknown;
   try {
     doc = readYaml(text);
@@ -201,6 +210,7 @@ export function parseSchemaYml(text: string, file: string): SchemaYml {
       });
     }
   }
+  parseSnapshotsAndUnitTests(doc, file, out, readFixture);
   const sources = doc.sources;
   if (Array.isArray(sources)) {
     for (const src of sources) {
@@ -217,7 +227,10 @@ export function parseSchemaYml(text: string, file: string): SchemaYml {
         return {};
       };
       const sourceLocation = { ...location(src, 'database'), ...location(src, 'schema') };
-      const sourceFreshness = isRecord(src.freshness) ? src.freshness : undefined;
+      // dbt ≥ 1.9 also takes freshness and loaded_at_field under `config:`; that form wins.
+      const srcConfig = isRecord(src.config) ? src.config : {};
+      const sourceFreshnessRaw = srcConfig.freshness !== undefined ? srcConfig.freshness : src.freshness;
+      const sourceFreshness = isRecord(sourceFreshnessRaw) ? sourceFreshnessRaw : undefined;
       for (const table of Array.isArray(src.tables) ? src.tables : []) {
         if (!isRecord(table) || typeof table.name !== 'string') {
           out.problems.push({ message: `source ${src.name}: every table needs a name`, file });
@@ -227,13 +240,15 @@ export function parseSchemaYml(text: string, file: string): SchemaYml {
           out.problems.push({ message: `${src.name}.${table.name}: ${m}`, file }),
         );
         // `freshness: null` on a table switches the source-level freshness off, like dbt.
+        const tableConfig = isRecord(table.config) ? table.config : {};
+        const tableFreshness = tableConfig.freshness !== undefined ? tableConfig.freshness : table.freshness;
         const freshness =
-          table.freshness === null
-            ? undefined
-            : isRecord(table.freshness)
-              ? table.freshness
-              : sourceFreshness;
-        const loadedAt = table.loaded_at_field ?? src.loaded_at_field;
+          tableFreshness === null ? undefined : isRecord(tableFreshness) ? tableFreshness : sourceFreshness;
+        const loadedAt =
+          tableConfig.loaded_at_field ??
+          table.loaded_at_field ??
+          srcConfig.loaded_at_field ??
+          src.loaded_at_field;
         out.sources.push({
           sourceName: src.name,
           name: table.name,
@@ -250,4 +265,24 @@ export function parseSchemaYml(text: string, file: string): SchemaYml {
     }
   }
   return out;
+}
+
+function parseSnapshotsAndUnitTests(
+  doc: Record<string, unknown>,
+  file: string,
+  out: SchemaYml,
+  readFixture?: FixtureReader,
+): void {
+  const snapshots = parseYmlSnapshots(doc.snapshots, file);
+  const entries = Array.isArray(doc.snapshots) ? doc.snapshots.filter(isRecord) : [];
+  for (const snapshot of snapshots.snapshots) {
+    const entry = entries.find((e) => e.name === snapshot.name) ?? {};
+    const { tests } = collectTests(entry, (m) =>
+      out.problems.push({ message: `${snapshot.name}: ${m}`, file }),
+    );
+    out.snapshots.push({ ...snapshot, tests });
+  }
+  const unitTests = parseUnitTests(doc.unit_tests, file, readFixture);
+  out.unitTests.push(...unitTests.unitTests);
+  for (const message of [...snapshots.problems, ...unitTests.problems]) out.problems.push({ message, file });
 }

@@ -83,7 +83,9 @@ function matches(node: GraphNode, method: string, value: string): boolean {
     case 'config.materialized':
       return node.resourceType === 'model' && node.config.materialized === value;
     case 'test_type':
-      return node.resourceType === 'test' && node.testKind === value;
+      // dbt: `unit`, `data` (generic and singular data tests), `generic`, `singular`.
+      if (value === 'unit') return node.resourceType === 'unit_test';
+      return node.resourceType === 'test' && (value === 'data' || node.testKind === value);
     case 'fqn':
       return node.fqn.join('.') === value;
     default:
@@ -150,8 +152,9 @@ function evalSelectors(graph: CompiledGraph, selectors: string[]): Set<string> {
 }
 
 /**
- * dbt node selection. Returns unique ids of selected runnable nodes (models, seeds, tests;
- * sources are never returned) in a stable order. Tests are added by indirect selection.
+ * dbt node selection. Returns unique ids of selected runnable nodes (models, seeds, snapshots,
+ * tests, unit tests; sources are never returned) in a stable order. Data tests and unit tests are
+ * added by indirect selection (a unit test with its model).
  *
  * @example
  * selectNodes(graph, { select: ['+orders', 'tag:nightly,path:models/marts'], exclude: ['stg_payments'] });
@@ -164,7 +167,7 @@ export function selectNodes(graph: CompiledGraph, options: SelectOptions = {}): 
   if (mode !== 'empty') {
     for (const id of all) {
       const node = graph.nodes[id] as GraphNode;
-      if (node.resourceType !== 'test' || selected.has(id)) continue;
+      if ((node.resourceType !== 'test' && node.resourceType !== 'unit_test') || selected.has(id)) continue;
       const parents = node.dependsOn.filter(
         (p) => graph.nodes[p]?.resourceType !== 'source' || node.attachedNode === p,
       );
@@ -181,9 +184,27 @@ export function selectNodes(graph: CompiledGraph, options: SelectOptions = {}): 
     // A test of an excluded node goes too.
     for (const id of [...selected]) {
       const node = graph.nodes[id] as GraphNode;
-      if (node.resourceType === 'test' && node.attachedNode && excluded.has(node.attachedNode))
+      if (
+        (node.resourceType === 'test' || node.resourceType === 'unit_test') &&
+        node.attachedNode &&
+        excluded.has(node.attachedNode)
+      )
         selected.delete(id);
     }
   }
   return all.filter((id) => selected.has(id) && graph.nodes[id]?.resourceType !== 'source').sort();
+}
+
+/**
+ * The source nodes a selection names (`source:raw`, `source:raw.orders`, `tag:x`, ...), for
+ * commands about sources such as freshness; no selector means every source.
+ *
+ * @example
+ * selectSources(graph, ['source:raw.orders']); // ['source.shop.raw.orders']
+ */
+export function selectSources(graph: CompiledGraph, select?: string[]): string[] {
+  const all = Object.keys(graph.nodes).filter((id) => graph.nodes[id]?.resourceType === 'source');
+  if (!select || select.length === 0) return all.sort();
+  const selected = evalSelectors(graph, select);
+  return all.filter((id) => selected.has(id)).sort();
 }

@@ -1,6 +1,7 @@
 import type { RenderScope } from '../jinja.js';
 import type { ConfigLayer } from '../project-files.js';
 import type { TestDeclaration, YmlSourceTable } from '../schema-yml.js';
+import type { UnitTestDeclaration } from '../unit-test/parse.js';
 
 /** A model before rendering, from either a `.sql` file or a TS definition. */
 export interface ModelSource {
@@ -42,6 +43,23 @@ export interface SingularSource {
   render(scope: RenderScope): string;
 }
 
+/** A snapshot before rendering: a `{% snapshot %}` block, or a YAML entry with a `relation`. */
+export interface SnapshotSource {
+  name: string;
+  file: string;
+  /** Line of the block in its file (YAML snapshots: absent). */
+  line?: number;
+  fqn: string[];
+  rawSql: string;
+  /** Project folder config < YAML `config:` (the block's own `config()` wins over both). */
+  layers: ConfigLayer[];
+  description?: string;
+  columns: Record<string, { description?: string }>;
+  tests: TestDeclaration[];
+  testsFile?: string;
+  render(scope: RenderScope): string;
+}
+
 /** What the parse phase reads from a project: the input of everything after it. */
 export interface ProjectInputs {
   name: string;
@@ -52,4 +70,6 @@ export interface ProjectInputs {
   /** Source tables declared in schema.yml (locations only as far as the yml states them). */
   sources: YmlSourceTable[];
   singular: SingularSource[];
+  snapshots: SnapshotSource[];
+  unitTests: UnitTestDeclaration[];
 }

@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { type JinjaEnvironment, outputsContextDirectly } from '../jinja.js';
 import { folderConfigLayers, listFiles, type ProjectFile, readProjectFile } from '../project-files.js';
-import { parseSchemaYml, type YmlModel, type YmlSourceTable } from '../schema-yml.js';
+import { parseSchemaYml, type SchemaYml, type YmlModel, type YmlSourceTable } from '../schema-yml.js';
+import { extractSnapshotBlocks } from '../snapshot/parse.js';
+import type { FixtureReader, UnitTestDeclaration } from '../unit-test/parse.js';
 import type { DiagnosticSink } from './diagnostics.js';
-import type { ModelSource, ProjectInputs, SeedSource, SingularSource } from './inputs.js';
+import type { ModelSource, ProjectInputs, SeedSource, SingularSource, SnapshotSource } from './inputs.js';
 
 /**
  * Reads project source files (SQL, yml: small text, not data). Synchronously on purpose: compiling
@@ -18,6 +20,8 @@ export interface YmlDeclarations {
   models: Map<string, YmlModel>;
   seeds: Map<string, YmlModel>;
   sources: YmlSourceTable[];
+  snapshots: Map<string, SchemaYml['snapshots'][number]>;
+  unitTests: UnitTestDeclaration[];
 }
 
 /**
@@ -36,7 +40,12 @@ export async function readDbtProject(
   const root = resolvePath(dir);
   const pf = await readProjectFile(root);
   await loadMacros(root, pf, jinja, diagnostics);
-  const yml = await readSchemaFiles(root, [...pf.modelPaths, ...pf.seedPaths], diagnostics);
+  const yml = await readSchemaFiles(
+    root,
+    [...pf.modelPaths, ...pf.seedPaths, ...pf.snapshotPaths],
+    diagnostics,
+    fixtureReader(root, pf.testPaths),
+  );
   const models = await readModels(root, pf, yml.models, jinja);
   // readModels takes the entries it uses: the rest describe models that do not exist.
   for (const [name, entry] of yml.models) {
@@ -53,6 +62,20 @@ export async function readDbtProject(
     seeds: await readSeeds(root, pf, yml.seeds),
     sources: yml.sources,
     singular: await readSingularTests(root, pf, jinja),
+    snapshots: await readSnapshots(root, pf, yml.snapshots, jinja, diagnostics),
+    unitTests: yml.unitTests,
+  };
+}
+
+/** dbt's `fixture:` files: `<test path>/fixtures/<name>.csv` or `.sql`. */
+function fixtureReader(root: string, testPaths: string[]): FixtureReader {
+  return (name) => {
+    for (const dir of testPaths)
+      for (const format of ['csv', 'sql'] as const) {
+        const file = `${dir}/fixtures/${name}.${format}`;
+        if (existsSync(join(root, file))) return { format, text: readSource(root, file) };
+      }
+    return undefined;
   };
 }
 
@@ -76,11 +99,18 @@ export async function readSchemaFiles(
   root: string,
   dirs: string[],
   diagnostics: DiagnosticSink,
+  readFixture?: FixtureReader,
 ): Promise<YmlDeclarations> {
-  const out: YmlDeclarations = { models: new Map(), seeds: new Map(), sources: [] };
-  for (const ymlDir of dirs) {
+  const out: YmlDeclarations = {
+    models: new Map(),
+    seeds: new Map(),
+    sources: [],
+    snapshots: new Map(),
+    unitTests: [],
+  };
+  for (const ymlDir of new Set(dirs)) {
     for (const file of await listFiles(root, ymlDir, ['.yml', '.yaml'])) {
-      const parsed = parseSchemaYml(readSource(root, file), file);
+      const parsed = parseSchemaYml(readSource(root, file), file, readFixture);
       for (const p of parsed.problems)
         diagnostics.error('CONFIG_ERROR', p.message, { file: p.file, ...(p.line ? { line: p.line } : {}) });
       for (const m of parsed.models) {
@@ -95,6 +125,8 @@ export async function readSchemaFiles(
       }
       for (const s of parsed.seeds) out.seeds.set(s.name, s);
       out.sources.push(...parsed.sources);
+      for (const snapshot of parsed.snapshots) out.snapshots.set(snapshot.name, snapshot);
+      out.unitTests.push(...parsed.unitTests);
     }
   }
   return out;
@@ -178,4 +210,60 @@ async function readSingularTests(
     }
   }
   return tests;
+}
+
+/**
+ * Snapshot blocks of `snapshot-paths` SQL files, with the properties YAML gives them, then the
+ * snapshots YAML defines by `relation` (dbt ≥ 1.9: `select * from` that relation).
+ */
+async function readSnapshots(
+  root: string,
+  pf: ProjectFile,
+  yml: YmlDeclarations['snapshots'],
+  jinja: JinjaEnvironment,
+  diagnostics: DiagnosticSink,
+): Promise<SnapshotSource[]> {
+  const snapshots: SnapshotSource[] = [];
+  const add = (name: string, file: string, rawSql: string, folders: string[], line?: number) => {
+    const entry = yml.get(name);
+    yml.delete(name);
+    const key = `${file}#${name}`;
+    snapshots.push({
+      name,
+      file,
+      ...(line ? { line } : {}),
+      fqn: [pf.name, ...folders, name],
+      rawSql,
+      layers: [...folderConfigLayers(pf.snapshots, pf.name, [...folders, name]), entry?.config ?? {}],
+      ...(entry?.description ? { description: entry.description } : {}),
+      columns: entry?.columns ?? {},
+      tests: entry?.tests ?? [],
+      ...(entry ? { testsFile: entry.file } : {}),
+      render: (scope) => jinja.render(rawSql, key, scope),
+    });
+  };
+  for (const dir of pf.snapshotPaths) {
+    for (const file of await listFiles(root, dir, ['.sql'])) {
+      const { blocks, problems } = extractSnapshotBlocks(readSource(root, file));
+      for (const p of problems) diagnostics.error('CONFIG_ERROR', p.message, { file, line: p.line });
+      const folders = file
+        .slice(dir.length + 1)
+        .split('/')
+        .slice(0, -1);
+      for (const block of blocks) add(block.name, file, block.body, folders, block.line);
+    }
+  }
+  for (const [name, entry] of yml) {
+    if (entry.relation) add(name, entry.file, `select * from {{ ${entry.relation} }}`, []);
+    else
+      diagnostics.warning(
+        'CONFIG_ERROR',
+        `${entry.file} describes snapshot ${name}, which has no block and no relation`,
+        {
+          file: entry.file,
+          node: name,
+        },
+      );
+  }
+  return snapshots;
 }

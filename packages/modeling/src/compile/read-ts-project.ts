@@ -51,6 +51,8 @@ export function readTsProject(
     seeds: [],
     sources: [],
     singular: [],
+    snapshots: [],
+    unitTests: [],
   };
   for (const def of project.models) {
     const report = diagnostics.at(def.name);

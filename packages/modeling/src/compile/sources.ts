@@ -3,8 +3,17 @@ import { resolveSourceLocation, type YmlSourceTable } from '../schema-yml.js';
 import type { CompileContext } from './context.js';
 import { relationOf } from './names.js';
 
-/** Where the caller says sources live: `{ raw: { orders: { schema, identifier } } }`. */
-export type GivenSources = Record<string, Record<string, { schema: string; identifier: string }>>;
+/**
+ * Where the caller says sources live: `{ raw: { orders: { schema, identifier } } }`, optionally with
+ * a `freshness` block and `loadedAtField` (used when schema.yml states none).
+ */
+export type GivenSources = Record<
+  string,
+  Record<
+    string,
+    { schema: string; identifier: string; freshness?: Record<string, unknown>; loadedAtField?: string }
+  >
+>;
 
 /** Source nodes by `sourceName.tableName`. */
 export type SourceTable = Map<string, SourceNode>;
@@ -36,7 +45,10 @@ export function sourceNodes(
     const { sourceName, name: table, file } = d;
     const key = `${sourceName}.${table}`;
     if (out.has(key)) return;
-    const location = resolveSourceLocation(d, givenFor(sourceName, table));
+    const givenHere = givenFor(sourceName, table);
+    const location = resolveSourceLocation(d, givenHere);
+    const freshness = d.freshness ?? givenHere?.freshness;
+    const loadedAtField = d.loadedAtField ?? givenHere?.loadedAtField;
     out.set(key, {
       uniqueId: `source.${ctx.projectName}.${sourceName}.${table}`,
       name: table,
@@ -51,8 +63,8 @@ export function sourceNodes(
       tableName: table,
       relation: relationOf(location.schema, location.identifier, location.database),
       ...(d.columns ? { columns: d.columns } : {}),
-      ...(d.freshness ? { freshness: d.freshness } : {}),
-      ...(d.loadedAtField ? { loadedAtField: d.loadedAtField } : {}),
+      ...(freshness ? { freshness } : {}),
+      ...(loadedAtField ? { loadedAtField } : {}),
     });
   };
   for (const s of declared) add(s);

@@ -99,7 +99,8 @@ interface Attached {
 
 /** Everything test compilation reads. */
 export interface TestCompileInput {
-  inputs: Pick<ProjectInputs, 'models' | 'seeds' | 'sources' | 'singular'>;
+  inputs: Pick<ProjectInputs, 'models' | 'seeds' | 'sources' | 'singular'> &
+    Partial<Pick<ProjectInputs, 'snapshots'>>;
   /** Model and seed nodes compiled so far. */
   nodes: Readonly<Record<string, GraphNode>>;
   sources: SourceTable;
@@ -149,6 +150,11 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
     const node = nodes[`seed.${ctx.projectName}.${seed.name}`];
     if (node?.resourceType === 'seed')
       for (const d of seed.tests) generic(d, node, seed.testsFile ?? seed.file);
+  }
+  for (const snapshot of inputs.snapshots ?? []) {
+    const node = nodes[`snapshot.${ctx.projectName}.${snapshot.name}`];
+    if (node?.resourceType === 'snapshot')
+      for (const d of snapshot.tests) generic(d, node, snapshot.testsFile ?? snapshot.file);
   }
   for (const s of inputs.sources) {
     const node = sources.get(`${s.sourceName}.${s.name}`);
