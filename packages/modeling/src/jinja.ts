@@ -284,27 +284,27 @@ export class JinjaEnvironment {
     fn: () => T,
   ): T {
     const replaced: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(overrides.macros ?? {})) replaced[name] = () => value;
+    for (const [name, value] of Object.entries(overrides.macros ?? {})) {
+      replaced[name] = pyFunction(name, () => value);
+    }
     const envVars = overrides.envVars ?? {};
     if (Object.keys(envVars).length > 0) {
-      const original = this.global('env_var') as (name: unknown, fallback?: unknown) => unknown;
-      replaced.env_var = (name: unknown, fallback?: unknown) =>
-        Object.hasOwn(envVars, String(name)) ? envVars[String(name)] : original(name, fallback);
+      const original = this.env.globals.get('env_var');
+      replaced.env_var = pyFunction('env_var', (args, kwargs) => {
+        const name = pyStr(args[0]);
+        if (Object.hasOwn(envVars, name)) return envVars[name];
+        return isPyCallable(original) ? original(args, kwargs) : null;
+      });
     }
-    const previous = Object.keys(replaced).map((name) => [name, this.global(name)] as const);
-    for (const [name, value] of Object.entries(replaced)) this.env.addGlobal(name, value);
+    const previous = Object.keys(replaced).map((name) => [name, this.env.globals.get(name)] as const);
+    for (const [name, value] of Object.entries(replaced)) this.env.globals.set(name, value);
     try {
       return fn();
     } finally {
-      for (const [name, value] of previous) this.env.addGlobal(name, value);
-    }
-  }
-
-  private global(name: string): unknown {
-    try {
-      return this.env.getGlobal(name);
-    } catch {
-      return undefined;
+      for (const [name, value] of previous) {
+        if (value === undefined) this.env.globals.delete(name);
+        else this.env.globals.set(name, value);
+      }
     }
   }
 

@@ -19,7 +19,7 @@ export function tableOutlets(
 ): TableRef[] {
   const relationOf = (id: string): TableRef[] => {
     const node = graph.nodes[id];
-    return node && node.resourceType !== 'test'
+    return node && 'relation' in node
       ? [{ schema: node.relation.schema, table: node.relation.identifier }]
       : [];
   };
