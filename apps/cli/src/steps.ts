@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
+  apiSourceOptions,
   type ColumnType,
   type IngestApiOptions,
   ingestApi,
@@ -202,34 +203,10 @@ function apiArgs(
   day: DayInterval,
   logger: Session['logger'],
 ): IngestApiOptions {
-  const retry = source.retry;
+  // The YAML → camelCase mapping is ingest's (apiSourceOptions); the "cli" refactor composes its schema.
   return {
+    ...apiSourceOptions(source),
     source: name,
-    request: {
-      url: source.url,
-      ...(source.params
-        ? { params: Object.fromEntries(Object.entries(source.params).map(([k, v]) => [k, String(v)])) }
-        : {}),
-      ...(source.headers ? { headers: source.headers } : {}),
-      ...(source.auth ? { auth: source.auth } : {}),
-      ...(source.timeout_ms ? { timeoutMs: source.timeout_ms } : {}),
-    },
-    ...(source.records !== undefined ? { records: source.records } : {}),
-    ...(source.paginate ? { paginate: source.paginate } : {}),
-    ...(source.max_pages ? { maxPages: source.max_pages } : {}),
-    ...(retry
-      ? {
-          retry: {
-            ...(retry.attempts ? { attempts: retry.attempts } : {}),
-            ...(retry.base_delay_ms !== undefined ? { baseDelayMs: retry.base_delay_ms } : {}),
-            ...(retry.max_delay_ms !== undefined ? { maxDelayMs: retry.max_delay_ms } : {}),
-          },
-        }
-      : {}),
-    format: source.format,
-    ...(source.columns ? { columns: Object.keys(source.columns) } : {}),
-    ...(source.gzip !== undefined ? { gzip: source.gzip } : {}),
-    ...(source.part_bytes ? { partBytes: source.part_bytes } : {}),
     interval: day,
     store,
     runId: session.runId,

@@ -19,6 +19,10 @@ const QUOTE_IN_QUOTED = 3;
 const AFTER_CR = 4;
 
 const MAX_RECORD_BYTES = 128 * 1024 * 1024;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
+/** A lone `\.` is COPY's end-of-data marker; quoted, it is the text it says. */
+const QUOTED_END_MARKER = Buffer.from('"\\."\n');
 
 /** A declared-type check of one column, applied by the scanner to every data record. */
 export interface FieldCheck {
@@ -162,6 +166,11 @@ export class CsvScanner {
     return this.line;
   }
 
+  /** Where the next byte to scan is: its line as csv-parse counts it, and its 0-based field. */
+  get position(): { line: number; field: number } {
+    return { line: this.line + this.quotedCr, field: this.fields };
+  }
+
   /** Scans a chunk; returns the batches of records completed by it. Throws BAD_ROW / BAD_HEADER. */
   push(chunk: Buffer): ScanBatch[] {
     let b = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
@@ -255,7 +264,11 @@ export class CsvScanner {
           );
         }
         if (this.checks.length > 0) this.checkFields(b, start, termStart, at);
-        if (crlf) {
+        if (count === 1 && termStart - start === 2 && b[start] === BACKSLASH && b[start + 1] === DOT) {
+          segments.push(b.subarray(segStart, start), QUOTED_END_MARKER);
+          segStart = Math.min(next, n);
+          batchBytes += QUOTED_END_MARKER.length;
+        } else if (crlf) {
           // Drop the CR of the terminator; the LF that follows starts the next segment.
           segments.push(b.subarray(segStart, termStart));
           segStart = termStart + 1;
