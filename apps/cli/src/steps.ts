@@ -8,6 +8,7 @@ import {
   type ObjectStore,
   openLake,
   type PartitionManifest,
+  postgresType,
 } from '@dataflow/ingest';
 import { build, compileProject } from '@dataflow/modeling';
 import type { Logger } from '@dataflow/runlog';
@@ -235,7 +236,14 @@ export async function loadSource(
         schema: config.warehouse.schema,
         disposition: source.disposition,
         ...(source.primary_key ? { primaryKey: source.primary_key } : {}),
-        ...(source.columns ? { columns: source.columns } : {}),
+        // Ingest's declared type names, as PostgreSQL spells them (`double` → `double precision`).
+        ...(source.columns
+          ? {
+              columns: Object.fromEntries(
+                Object.entries(source.columns).map(([c, t]) => [c, postgresType(t)]),
+              ),
+            }
+          : {}),
         ...(source.schema_evolution ? { schemaEvolution: source.schema_evolution } : {}),
         ...(source.max_rejects !== undefined ? { maxRejects: source.max_rejects } : {}),
         runId: session.runId,

@@ -244,6 +244,6 @@ export function valueValidator(type: ColumnType): (value: string) => boolean {
  * postgresType('double'); // 'double precision'
  * postgresType('date');   // 'date'
  */
-export function postgresType(type: ColumnType): string {
-  return type === 'double' ? 'double precision' : type;
+export function postgresType(type: ColumnType | (string & {})): string {
+  return type.trim() === 'double' ? 'double precision' : type;
 }
