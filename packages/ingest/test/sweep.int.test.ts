@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listOpenUploads, useTestBucket } from '@dataflow/testkit';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import {
   createFsStore,
   createS3Store,
   dailyInterval,
+  type IncompleteWrite,
   ingestCsv,
   type ObjectStore,
   readManifest,
@@ -27,8 +28,11 @@ async function bigCsv(name: string, megabytes: number): Promise<string> {
   return path;
 }
 
-const allFiles = async (dir: string): Promise<string[]> =>
-  (await readdir(dir, { recursive: true }).catch(() => [] as string[])).map(String);
+async function incomplete(store: ObjectStore, prefix: string): Promise<IncompleteWrite[]> {
+  const found: IncompleteWrite[] = [];
+  for await (const w of store.listIncomplete?.(prefix) ?? []) found.push(w);
+  return found;
+}
 
 describe('garbage of a killed run is collected', () => {
   it('fs: a killed ingest leaves a hidden .tmp- file and its attempt record; a sweep past the grace period removes both', async () => {
@@ -43,17 +47,24 @@ describe('garbage of a killed run is collected', () => {
     });
     expect(result.signal).toBe('SIGKILL');
     const store = createFsStore({ root });
-    const temps = (await allFiles(root)).filter((f) => f.includes('.tmp-'));
-    expect(temps).toHaveLength(1);
+    const temps = await incomplete(store, 'killed/');
+    expect(temps).toEqual([
+      {
+        key: expect.stringMatching(/^killed\/dt=2024-08-01\/part-00000-[0-9a-f]{8}\.csv$/),
+        id: expect.stringMatching(/^\.part-00000-.*\.tmp-/),
+        started: expect.any(Date),
+      },
+    ]);
     expect(await listKeys(store, 'killed/')).toEqual([
       expect.stringMatching(/^killed\/dt=2024-08-01\/_attempts\/[0-9a-f]{8}\.json$/),
     ]);
     // Young garbage may belong to a live run: the default grace period leaves it alone.
     expect(await sweepPartition(store, 'killed', day)).toEqual({ deleted: [], aborted: [] });
     const swept = await sweepPartition(store, 'killed', day, { graceMs: 0 });
-    expect(swept.aborted.map((w) => w.id)).toEqual([temps[0]?.split('/').pop()]);
+    expect(swept.aborted.map((w) => w.id)).toEqual([temps[0]?.id]);
     expect(swept.deleted).toHaveLength(1);
-    expect((await allFiles(root)).filter((f) => f.includes('.tmp-') || f.endsWith('.json'))).toEqual([]);
+    expect(await incomplete(store, 'killed/')).toEqual([]);
+    expect(await listKeys(store, 'killed/')).toEqual([]);
   });
 
   it('s3: a killed ingest leaves an open multipart upload whose id its attempt record names; the sweep aborts it by id', async () => {

@@ -69,9 +69,9 @@ function hooked(inner: ObjectStore): ObjectStore {
       const meter = new Transform({
         transform(chunk: Buffer, _e, done) {
           bytes += chunk.length;
-          // The temp file exists and holds data: a kill now leaves it behind.
-          if (bytes > 256 * 1024) setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200);
-          done(null, chunk);
+          if (bytes <= 256 * 1024) return done(null, chunk);
+          // The temp file exists and holds data: stall the upload there and die.
+          setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200);
         },
       });
       return inner.put(key, body.pipe(meter), options);
