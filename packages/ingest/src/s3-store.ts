@@ -94,7 +94,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     },
 
     async putIfAbsent(key, body) {
-      conditional ??= probeConditionalPut(putSmall, (keys) => this.delete(keys));
+      conditional ??= probeConditionalPut(putSmall, (keys) => deleteObjects(s3, keys));
       if (!(await conditional)) return 'unsupported';
       try {
         await putSmall(key, body, { IfNoneMatch: '*' });
