@@ -45,6 +45,14 @@ async function waitAtBarrier(barrier: NonNullable<WorkerSpec['barrier']>): Promi
   }
 }
 
+async function killWhenTempExists(dir: string): Promise<never> {
+  for (;;) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    if (names.some((n) => n.includes('.tmp-'))) process.kill(process.pid, 'SIGKILL');
+    await sleep(20);
+  }
+}
+
 /** The store, with the test's hooks: the barrier before the commit, the kill mid-upload. */
 function hooked(inner: ObjectStore): ObjectStore {
   let barrierPassed = !spec.barrier;
@@ -70,8 +78,10 @@ function hooked(inner: ObjectStore): ObjectStore {
         transform(chunk: Buffer, _e, done) {
           bytes += chunk.length;
           if (bytes <= 256 * 1024) return done(null, chunk);
-          // The temp file exists and holds data: stall the upload there and die.
-          setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200);
+          // Stall the upload here and die once its temp file is on disk.
+          void killWhenTempExists(
+            join((spec.store as { root: string }).root, ...key.split('/').slice(0, -1)),
+          );
         },
       });
       return inner.put(key, body.pipe(meter), options);
