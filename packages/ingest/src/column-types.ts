@@ -1,5 +1,3 @@
-import { parseIsoDate } from './interval.js';
-
 /** Declared column types that CSV values are validated against (empty string = NULL, always valid). */
 export type ColumnType =
   | 'text'
@@ -45,9 +43,13 @@ const digit = (value: string, i: number): number => {
 };
 
 /**
- * Same answer as `parseIsoDate(value) !== undefined` (which the tests hold it to) without the
- * regex match and Date round trip: `YYYY-MM-DD`, a real Gregorian date, year ≥ 100 (Date.UTC
- * maps years 0-99 to 1900-1999, so parseIsoDate rejects them).
+ * The one `YYYY-MM-DD` validator of dataflow: a real Gregorian calendar date with year ≥ 100
+ * (Date.UTC maps years 0-99 to 1900-1999), checked without a regex or a Date round trip since
+ * it runs per value on the ingest hot path.
+ *
+ * @example
+ * isIsoDate('2024-02-29'); // true
+ * isIsoDate('2026-02-30'); // false
  */
 export const isIsoDate = (value: string): boolean => {
   if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
@@ -178,7 +180,7 @@ export function bytesValidator(type: ColumnType): BytesValidator | undefined {
 
 const validTimestamp = (value: string, requireZone: boolean): boolean => {
   const m = TS_RE.exec(value);
-  if (!m || parseIsoDate(m[1] ?? '') === undefined) return false;
+  if (!m || !isIsoDate(m[1] ?? '')) return false;
   if (m[2] !== undefined && (Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4] ?? 0) > 60)) return false;
   return requireZone ? m[5] !== undefined : true;
 };
@@ -232,4 +234,16 @@ export function isColumnType(type: string): type is ColumnType {
 /** The check of non-empty values of `type` (callers treat the empty string as NULL). */
 export function valueValidator(type: ColumnType): (value: string) => boolean {
   return validators[type];
+}
+
+/**
+ * The PostgreSQL type of a declared column type: the name itself, except `double`, which
+ * PostgreSQL spells `double precision` (a bare `double` is error 42704 at CREATE TABLE).
+ *
+ * @example
+ * postgresType('double'); // 'double precision'
+ * postgresType('date');   // 'date'
+ */
+export function postgresType(type: ColumnType | (string & {})): string {
+  return type.trim() === 'double' ? 'double precision' : type;
 }

@@ -1,11 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { IngestError } from './errors.js';
+import { RecordBatcher, type ScanBatch } from './record-batcher.js';
 
-/** Complete records, LF-terminated, ready to store. */
-export interface ScanBatch {
-  bytes: Buffer;
-  rows: number;
-}
+export type { ScanBatch } from './record-batcher.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -162,6 +159,11 @@ export class CsvScanner {
     return this.line;
   }
 
+  /** Where the next byte to scan is: its line as csv-parse counts it, and its 0-based field. */
+  get position(): { line: number; field: number } {
+    return { line: this.line + this.quotedCr, field: this.fields };
+  }
+
   /** Scans a chunk; returns the batches of records completed by it. Throws BAD_ROW / BAD_HEADER. */
   push(chunk: Buffer): ScanBatch[] {
     let b = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
@@ -192,88 +194,57 @@ export class CsvScanner {
     return this.scan(b, b.length, true);
   }
 
+  /**
+   * Ends the record `[start, termStart)` (terminator ending before `next`) with `count` fields at
+   * csv-parse line `at`: a blank line is skipped, the first record is the header, data records
+   * are counted, checked and batched.
+   */
+  private endRecord(
+    out: RecordBatcher,
+    b: Buffer,
+    start: number,
+    termStart: number,
+    next: number,
+    crlf: boolean,
+    count: number,
+    at: number,
+  ): void {
+    if (termStart === start && count === 1) {
+      // Blank line: skipped, like csv-parse's skip_empty_lines.
+      out.skip(termStart, next);
+    } else if (this.header === undefined) {
+      this.header =
+        (parse(b.subarray(start, termStart), { bom: false, relax_quotes: false }) as string[][])[0] ?? [];
+      this.expected = count;
+      if (this.onHeader) {
+        this.declared = this.onHeader(this.header);
+        this.checks = [...this.declared].sort((x, y) => x.index - y.index);
+      }
+      out.skip(start, next);
+    } else {
+      if (count !== this.expected) {
+        const { source, location } = this.context;
+        throw new IngestError(
+          'BAD_ROW',
+          `${source}: line ${at} of ${location} has ${count} fields, expected ${this.expected} (header)`,
+          { source, location, line: at },
+        );
+      }
+      if (this.checks.length > 0) this.checkFields(b, start, termStart, at);
+      out.record(start, termStart, next, crlf, count === 1);
+    }
+  }
+
+  /** The byte loop: RFC 4180 states over `b[from…]`; records go to a {@link RecordBatcher}. */
   private scan(b: Buffer, from: number, atEnd: boolean): ScanBatch[] {
-    const batches: ScanBatch[] = [];
-    const segments: Buffer[] = [];
-    let segStart = 0; // start of bytes not yet copied into `segments`
+    const out = new RecordBatcher(b, this.maxBatchBytes);
     let recStart = 0; // start of the current (incomplete) record
-    let batchBytes = 0;
-    let batchRows = 0;
     let state = this.state;
     let fields = this.fields;
     let line = this.line;
     let crs = this.quotedCr;
     const n = b.length;
 
-    const flushBatch = (end: number): void => {
-      if (end > segStart) segments.push(b.subarray(segStart, end));
-      segStart = end;
-      if (batchRows > 0) {
-        batches.push({
-          bytes: segments.length === 1 ? (segments[0] as Buffer) : Buffer.concat(segments),
-          rows: batchRows,
-        });
-      }
-      segments.length = 0;
-      batchBytes = 0;
-      batchRows = 0;
-    };
-
-    /**
-     * Ends the record `[start, termStart)` whose terminator ends before `next`. Takes the hot loop
-     * state as arguments (rather than capturing it) so the loop's variables stay in registers.
-     */
-    const endRecord = (
-      start: number,
-      termStart: number,
-      next: number,
-      crlf: boolean,
-      count: number,
-      at: number,
-    ): void => {
-      if (termStart === start && count === 1) {
-        // Blank line: skipped, like csv-parse's skip_empty_lines.
-        if (termStart > segStart) segments.push(b.subarray(segStart, termStart));
-        segStart = next;
-      } else if (this.header === undefined) {
-        this.header =
-          (parse(b.subarray(start, termStart), { bom: false, relax_quotes: false }) as string[][])[0] ?? [];
-        this.expected = count;
-        if (this.onHeader) {
-          this.declared = this.onHeader(this.header);
-          this.checks = [...this.declared].sort((x, y) => x.index - y.index);
-        }
-        if (start > segStart) segments.push(b.subarray(segStart, start));
-        segStart = next;
-      } else {
-        if (count !== this.expected) {
-          const { source, location } = this.context;
-          throw new IngestError(
-            'BAD_ROW',
-            `${source}: line ${at} of ${location} has ${count} fields, expected ${this.expected} (header)`,
-            { source, location, line: at },
-          );
-        }
-        if (this.checks.length > 0) this.checkFields(b, start, termStart, at);
-        if (crlf) {
-          // Drop the CR of the terminator; the LF that follows starts the next segment.
-          segments.push(b.subarray(segStart, termStart));
-          segStart = termStart + 1;
-          batchBytes += termStart - start + 1;
-        } else {
-          batchBytes += next - start;
-          if (next > n) {
-            // Missing final terminator.
-            segments.push(b.subarray(segStart, termStart), Buffer.from('\n'));
-            segStart = n;
-          }
-        }
-        batchRows++;
-        if (batchBytes >= this.maxBatchBytes) flushBatch(Math.min(next, n));
-      }
-    };
-
-    // Locals not captured by the closures above, so the hot loop keeps them in registers.
     const bytes: Uint8Array = b;
     const len = n;
     for (let i = from; i < len; i++) {
@@ -306,9 +277,9 @@ export class CsvScanner {
         state = FIELD_START;
       } else if (c === LF) {
         if (state === AFTER_CR) {
-          endRecord(recStart, i - 1, i + 1, true, fields + 1, line + crs);
+          this.endRecord(out, b, recStart, i - 1, i + 1, true, fields + 1, line + crs);
         } else {
-          endRecord(recStart, i, i + 1, false, fields + 1, line + crs);
+          this.endRecord(out, b, recStart, i, i + 1, false, fields + 1, line + crs);
         }
         line++;
         fields = 0;
@@ -338,12 +309,12 @@ export class CsvScanner {
         );
       }
       // A final record without terminator (or ending in a lone CR) gets an LF.
-      if (state === AFTER_CR) endRecord(recStart, n - 1, n + 1, false, fields + 1, line + crs);
-      else if (recStart < n) endRecord(recStart, n, n + 1, false, fields + 1, line + crs);
+      if (state === AFTER_CR) this.endRecord(out, b, recStart, n - 1, n + 1, false, fields + 1, line + crs);
+      else if (recStart < n) this.endRecord(out, b, recStart, n, n + 1, false, fields + 1, line + crs);
       recStart = n;
-      flushBatch(n);
+      out.flush(n);
     } else {
-      flushBatch(recStart);
+      out.flush(recStart);
       if (recStart < n) {
         if (n - recStart > MAX_RECORD_BYTES)
           throw this.fail(`record larger than ${MAX_RECORD_BYTES} bytes`, line + crs);
@@ -354,6 +325,6 @@ export class CsvScanner {
     this.fields = fields;
     this.line = line;
     this.quotedCr = crs;
-    return batches;
+    return out.batches;
   }
 }

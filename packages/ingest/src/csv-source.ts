@@ -9,7 +9,7 @@ import { httpGet } from './http-client.js';
 import type { Logger } from './logger.js';
 import { redactUrl } from './redact.js';
 import type { RetryPolicy } from './retry.js';
-import { createS3Client, type S3ClientOptions, s3Error } from './s3-store.js';
+import { createS3Client, guardBody, type S3ClientOptions, s3Error } from './s3-client.js';
 
 /** Where a CSV comes from, after template rendering. */
 export type SourceLocation =
@@ -114,7 +114,7 @@ export async function openSource(location: SourceLocation, options: OpenSourceOp
         const body = res.Body as Readable | undefined;
         if (!body || typeof body.pipe !== 'function') throw new Error('GetObject returned no stream');
         body.once('close', () => client.destroy());
-        return body;
+        return guardBody(body, location.display);
       } catch (error) {
         client.destroy();
         const mapped = s3Error('get', location.display, error);

@@ -20,6 +20,8 @@ export type IngestErrorCode =
   | 'TIMEOUT'
   | 'BAD_RESPONSE'
   | 'PAGINATION_LOOP'
+  | 'MAX_PAGES'
+  | 'LOCK_TIMEOUT'
   | 'BAD_MANIFEST'
   | 'ABORTED';
 

@@ -1,12 +1,21 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { IngestError } from './errors.js';
-import { assertKey, type ObjectInfo, type ObjectStore, type PutOptions } from './object-store.js';
+import {
+  createExclusive,
+  fsError,
+  isMissing,
+  isTempName,
+  targetOfTemp,
+  type WalkedFile,
+  walkFiles,
+  writeThroughTemp,
+} from './fs-files.js';
+import { assertKey, type IncompleteWrite, type ObjectInfo, type ObjectStore } from './object-store.js';
 
 /** Options for {@link createFsStore}. */
 export interface FsStoreOptions {
@@ -14,14 +23,22 @@ export interface FsStoreOptions {
   root: string;
 }
 
-const TEMP_MARK = '.tmp-';
-const isTemp = (name: string): boolean => name.startsWith('.') && name.includes(TEMP_MARK);
-const isMissing = (e: unknown): boolean => (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+/** The parent key of `prefix` (the one directory that can hold it), checked. */
+function dirKeyOf(prefix: string): string {
+  const slash = prefix.lastIndexOf('/');
+  const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
+  if (dirKey !== '') assertKey(dirKey);
+  return dirKey;
+}
+
+const byKey = (a: { key: string }, b: { key: string }): number =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 
 /**
  * An {@link ObjectStore} on the local filesystem. Writes go to a hidden temp file in the target
  * directory and are renamed into place, so a reader never sees a partial object; the temp file
- * is removed on any failure.
+ * is removed on any failure. `putIfAbsent` is atomic (`link()` fails on an existing name); temp
+ * files a killed process left behind are its incomplete writes.
  *
  * @example
  * const store = createFsStore({ root: '.dataflow/lake' });
@@ -33,34 +50,18 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
     assertKey(key);
     return join(root, ...key.split('/'));
   };
-  const storeError = (op: string, key: string, cause: unknown): IngestError =>
-    cause instanceof IngestError
-      ? cause
-      : new IngestError('STORE', `filesystem store: ${op} failed for key ${key}`, { location: key, cause });
-
-  async function writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
-    const target = pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = join(
-      dirname(target),
-      `.${target.slice(dirname(target).length + 1)}${TEMP_MARK}${randomBytes(6).toString('hex')}`,
-    );
-    try {
-      await write(tmp);
-      await rename(tmp, target);
-    } catch (error) {
-      await rm(tmp, { force: true });
-      throw error;
-    }
-  }
+  const walk = (prefix: string): AsyncGenerator<WalkedFile> => {
+    const dirKey = dirKeyOf(prefix);
+    return walkFiles(dirKey === '' ? root : join(root, ...dirKey.split('/')), dirKey, prefix);
+  };
 
   return {
     url: pathToFileURL(root).toString(),
 
-    async put(key: string, body: Readable, putOptions: PutOptions = {}): Promise<{ bytes: number }> {
+    async put(key, body: Readable, putOptions = {}) {
       let bytes = 0;
       try {
-        await writeAtomically(key, async (tmp) => {
+        await writeThroughTemp(pathOf(key), async (tmp) => {
           const out = createWriteStream(tmp, { highWaterMark: 1 << 20 });
           await pipeline(body, out, putOptions.signal ? { signal: putOptions.signal } : {});
           bytes = out.bytesWritten;
@@ -70,17 +71,22 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
         if (putOptions.signal?.aborted) {
           throw new IngestError('ABORTED', `put aborted: ${key}`, { location: key, cause: error });
         }
-        throw storeError('put', key, error);
+        throw fsError('put', key, error);
       }
       return { bytes };
     },
 
     async putBytes(key, body) {
-      try {
-        await writeAtomically(key, (tmp) => writeFile(tmp, body));
-      } catch (error) {
-        throw storeError('putBytes', key, error);
-      }
+      await writeThroughTemp(pathOf(key), (tmp) => writeFile(tmp, body)).catch((error: unknown) => {
+        throw fsError('putBytes', key, error);
+      });
+    },
+
+    async putIfAbsent(key, body) {
+      const created = await createExclusive(pathOf(key), body).catch((error: unknown) => {
+        throw fsError('putIfAbsent', key, error);
+      });
+      return created ? 'created' : 'exists';
     },
 
     async get(key, getOptions = {}) {
@@ -91,7 +97,7 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
       } catch (error) {
         if (isMissing(error))
           throw new IngestError('NOT_FOUND', `object not found: ${key}`, { location: key, cause: error });
-        throw storeError('get', key, error);
+        throw fsError('get', key, error);
       }
       return createReadStream(path, {
         highWaterMark: 1 << 20,
@@ -104,48 +110,43 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
         return (await stat(pathOf(key))).isFile();
       } catch (error) {
         if (isMissing(error)) return false;
-        throw storeError('exists', key, error);
+        throw fsError('exists', key, error);
       }
     },
 
-    async *list(prefix: string): AsyncIterable<ObjectInfo> {
-      // Walk only the directory that can contain the prefix, then filter by full key.
-      const slash = prefix.lastIndexOf('/');
-      const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
-      if (dirKey !== '') assertKey(dirKey);
+    async *list(prefix) {
       const found: ObjectInfo[] = [];
-      const walk = async (dir: string, keyBase: string): Promise<void> => {
-        let entries: import('node:fs').Dirent[];
-        try {
-          entries = await readdir(dir, { withFileTypes: true });
-        } catch (error) {
-          if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
-          throw storeError('list', prefix, error);
-        }
-        for (const entry of entries) {
-          const key = keyBase === '' ? entry.name : `${keyBase}/${entry.name}`;
-          if (entry.isDirectory()) {
-            if (key.startsWith(prefix) || prefix.startsWith(`${key}/`))
-              await walk(join(dir, entry.name), key);
-          } else if (entry.isFile() && !isTemp(entry.name) && key.startsWith(prefix)) {
-            // A file deleted between readdir and stat is simply no longer listed.
-            const info = await stat(join(dir, entry.name)).catch(() => undefined);
-            if (info) found.push({ key, size: info.size });
-          }
-        }
-      };
-      await walk(dirKey === '' ? root : join(root, ...dirKey.split('/')), dirKey);
-      found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      yield* found;
+      for await (const f of walk(prefix)) {
+        if (!isTempName(f.name) && f.key.startsWith(prefix))
+          found.push({ key: f.key, size: f.size, lastModified: f.mtime });
+      }
+      yield* found.sort(byKey);
+    },
+
+    async *listIncomplete(prefix) {
+      const found: IncompleteWrite[] = [];
+      for await (const f of walk(prefix)) {
+        const key = f.key.slice(0, f.key.length - f.name.length) + targetOfTemp(f.name);
+        if (isTempName(f.name) && key.startsWith(prefix)) found.push({ key, id: f.name, started: f.mtime });
+      }
+      yield* found.sort(byKey);
+    },
+
+    async abortIncomplete(write) {
+      if (!isTempName(write.id) || write.id.includes('/'))
+        throw new IngestError('INVALID_KEY', `not a temp file name: ${JSON.stringify(write.id)}`);
+      const dirKey = dirKeyOf(write.key);
+      const dir = dirKey === '' ? root : join(root, ...dirKey.split('/'));
+      await rm(join(dir, write.id), { force: true }).catch((error: unknown) => {
+        throw fsError('abort', write.key, error);
+      });
     },
 
     async delete(keys) {
       for (const key of keys) {
-        try {
-          await rm(pathOf(key), { force: true });
-        } catch (error) {
-          throw storeError('delete', key, error);
-        }
+        await rm(pathOf(key), { force: true }).catch((error: unknown) => {
+          throw fsError('delete', key, error);
+        });
       }
     },
   };

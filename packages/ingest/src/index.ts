@@ -1,16 +1,26 @@
-export { COLUMN_TYPES, type ColumnType, isValidValue } from './column-types.js';
-export { csvLine } from './csv-format.js';
+export {
+  type ApiAuthYaml,
+  type ApiSourceYaml,
+  apiAuthSchema,
+  apiPaginateSchema,
+  apiSourceOptions,
+  apiSourceSchema,
+  apiSourceShape,
+} from './api-source-schema.js';
+export { COLUMN_TYPES, type ColumnType, isIsoDate, isValidValue, postgresType } from './column-types.js';
+export { type CsvField, csvLine, QUOTED_EMPTY } from './csv-format.js';
 export { IngestError, type IngestErrorCode, type IngestErrorContext, isIngestError } from './errors.js';
 export { createFsStore, type FsStoreOptions } from './fs-store.js';
 export {
   type ApiAuth,
   type ApiPaginate,
   type ApiRequest,
+  type ApiSourceOptions,
   type IngestApiOptions,
   ingestApi,
 } from './ingest-api.js';
 export { type CsvIngestOptions, type IngestCsvOptions, ingestCsv } from './ingest-csv.js';
-export { dailyInterval, type Interval, renderLocation } from './interval.js';
+export { dailyInterval, type Interval, parseIsoDate, renderLocation } from './interval.js';
 export { type OpenLakeOptions, openLake } from './lake.js';
 export { type Logger, silentLogger } from './logger.js';
 export {
@@ -21,8 +31,15 @@ export {
   partitionPrefix,
   readManifest,
 } from './manifest.js';
-export type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+export type { IncompleteWrite, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 export { getPath, nextPage, type PageState, type Paginator, parsePaginate } from './pagination.js';
+export {
+  type PartitionLease,
+  type ReleaseLease,
+  type StoreLeaseOptions,
+  storeLease,
+} from './partition-lock.js';
 export { redactUrl } from './redact.js';
 export { parseRetryAfter, type RetryOptions, retryDelay, retryPolicy } from './retry.js';
 export { createS3Client, createS3Store, type S3ClientOptions, type S3StoreOptions } from './s3-store.js';
+export { DEFAULT_GRACE_MS, type SweepOptions, type SweepResult, sweepPartition } from './sweep.js';

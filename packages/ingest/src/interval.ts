@@ -1,3 +1,4 @@
+import { isIsoDate } from './column-types.js';
 import { IngestError } from './errors.js';
 
 /** A half-open date interval `[start, end)` in `YYYY-MM-DD`; `ds` is `start`. */
@@ -6,18 +7,17 @@ export interface Interval {
   end: string;
 }
 
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** Parses `YYYY-MM-DD` to epoch ms (UTC), or undefined when it is not a real calendar date. */
+/**
+ * Parses `YYYY-MM-DD` to epoch ms (UTC), or undefined when it is not a real calendar date
+ * (year ≥ 100). The one date validator of the package: {@link isIsoDate} decides.
+ *
+ * @example
+ * parseIsoDate('2024-02-29'); // 1709164800000
+ * parseIsoDate('2023-02-29'); // undefined
+ */
 export function parseIsoDate(value: string): number | undefined {
-  const m = DATE_RE.exec(value);
-  if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const t = Date.UTC(y, mo - 1, d);
-  const back = new Date(t);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d)
-    return undefined;
-  return t;
+  if (!isIsoDate(value)) return undefined;
+  return Date.UTC(Number(value.slice(0, 4)), Number(value.slice(5, 7)) - 1, Number(value.slice(8, 10)));
 }
 
 const DAY_MS = 86_400_000;

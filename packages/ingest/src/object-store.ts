@@ -6,12 +6,29 @@ export interface ObjectInfo {
   /** Key relative to the store root. */
   key: string;
   size: number;
+  /** When the object was last written (grace periods and sweeps compare against it). */
+  lastModified: Date;
+}
+
+/**
+ * An incomplete write left under a prefix: an open S3 multipart upload, or a hidden `.tmp-` file
+ * of the filesystem store. A killed run leaves these behind; {@link ObjectStore.abortIncomplete}
+ * removes one by id.
+ */
+export interface IncompleteWrite {
+  /** The key being written. */
+  key: string;
+  /** S3 UploadId, or the temp file's name. */
+  id: string;
+  started: Date;
 }
 
 /** Options for {@link ObjectStore.put}. */
 export interface PutOptions {
   contentType?: string;
   signal?: AbortSignal;
+  /** Called with the id of the incomplete write (S3 UploadId) once the store knows it. */
+  onIncomplete?: (write: IncompleteWrite) => void;
 }
 
 /**
@@ -33,6 +50,15 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Deletes keys; missing keys are not an error. */
   delete(keys: string[]): Promise<void>;
+  /**
+   * Creates `key` only if it does not exist: `created`, `exists`, or `unsupported` when the store
+   * cannot do it atomically (an S3-compatible server that ignores `If-None-Match`, found by a probe).
+   */
+  putIfAbsent?(key: string, body: string): Promise<'created' | 'exists' | 'unsupported'>;
+  /** Incomplete writes under `prefix` (open multipart uploads, temp files). */
+  listIncomplete?(prefix: string): AsyncIterable<IncompleteWrite>;
+  /** Aborts one incomplete write by id; an already finished or aborted one is not an error. */
+  abortIncomplete?(write: IncompleteWrite): Promise<void>;
   close?(): void;
 }
 

@@ -1,30 +1,6 @@
 import { z } from 'zod';
 
-/** How to walk pages of an API. snake_case keys (as in YAML configs) and camelCase are both accepted. */
-export type ApiPaginate =
-  | { type: 'none' }
-  | { type: 'cursor'; cursor_path?: string; cursor_param?: string; cursorPath?: string; cursorParam?: string }
-  | { type: 'next_url'; next_url_path?: string; nextUrlPath?: string }
-  | { type: 'link_header' }
-  | {
-      type: 'offset';
-      limit: number;
-      offset_param?: string;
-      limit_param?: string;
-      offsetParam?: string;
-      limitParam?: string;
-    }
-  | {
-      type: 'page';
-      page_param?: string;
-      start_page?: number;
-      page_size?: number;
-      size_param?: string;
-      pageParam?: string;
-      startPage?: number;
-      pageSize?: number;
-      sizeParam?: string;
-    };
+export type { ApiPaginate } from './api-types.js';
 
 /** Normalised paginator (what the pure functions work with). */
 export type Paginator =
@@ -37,70 +13,38 @@ export type Paginator =
 
 const name = z.string().min(1);
 const paginateSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('cursor'), cursorPath: name, cursorParam: name }),
+  z.strictObject({ type: z.literal('next_url'), nextUrlPath: name }),
+  z.strictObject({ type: z.literal('link_header') }),
   z
-    .object({
-      type: z.literal('cursor'),
-      cursor_path: name.optional(),
-      cursorPath: name.optional(),
-      cursor_param: name.optional(),
-      cursorParam: name.optional(),
-    })
-    .transform((p, ctx) => {
-      const cursorPath = p.cursorPath ?? p.cursor_path;
-      const cursorParam = p.cursorParam ?? p.cursor_param;
-      if (!cursorPath || !cursorParam) {
-        ctx.addIssue({ code: 'custom', message: 'cursor paginator needs cursor_path and cursor_param' });
-        return z.NEVER;
-      }
-      return { type: 'cursor' as const, cursorPath, cursorParam };
-    }),
-  z
-    .object({ type: z.literal('next_url'), next_url_path: name.optional(), nextUrlPath: name.optional() })
-    .transform((p, ctx) => {
-      const nextUrlPath = p.nextUrlPath ?? p.next_url_path;
-      if (!nextUrlPath) {
-        ctx.addIssue({ code: 'custom', message: 'next_url paginator needs next_url_path' });
-        return z.NEVER;
-      }
-      return { type: 'next_url' as const, nextUrlPath };
-    }),
-  z.object({ type: z.literal('link_header') }),
-  z
-    .object({
+    .strictObject({
       type: z.literal('offset'),
       limit: z.number().int().positive(),
-      offset_param: name.optional(),
       offsetParam: name.optional(),
-      limit_param: name.optional(),
       limitParam: name.optional(),
     })
     .transform((p) => ({
       type: 'offset' as const,
       limit: p.limit,
-      offsetParam: p.offsetParam ?? p.offset_param ?? 'offset',
-      limitParam: p.limitParam ?? p.limit_param ?? 'limit',
+      offsetParam: p.offsetParam ?? 'offset',
+      limitParam: p.limitParam ?? 'limit',
     })),
   z
-    .object({
+    .strictObject({
       type: z.literal('page'),
-      page_param: name.optional(),
       pageParam: name.optional(),
-      start_page: z.number().int().nonnegative().optional(),
       startPage: z.number().int().nonnegative().optional(),
-      page_size: z.number().int().positive().optional(),
       pageSize: z.number().int().positive().optional(),
-      size_param: name.optional(),
       sizeParam: name.optional(),
     })
     .transform((p) => {
-      const pageSize = p.pageSize ?? p.page_size;
-      const sizeParam = p.sizeParam ?? p.size_param ?? (pageSize !== undefined ? 'page_size' : undefined);
+      const sizeParam = p.sizeParam ?? (p.pageSize !== undefined ? 'page_size' : undefined);
       return {
         type: 'page' as const,
-        pageParam: p.pageParam ?? p.page_param ?? 'page',
-        startPage: p.startPage ?? p.start_page ?? 1,
-        ...(pageSize !== undefined ? { pageSize } : {}),
+        pageParam: p.pageParam ?? 'page',
+        startPage: p.startPage ?? 1,
+        ...(p.pageSize !== undefined ? { pageSize: p.pageSize } : {}),
         ...(sizeParam !== undefined ? { sizeParam } : {}),
       };
     }),

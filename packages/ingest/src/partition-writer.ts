@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import { AttemptHeartbeat, attemptRecordKey } from './attempt-record.js';
 import { abortError, IngestError } from './errors.js';
 import type { Interval } from './interval.js';
 import type { Logger } from './logger.js';
@@ -10,9 +11,12 @@ import {
   type PartitionManifest,
   partitionPrefix,
   partKey,
+  readManifest,
   SUCCESS_NAME,
 } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
+import type { PartitionLease } from './partition-lock.js';
+import { DEFAULT_GRACE_MS, sweepPartition } from './sweep.js';
 
 export const DEFAULT_GZIP_LEVEL = 1;
 
@@ -32,12 +36,24 @@ export interface PartitionAttemptOptions {
   runId?: string;
   signal?: AbortSignal;
   logger: Logger;
+  /** Serialises commits of one partition (store lock or a caller's lease). */
+  lease: PartitionLease;
+  /** Files of other attempts younger than this are never deleted by a commit. */
+  graceMs?: number;
+}
+
+/** What a source adds to the manifest once its parts are written. */
+export interface CommitFields {
+  columns: string[];
+  rejects?: { key: string; rows: number };
 }
 
 /**
- * One attempt at (re)writing a partition: data files get attempt-unique names; `commit()` writes
- * the manifest (the commit point), `_SUCCESS`, then deletes every other file under the partition;
- * `discard()` removes what this attempt wrote. Assumes one writer per partition at a time.
+ * One attempt at (re)writing a partition: data files get attempt-unique names and a record under
+ * `_attempts/` says the attempt is alive; `commit()` writes the manifest (the commit point) and
+ * `_SUCCESS` under the partition lease, then removes the files of the manifest it replaced and
+ * sweeps dead attempts' garbage older than the grace period; `discard()` removes what this
+ * attempt wrote.
  */
 export class PartitionAttempt {
   readonly attempt = newAttemptId();
@@ -45,19 +61,33 @@ export class PartitionAttempt {
   readonly prefix: string;
   private readonly written: string[] = [];
   private readonly files: ManifestFile[] = [];
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly heartbeat: AttemptHeartbeat;
+  private nextIndex = 0;
   private committed = false;
 
   constructor(private readonly options: PartitionAttemptOptions) {
     this.prefix = partitionPrefix(options.source, options.interval);
     this.runId = options.runId ?? randomUUID();
+    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    this.heartbeat = new AttemptHeartbeat(
+      options.store,
+      attemptRecordKey(this.prefix, this.attempt),
+      { attempt: this.attempt, runId: this.runId },
+      Math.max(1000, Math.min(60_000, Math.floor(graceMs / 4))),
+      options.logger,
+    );
   }
-
-  private nextIndex = 0;
-  private readonly inflight = new Set<Promise<unknown>>();
 
   private checkAborted(): void {
     const { signal, source } = this.options;
     if (signal?.aborted) throw abortError(signal, { source });
+  }
+
+  /** Writes the attempt record, before any data file. */
+  async begin(): Promise<void> {
+    this.checkAborted();
+    await this.heartbeat.start();
   }
 
   /**
@@ -80,23 +110,17 @@ export class PartitionAttempt {
         done(null, chunk);
       },
     });
-    const stages: NodeJS.ReadWriteStream[] = [];
-    if (gzip) {
-      stages.push(
-        createGzip({
-          // Level 1 by default: ~3× less CPU than zlib's default 6 for ~20% larger CSV parts,
-          // which keeps gzip from being the bottleneck of an ingest (see bench/ingest).
-          level: this.options.gzipLevel ?? DEFAULT_GZIP_LEVEL,
-          chunkSize: 256 * 1024,
-        }),
-      );
-    }
+    // Level 1 by default: ~3× less CPU than zlib's default 6 for ~20% larger CSV parts,
+    // which keeps gzip from being the bottleneck of an ingest (see bench/ingest).
+    const level = this.options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+    const stages = gzip ? [createGzip({ level, chunkSize: 256 * 1024 })] : [];
     // Callback pipeline: any stage failing destroys all of them, so store.put sees a failing
     // body and aborts (S3 multipart) or removes its temp file (fs).
     const out = pipeline([body, ...stages, hasher], () => undefined) as unknown as Readable;
     this.written.push(key);
     const put = store.put(key, out, {
       contentType: format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+      onIncomplete: (write) => this.heartbeat.addUpload(write),
       ...(signal ? { signal } : {}),
     });
     this.inflight.add(put);
@@ -123,17 +147,10 @@ export class PartitionAttempt {
     return key;
   }
 
-  /**
-   * Commits: manifest (the commit point), then `_SUCCESS`, then removal of every file under the
-   * partition prefix that the new manifest does not reference.
-   */
-  async commit(fields: {
-    columns: string[];
-    rejects?: { key: string; rows: number };
-  }): Promise<PartitionManifest> {
-    this.checkAborted();
-    const { store, source, interval, format, gzip, logger } = this.options;
-    const manifest: PartitionManifest = {
+  /** The manifest this attempt commits. */
+  private manifest(fields: CommitFields): PartitionManifest {
+    const { source, interval, format, gzip } = this.options;
+    return {
       version: 1,
       source,
       partition: `dt=${interval.start}`,
@@ -149,24 +166,32 @@ export class PartitionAttempt {
       bytes: this.files.reduce((n, f) => n + f.bytes, 0),
       ...(fields.rejects ? { rejects: fields.rejects } : {}),
     };
-    await store.putBytes(this.prefix + MANIFEST_NAME, `${JSON.stringify(manifest, null, 2)}\n`, {
-      contentType: 'application/json',
-    });
-    this.committed = true;
-    await store.putBytes(this.prefix + SUCCESS_NAME, '');
-    const keep = new Set([
-      this.prefix + MANIFEST_NAME,
-      this.prefix + SUCCESS_NAME,
-      ...manifest.files.map((f) => f.key),
-      ...(manifest.rejects ? [manifest.rejects.key] : []),
-    ]);
-    const stale: string[] = [];
-    for await (const { key } of store.list(this.prefix)) if (!keep.has(key)) stale.push(key);
-    if (stale.length > 0) {
-      // The new partition is already committed; a failed cleanup only leaves garbage behind.
-      await store.delete(stale).catch((error: unknown) => {
-        logger.warn({ source, err: error, count: stale.length }, 'ingest: could not delete stale files');
+  }
+
+  /**
+   * Commits under the partition lease: manifest (the commit point), `_SUCCESS`, then removal of
+   * the files of the manifest it replaced and a sweep of garbage older than the grace period.
+   * Files of a concurrent attempt are in neither set, so whichever manifest lands last, every
+   * file it lists exists.
+   */
+  async commit(fields: CommitFields): Promise<PartitionManifest> {
+    this.checkAborted();
+    const { store, source, interval, logger, signal } = this.options;
+    const manifest = this.manifest(fields);
+    const release = await this.options.lease(this.prefix, signal ? { signal } : {});
+    try {
+      const replaced = await readManifest(store, source, interval).catch(() => undefined);
+      await store.putBytes(this.prefix + MANIFEST_NAME, `${JSON.stringify(manifest, null, 2)}\n`, {
+        contentType: 'application/json',
       });
+      this.committed = true;
+      await store.putBytes(this.prefix + SUCCESS_NAME, '');
+      await this.heartbeat.stop();
+      await this.cleanUp(manifest, replaced);
+    } finally {
+      await release().catch((error: unknown) =>
+        logger.warn({ source, err: error }, 'ingest: could not release the lease'),
+      );
     }
     logger.info(
       {
@@ -181,73 +206,41 @@ export class PartitionAttempt {
     return manifest;
   }
 
+  /** Best effort: the new partition is already committed, a failed cleanup only leaves garbage. */
+  private async cleanUp(manifest: PartitionManifest, replaced: PartitionManifest | undefined): Promise<void> {
+    const { store, source, interval, logger, graceMs } = this.options;
+    const mine = new Set([...manifest.files.map((f) => f.key), manifest.rejects?.key]);
+    const superseded = [...(replaced?.files.map((f) => f.key) ?? []), replaced?.rejects?.key].filter(
+      (k): k is string => k !== undefined && !mine.has(k),
+    );
+    try {
+      if (superseded.length > 0) await store.delete(superseded);
+      await sweepPartition(store, source, interval, {
+        manifest,
+        liveAttempts: [this.attempt],
+        logger,
+        ...(graceMs !== undefined ? { graceMs } : {}),
+      });
+    } catch (error) {
+      logger.warn({ source, err: error }, 'ingest: could not delete stale files');
+    }
+  }
+
   /** Best-effort removal of everything this attempt wrote; never throws. No-op after commit. */
   async discard(reason: unknown): Promise<void> {
-    if (this.committed || this.written.length === 0) return;
+    if (this.committed) return;
     const { store, source, logger } = this.options;
     // An upload still finishing would otherwise create its object after the delete below.
     await Promise.allSettled([...this.inflight]);
     try {
-      await store.delete([...this.written]);
+      if (this.written.length > 0) await store.delete([...this.written]);
     } catch (error) {
       logger.error({ source, err: error }, 'ingest: could not remove files of a failed attempt');
     }
+    await this.heartbeat.stop();
     logger.warn(
       { source, attempt: this.attempt, code: reason instanceof IngestError ? reason.code : undefined },
       'ingest: attempt discarded',
     );
   }
-}
-
-/**
- * Streams the parts of one attempt with one part of look-ahead: part N+1 is produced while part
- * N's upload finishes (its last multipart parts and CompleteMultipartUpload), which otherwise
- * leaves the source idle between parts. At most two parts are in flight; a failed part fails the
- * source through `onFailure`, so the part being produced stops too.
- */
-export class PartQueue {
-  private readonly pending: Array<Promise<ManifestFile>> = [];
-
-  constructor(
-    private readonly attempt: PartitionAttempt,
-    private readonly onFailure: (error: unknown) => void,
-  ) {}
-
-  /**
-   * Starts a part whose body is produced by `chunks`; resolves once the body has been fully
-   * produced (not necessarily stored), so the caller may start the next part.
-   */
-  async add(chunks: AsyncIterable<string | Buffer>, rows: () => number): Promise<void> {
-    let produced!: () => void;
-    const ended = new Promise<void>((resolve) => {
-      produced = resolve;
-    });
-    const body = (async function* () {
-      try {
-        yield* chunks;
-      } finally {
-        produced();
-      }
-    })();
-    const stored = this.attempt.writePart(textStream(body), rows);
-    stored.catch((error: unknown) => this.onFailure(error));
-    this.pending.push(stored);
-    await Promise.race([ended, stored]);
-    if (this.pending.length >= 2) await this.pending.shift();
-  }
-
-  /** Waits for every part to be stored; rejects with the first failure. */
-  async finish(): Promise<void> {
-    while (this.pending.length > 0) await this.pending.shift();
-  }
-}
-
-/** Wraps an async generator of text/byte chunks as a byte stream with a large buffer. */
-export function textStream(chunks: AsyncIterable<string | Buffer>): Readable {
-  return Readable.from(
-    (async function* () {
-      for await (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    })(),
-    { objectMode: false, highWaterMark: 1 << 20 },
-  );
 }

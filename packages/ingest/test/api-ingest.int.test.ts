@@ -5,6 +5,7 @@ import { listOpenUploads, useTestBucket } from '@dataflow/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ApiPaginate,
+  apiSourceSchema,
   createFsStore,
   createS3Store,
   dailyInterval,
@@ -148,17 +149,11 @@ const catchError = async (p: Promise<unknown>): Promise<IngestError> => {
 
 describe('ingestApi paginators: records landed = records served, no duplicates', () => {
   const cases: Array<[string, string, string, ApiPaginate, number]> = [
-    ['cursor', '/cursor', 'data', { type: 'cursor', cursor_path: 'meta.next', cursor_param: 'after' }, 3],
-    ['next_url', '/next', 'results', { type: 'next_url', next_url_path: 'links.next' }, 3],
+    ['cursor', '/cursor', 'data', { type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' }, 3],
+    ['next_url', '/next', 'results', { type: 'next_url', nextUrlPath: 'links.next' }, 3],
     ['link_header', '/link', '', { type: 'link_header' }, 3],
-    [
-      'offset',
-      '/offset',
-      'items',
-      { type: 'offset', limit: 10, offset_param: 'skip', limit_param: 'take' },
-      3,
-    ],
-    ['page', '/page', 'rows', { type: 'page', page_param: 'page', page_size: 10, size_param: 'per_page' }, 3],
+    ['offset', '/offset', 'items', { type: 'offset', limit: 10, offsetParam: 'skip', limitParam: 'take' }, 3],
+    ['page', '/page', 'rows', { type: 'page', pageParam: 'page', pageSize: 10, sizeParam: 'per_page' }, 3],
     ['page (stops on empty page)', '/page-empty-end', '', { type: 'page' }, 4],
   ];
   for (const [name, path, records, paginate, pages] of cases) {
@@ -178,24 +173,60 @@ describe('ingestApi paginators: records landed = records served, no duplicates',
     });
   }
 
-  it('camelCase paginator keys are accepted too', async () => {
+  it('the YAML (snake_case) source schema maps to the same options and lands every record', async () => {
+    const options = apiSourceSchema.parse({
+      type: 'api',
+      url: `${base}/cursor`,
+      records: 'data',
+      paginate: { type: 'cursor', cursor_path: 'meta.next', cursor_param: 'after' },
+      timeout_ms: 5000,
+    });
+    expect(options.paginate).toEqual({ type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' });
+    expect(options.request).toEqual({ url: `${base}/cursor`, timeoutMs: 5000 });
+    const m = await run(options);
+    expect(m.rows).toBe(TOTAL);
+  });
+
+  it('an API source reaching max_pages with more pages to go fails with MAX_PAGES and commits nothing', async () => {
+    const store = fsStore();
+    const error = await catchError(
+      run(
+        {
+          request: { url: `${base}/cursor` },
+          records: 'data',
+          paginate: { type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' },
+          maxPages: 2,
+        },
+        store,
+      ),
+    );
+    expect(error).toMatchObject({ code: 'MAX_PAGES', page: 3, retryable: false });
+    expect(error.message).toContain('max_pages (2)');
+    expect(seen).toHaveLength(2);
+    expect(await readManifest(store, 'users', day)).toBeUndefined();
+    expect(await listKeys(store, 'users/')).toEqual([]);
+  });
+
+  it('on_max_pages: stop commits the pages read so far', async () => {
     const m = await run({
       request: { url: `${base}/cursor` },
       records: 'data',
       paginate: { type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' },
-    });
-    expect(m.rows).toBe(TOTAL);
-  });
-
-  it('maxPages stops early', async () => {
-    const m = await run({
-      request: { url: `${base}/cursor` },
-      records: 'data',
-      paginate: { type: 'cursor', cursor_path: 'meta.next', cursor_param: 'after' },
       maxPages: 2,
+      onMaxPages: 'stop',
     });
     expect(m.rows).toBe(20);
     expect(seen).toHaveLength(2);
+  });
+
+  it('reaching exactly max_pages on the last page is not an error', async () => {
+    const m = await run({
+      request: { url: `${base}/cursor` },
+      records: 'data',
+      paginate: { type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' },
+      maxPages: 3,
+    });
+    expect(m.rows).toBe(TOTAL);
   });
 
   it('splits records into several parts by size', async () => {
@@ -204,7 +235,7 @@ describe('ingestApi paginators: records landed = records served, no duplicates',
       {
         request: { url: `${base}/cursor` },
         records: 'data',
-        paginate: { type: 'cursor', cursor_path: 'meta.next', cursor_param: 'after' },
+        paginate: { type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' },
         partBytes: 200,
         gzip: false,
       },
@@ -248,7 +279,7 @@ describe('ingestApi failures and retries', () => {
         {
           request: { url: `${base}/loop` },
           records: 'data',
-          paginate: { type: 'cursor', cursor_path: 'next', cursor_param: 'c' },
+          paginate: { type: 'cursor', cursorPath: 'next', cursorParam: 'c' },
         },
         store,
       ),
@@ -264,7 +295,7 @@ describe('ingestApi failures and retries', () => {
       {
         request: { url: `${base}/flaky` },
         records: 'data',
-        paginate: { type: 'cursor', cursor_path: 'next', cursor_param: 'after' },
+        paginate: { type: 'cursor', cursorPath: 'next', cursorParam: 'after' },
       },
       store,
     );
@@ -368,7 +399,7 @@ describe('ingestApi failures and retries', () => {
         {
           request: { url: `${base}/loop` },
           records: 'data',
-          paginate: { type: 'cursor', cursor_path: 'next', cursor_param: 'c' },
+          paginate: { type: 'cursor', cursorPath: 'next', cursorParam: 'c' },
           partBytes: 10,
         },
         store,
@@ -410,7 +441,7 @@ describe('ingestApi auth: the server receives the credentials', () => {
     await run({
       request: { url: `${base}/next`, auth: { type: 'api_key', name: 'api_key', value: 'k2', in: 'query' } },
       records: 'results',
-      paginate: { type: 'next_url', next_url_path: 'links.next' },
+      paginate: { type: 'next_url', nextUrlPath: 'links.next' },
     });
     expect(seen).toHaveLength(3);
     expect(seen.map((s) => s.query.get('api_key'))).toEqual(['k2', 'k2', 'k2']);

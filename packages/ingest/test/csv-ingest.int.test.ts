@@ -192,7 +192,7 @@ describe.each([
     const error = await catchError(
       ingestCsv({
         source: 'parts',
-        location: await input(`parts-${kind}.csv`, generated(2000, '2001,x,\u0000bad,extra\n')),
+        location: await input(`parts-${kind}.csv`, generated(2000, '2001,x,bad,extra\n')),
         interval: day,
         store,
         options: { partBytes: 16 * 1024 },

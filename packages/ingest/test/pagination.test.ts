@@ -32,8 +32,8 @@ describe('getPath', () => {
 });
 
 describe('parsePaginate', () => {
-  it('accepts snake_case and camelCase and fills defaults', () => {
-    expect(parsed({ type: 'cursor', cursor_path: 'meta.next', cursor_param: 'after' })).toEqual({
+  it('accepts camelCase and fills defaults', () => {
+    expect(parsed({ type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' })).toEqual({
       type: 'cursor',
       cursorPath: 'meta.next',
       cursorParam: 'after',
@@ -54,9 +54,11 @@ describe('parsePaginate', () => {
     expect(parsed(undefined)).toEqual({ type: 'none' });
   });
   it('reports what is missing', () => {
-    const r = parsePaginate({ type: 'cursor', cursor_path: 'x' });
+    const r = parsePaginate({ type: 'cursor', cursorPath: 'x' });
     expect(r.ok).toBe(false);
-    expect(r.ok ? '' : r.message).toContain('cursor_param');
+    expect(r.ok ? '' : r.message).toContain('cursorParam');
+    // snake_case is the YAML schema's (apiSourceSchema), not the library's.
+    expect(parsePaginate({ type: 'cursor', cursor_path: 'x', cursor_param: 'y' }).ok).toBe(false);
     expect(parsePaginate({ type: 'offset' }).ok).toBe(false);
     expect(parsePaginate({ type: 'bogus' }).ok).toBe(false);
   });
@@ -67,7 +69,7 @@ describe('firstPageUrl', () => {
     expect(firstPageUrl('https://api.test/x?q=1', parsed({ type: 'offset', limit: 5 }))).toBe(
       'https://api.test/x?q=1&offset=0&limit=5',
     );
-    expect(firstPageUrl('https://api.test/x', parsed({ type: 'page', start_page: 0 }))).toBe(
+    expect(firstPageUrl('https://api.test/x', parsed({ type: 'page', startPage: 0 }))).toBe(
       'https://api.test/x?page=0',
     );
     expect(firstPageUrl('https://api.test/x', parsed({ type: 'link_header' }))).toBe('https://api.test/x');
@@ -76,7 +78,7 @@ describe('firstPageUrl', () => {
 
 describe('nextPage', () => {
   it('cursor: sets the cursor param from the body; stops on null/empty cursor or empty page', () => {
-    const p = parsed({ type: 'cursor', cursor_path: 'meta.next', cursor_param: 'after' });
+    const p = parsed({ type: 'cursor', cursorPath: 'meta.next', cursorParam: 'after' });
     expect(nextPage(p, page({ body: { meta: { next: 'abc' } } }))).toBe('https://api.test/items?after=abc');
     expect(nextPage(p, page({ url: 'https://api.test/items?after=abc', body: { meta: { next: 7 } } }))).toBe(
       'https://api.test/items?after=7',
@@ -86,7 +88,7 @@ describe('nextPage', () => {
     expect(nextPage(p, page({ body: { meta: { next: 'abc' } }, records: 0 }))).toBeUndefined();
   });
   it('next_url: resolves relative URLs; stops when absent', () => {
-    const p = parsed({ type: 'next_url', next_url_path: 'next' });
+    const p = parsed({ type: 'next_url', nextUrlPath: 'next' });
     expect(nextPage(p, page({ body: { next: '/items?p=2' } }))).toBe('https://api.test/items?p=2');
     expect(nextPage(p, page({ body: { next: 'https://other.test/x' } }))).toBe('https://other.test/x');
     expect(nextPage(p, page({ body: {} }))).toBeUndefined();
@@ -108,7 +110,7 @@ describe('nextPage', () => {
     expect(nextPage(p, page({ url: 'https://api.test/i?offset=20&limit=10', records: 4 }))).toBeUndefined();
   });
   it('page: increments; with a page size a short page is the last', () => {
-    const p = parsed({ type: 'page', page_size: 10 });
+    const p = parsed({ type: 'page', pageSize: 10 });
     expect(nextPage(p, page({ url: 'https://api.test/i?page=2&page_size=10' }))).toBe(
       'https://api.test/i?page=3&page_size=10',
     );

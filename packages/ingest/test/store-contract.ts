@@ -25,7 +25,7 @@ export function storeContract(
     expect(await store.exists('a/b/small.txt')).toBe(true);
     expect(await store.exists('a/b/missing.txt')).toBe(false);
     const listed: Array<{ key: string; size: number }> = [];
-    for await (const o of store.list('a/')) listed.push(o);
+    for await (const o of store.list('a/')) listed.push({ key: o.key, size: o.size });
     expect(listed).toEqual([
       { key: 'a/a.txt', size: 3 },
       { key: 'a/b/big.bin', size: big.length },

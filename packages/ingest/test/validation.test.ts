@@ -32,15 +32,26 @@ describe('isValidValue', () => {
   }
 });
 
+/** The reference: a Date.UTC round trip (years 0-99 are mapped to 1900+ by Date.UTC: refused). */
+function referenceIsoDate(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
 describe('isIsoDate (the date check without a Date round trip)', () => {
-  it('agrees with parseIsoDate on every month/day of years around the Gregorian and Date.UTC edges', () => {
+  it('agrees with a Date.UTC round trip on every month/day of years around the Gregorian and Date.UTC edges', () => {
     const pad = (n: number, w: number): string => String(n).padStart(w, '0');
     let checked = 0;
     for (const y of [0, 1, 99, 100, 101, 1582, 1600, 1700, 1900, 1999, 2000, 2023, 2024, 2100, 2400, 9999]) {
       for (let m = 0; m <= 13; m++) {
         for (let d = 0; d <= 32; d++) {
           const value = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
-          expect(isIsoDate(value), value).toBe(parseIsoDate(value) !== undefined);
+          expect(isIsoDate(value), value).toBe(referenceIsoDate(value));
+          expect(parseIsoDate(value) !== undefined, value).toBe(referenceIsoDate(value));
+          if (referenceIsoDate(value)) expect(parseIsoDate(value)).toBe(Date.UTC(y, m - 1, d));
           checked++;
         }
       }

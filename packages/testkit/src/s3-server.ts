@@ -1,7 +1,11 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
 
 /** A running S3-protocol server reachable over HTTP. */
@@ -63,7 +67,11 @@ function multipartExtensions(root: string): KoaMiddleware {
       for (const id of ids.sort()) {
         const key = await readFile(join(uploadsDir(bucket), id, 'key'), 'utf8').catch(() => undefined);
         if (key === undefined || !key.startsWith(prefix)) continue;
-        uploads.push(`<Upload><Key>${escapeXml(key)}</Key><UploadId>${escapeXml(id)}</UploadId></Upload>`);
+        // When the upload was created, as S3 reports it (sweeps of dead uploads compare against it).
+        const initiated = await stat(join(uploadsDir(bucket), id, 'key')).then((s) => s.mtime.toISOString());
+        uploads.push(
+          `<Upload><Key>${escapeXml(key)}</Key><UploadId>${escapeXml(id)}</UploadId><Initiated>${initiated}</Initiated></Upload>`,
+        );
       }
       ctx.status = 200;
       ctx.type = 'application/xml';
@@ -71,6 +79,51 @@ function multipartExtensions(root: string): KoaMiddleware {
       return;
     }
     await next();
+  };
+}
+
+interface S3rverObject {
+  bucket: string;
+  key: string;
+  content: Buffer | NodeJS.ReadableStream;
+  metadata: unknown;
+}
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string, kind: 'object'): string;
+  putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+}
+
+/**
+ * s3rver writes an object in place (and answers a buffered PUT before the bytes are flushed), so two
+ * concurrent PUTs of one key interleave into a mix of both and a GET can see half an object. Real S3
+ * PUTs are atomic; the test server's are made so too (temp file in the server's root, then rename),
+ * or tests of concurrent writers would fail for the server's sake.
+ */
+function atomicPuts(store: S3rverStore, root: string): void {
+  store.putObject = async (object) => {
+    const target = store.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = join(root, `.put-${randomBytes(8).toString('hex')}`);
+    const md5 = createHash('md5');
+    let size = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const body = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    try {
+      await pipeline(body, counted, createWriteStream(tmp));
+      await rename(tmp, target);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    const digest = md5.digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
   };
 }
 
@@ -95,6 +148,7 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
   // Run the extensions before s3rver's router (the last middleware it registers).
   const stack = (server as unknown as { middleware: KoaMiddleware[] }).middleware;
   stack.splice(stack.length - 1, 0, multipartExtensions(directory));
+  atomicPuts((server as unknown as { store: S3rverStore }).store, directory);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
