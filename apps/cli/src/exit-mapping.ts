@@ -36,6 +36,10 @@ const INGEST_EXIT: Record<IngestErrorCode, ExitRule> = {
   TIMEOUT: EXIT.RUNTIME,
   BAD_RESPONSE: EXIT.BAD_INPUT,
   PAGINATION_LOOP: EXIT.BAD_INPUT,
+  // More pages than the source allows: the source changed or the limit is wrong, not a retry.
+  MAX_PAGES: EXIT.BAD_INPUT,
+  // Another ingest of the partition holds its lease: a later retry gets it.
+  LOCK_TIMEOUT: EXIT.RUNTIME,
   BAD_MANIFEST: EXIT.BAD_INPUT,
   ABORTED: EXIT.SIGINT,
 };

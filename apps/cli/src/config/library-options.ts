@@ -1,4 +1,10 @@
-import type { ColumnType, CsvIngestOptions, IngestApiOptions, OpenLakeOptions } from '@dataflow/ingest';
+import {
+  apiSourceOptions,
+  type ColumnType,
+  type CsvIngestOptions,
+  type IngestApiOptions,
+  type OpenLakeOptions,
+} from '@dataflow/ingest';
 import type { LoadPartitionOptions } from '@dataflow/warehouse';
 import { tableOf } from './checks.js';
 import type { ApiSourceConfig, CsvSourceConfig, ProjectConfig, SourceConfig } from './schema.js';
@@ -54,40 +60,12 @@ export function csvIngestOptions(source: CsvSourceConfig, config: ProjectConfig)
   };
 }
 
-/** The run-independent part of `ingestApi`'s options for an API source. */
+/** The run-independent part of `ingestApi`'s options for an API source (the mapping is ingest's). */
 export function apiIngestOptions(
   name: string,
   source: ApiSourceConfig,
 ): Omit<IngestApiOptions, 'interval' | 'store' | 'runId' | 'signal' | 'logger'> {
-  const retry = source.retry;
-  return {
-    source: name,
-    request: {
-      url: source.url,
-      ...(source.params
-        ? { params: Object.fromEntries(Object.entries(source.params).map(([k, v]) => [k, String(v)])) }
-        : {}),
-      ...(source.headers ? { headers: source.headers } : {}),
-      ...(source.auth ? { auth: source.auth } : {}),
-      ...(source.timeout_ms ? { timeoutMs: source.timeout_ms } : {}),
-    },
-    ...(source.records !== undefined ? { records: source.records } : {}),
-    ...(source.paginate ? { paginate: source.paginate } : {}),
-    ...(source.max_pages ? { maxPages: source.max_pages } : {}),
-    ...(retry
-      ? {
-          retry: {
-            ...(retry.attempts ? { attempts: retry.attempts } : {}),
-            ...(retry.base_delay_ms !== undefined ? { baseDelayMs: retry.base_delay_ms } : {}),
-            ...(retry.max_delay_ms !== undefined ? { maxDelayMs: retry.max_delay_ms } : {}),
-          },
-        }
-      : {}),
-    format: source.format,
-    ...(source.columns ? { columns: Object.keys(source.columns) } : {}),
-    ...(source.gzip !== undefined ? { gzip: source.gzip } : {}),
-    ...(source.part_bytes ? { partBytes: source.part_bytes } : {}),
-  };
+  return { source: name, ...apiSourceOptions(source) };
 }
 
 /** Declared types whose name is not a PostgreSQL type name. */

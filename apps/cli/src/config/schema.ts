@@ -1,4 +1,4 @@
-import { COLUMN_TYPES, type ColumnType } from '@dataflow/ingest';
+import { apiSourceShape, COLUMN_TYPES, type ColumnType } from '@dataflow/ingest';
 import { lineageConfigSchema } from '@dataflow/lineage';
 import { z } from 'zod';
 
@@ -35,59 +35,9 @@ const csvSource = z.strictObject({
   ...loadFields,
 });
 
-const authSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('bearer'), token: z.string().min(1) }),
-  z.strictObject({ type: z.literal('basic'), username: z.string(), password: z.string() }),
-  z.strictObject({
-    type: z.literal('api_key'),
-    name: z.string().min(1),
-    value: z.string().min(1),
-    in: z.enum(['header', 'query']).default('header'),
-  }),
-]);
-
-const paginateSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('none') }),
-  z.strictObject({ type: z.literal('cursor'), cursor_path: z.string(), cursor_param: z.string() }),
-  z.strictObject({ type: z.literal('next_url'), next_url_path: z.string() }),
-  z.strictObject({ type: z.literal('link_header') }),
-  z.strictObject({
-    type: z.literal('offset'),
-    offset_param: z.string().optional(),
-    limit_param: z.string().optional(),
-    limit: z.number().int().positive(),
-  }),
-  z.strictObject({
-    type: z.literal('page'),
-    page_param: z.string().optional(),
-    start_page: z.number().int().optional(),
-    size_param: z.string().optional(),
-    page_size: z.number().int().positive().optional(),
-  }),
-]);
-
-const apiSource = z.strictObject({
-  type: z.literal('api'),
-  url: z.string().min(1),
-  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  records: z.string().optional(),
-  paginate: paginateSchema.optional(),
-  max_pages: z.number().int().positive().optional(),
-  auth: authSchema.optional(),
-  timeout_ms: z.number().int().positive().optional(),
-  retry: z
-    .strictObject({
-      attempts: z.number().int().positive().optional(),
-      base_delay_ms: z.number().int().nonnegative().optional(),
-      max_delay_ms: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
-  format: z.enum(['ndjson', 'csv']).default('ndjson'),
-  gzip: z.boolean().optional(),
-  part_bytes: z.number().int().positive().optional(),
-  ...loadFields,
-});
+// Ingest owns the API source's YAML shape (snake_case); the CLI adds what loading needs, with its
+// own checked column types (`columns` maps names to ingest's declared types).
+const apiSource = apiSourceShape.extend(loadFields);
 
 /** The `dataflow.yml` schema. dbt-style keys (`model-paths`, `vars`, `models`, …) are read by modeling. */
 export const configSchema = z.strictObject({
