@@ -106,7 +106,35 @@ export function isConnectionError(error: unknown): boolean {
   return /Connection terminated|connection .*closed|Client has encountered a connection error/i.test(message);
 }
 
-/** Wraps an unknown failure from PostgreSQL into a WarehouseError, keeping SQLSTATE and cause. */
+/** Longest cause text kept in a one-line message. */
+const CAUSE_CHARS = 200;
+
+/**
+ * Why something failed, for a one-line message: the cause's own message (first line, bounded)
+ * and its SQLSTATE or errno code. A data error (class 22/23) names only its SQLSTATE and
+ * column: PostgreSQL quotes the offending value in those messages, and row values never go
+ * into ours.
+ *
+ * @example
+ * describeCause(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+ * // 'connect ECONNREFUSED 127.0.0.1:5432'
+ */
+export function describeCause(error: unknown): string {
+  const sqlState = sqlStateOf(error);
+  if (isDataError(error)) {
+    const column = (error as { column?: unknown }).column;
+    return `data error SQLSTATE ${sqlState}${typeof column === 'string' ? ` in column ${JSON.stringify(column)}` : ''}`;
+  }
+  const raw = error instanceof Error ? error.message : String(error);
+  const first = (raw.split('\n')[0] ?? '').trim();
+  const text = first.length > CAUSE_CHARS ? `${first.slice(0, CAUSE_CHARS)}…` : first;
+  const code = sqlState ?? (error as { code?: unknown } | null)?.code;
+  const suffix =
+    typeof code === 'string' && !text.includes(code) ? ` (${sqlState ? 'SQLSTATE ' : ''}${code})` : '';
+  return `${text || 'unknown error'}${suffix}`;
+}
+
+/** Wraps an unknown failure from PostgreSQL into a WarehouseError, keeping SQLSTATE, cause and why. */
 export function toWarehouseError(
   error: unknown,
   fallback: WarehouseErrorCode,
@@ -119,7 +147,7 @@ export function toWarehouseError(
     return new WarehouseError('ABORTED', `${what}: aborted`, { ...context, cause: error });
   }
   if (isConnectionError(error)) {
-    return new WarehouseError('CONNECTION_LOST', `${what}: connection to PostgreSQL lost`, {
+    return new WarehouseError('CONNECTION_LOST', `${what}: connection lost: ${describeCause(error)}`, {
       ...context,
       retryable: true,
       cause: error,
@@ -129,7 +157,10 @@ export function toWarehouseError(
   // 40001 serialization failure, 40P01 deadlock, 55P03 lock not available, 57014 query canceled.
   const retryable =
     sqlState !== undefined && ['40001', '40P01', '55P03', '57014', '53300'].includes(sqlState);
-  return new WarehouseError(fallback, `${what} failed${sqlState ? ` (SQLSTATE ${sqlState})` : ''}`, {
+  const code = (error as { code?: unknown } | null)?.code;
+  // Missing or unreadable lake objects are the lake's problem, not the database's.
+  const fromLake = typeof code === 'string' && ['NOT_FOUND', 'ENOENT', 'NoSuchKey'].includes(code);
+  return new WarehouseError(fromLake ? 'BAD_FILE' : fallback, `${what} failed: ${describeCause(error)}`, {
     ...context,
     retryable,
     cause: error,
