@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import { isDataError } from '@dataflow/pg';
 import type pg from 'pg';
 import { throwIfAborted } from './abort.js';
 import { copyErrorLine, copyStream } from './copy-into.js';
@@ -10,7 +11,6 @@ import {
   onClient,
   storedStages,
 } from './copy-plan.js';
-import { isDataError } from './errors.js';
 import type { ManifestFile } from './lake.js';
 import { readCsvRecords, readNdjsonRecords, type SourceRecord } from './records.js';
 import { recordReject } from './rejects.js';

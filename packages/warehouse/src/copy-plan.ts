@@ -1,4 +1,5 @@
 import { createGunzip } from 'node:zlib';
+import { inSavepoint } from '@dataflow/pg';
 import type pg from 'pg';
 import { type ByteTransform, withClient } from './copy-into.js';
 import { type ExpectedFile, verifyFile } from './file-digest.js';
@@ -121,20 +122,6 @@ export function onClient<T>(
 }
 
 /** Runs `fn` in a savepoint when the plan asks for one, undoing its effects on failure. */
-export async function maybeSavepoint<T>(
-  client: pg.ClientBase,
-  plan: FilePlan,
-  fn: () => Promise<T>,
-): Promise<T> {
-  if (!plan.savepoint) return fn();
-  await client.query('SAVEPOINT wh_copy');
-  try {
-    const result = await fn();
-    await client.query('RELEASE SAVEPOINT wh_copy');
-    return result;
-  } catch (error) {
-    // On a broken connection the rollback fails too; the original error is what matters.
-    await client.query('ROLLBACK TO SAVEPOINT wh_copy').catch(() => undefined);
-    throw error;
-  }
+export function maybeSavepoint<T>(client: pg.ClientBase, plan: FilePlan, fn: () => Promise<T>): Promise<T> {
+  return plan.savepoint ? inSavepoint(client, 'wh_copy', fn) : fn();
 }

@@ -1,3 +1,5 @@
+import { classifyPgError, isDataError, isPgError, sqlStateOf } from '@dataflow/pg';
+
 /** Every failure code `@dataflow/warehouse` raises; stable, matched by callers and the CLI. */
 export type WarehouseErrorCode =
   | 'BAD_IDENTIFIER'
@@ -76,36 +78,6 @@ export class WarehouseError extends Error {
   }
 }
 
-/** SQLSTATE of a pg error, if any. */
-export function sqlStateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-/**
- * Data errors a row can cause during COPY: class 22 (data exception: bad input syntax, out of
- * range, wrong column count) and class 23 (integrity: NOT NULL, CHECK). Those are the rows
- * worth isolating by bisection; anything else is an environment failure.
- */
-export function isDataError(error: unknown): boolean {
-  const state = sqlStateOf(error);
-  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
-}
-
-/** Connection-level failures: the backend went away, was terminated, or the socket broke. */
-export function isConnectionError(error: unknown): boolean {
-  const state = sqlStateOf(error);
-  if (state !== undefined) {
-    // 08: connection exception; 57P01-57P05: admin shutdown / crash / cannot connect now / idle timeout.
-    return state.startsWith('08') || state.startsWith('57P');
-  }
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code))
-    return true;
-  const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection .*closed|Client has encountered a connection error/i.test(message);
-}
-
 /** Longest cause text kept in a one-line message. */
 const CAUSE_CHARS = 200;
 
@@ -142,11 +114,16 @@ export function toWarehouseError(
   context: Omit<WarehouseErrorContext, 'cause' | 'sqlState' | 'retryable'> = {},
 ): WarehouseError {
   if (error instanceof WarehouseError) return error;
+  if (isPgError(error)) {
+    const code = error.code === 'BAD_SAVEPOINT' ? 'INVALID_OPTIONS' : error.code;
+    return new WarehouseError(code, error.message, { ...context, cause: error });
+  }
   const sqlState = sqlStateOf(error);
   if ((error as { name?: string } | null)?.name === 'AbortError') {
     return new WarehouseError('ABORTED', `${what}: aborted`, { ...context, cause: error });
   }
-  if (isConnectionError(error)) {
+  const failure = classifyPgError(error);
+  if (failure.connectionLost) {
     return new WarehouseError('CONNECTION_LOST', `${what}: connection lost: ${describeCause(error)}`, {
       ...context,
       retryable: true,

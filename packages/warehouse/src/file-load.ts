@@ -1,3 +1,4 @@
+import { isDataError } from '@dataflow/pg';
 import { copyWithBisect } from './bisect.js';
 import { copyErrorLine, copyStream } from './copy-into.js';
 import {
@@ -8,7 +9,7 @@ import {
   onClient,
   storedStages,
 } from './copy-plan.js';
-import { isDataError, WarehouseError } from './errors.js';
+import { WarehouseError } from './errors.js';
 import type { ManifestFile } from './lake.js';
 import { RowFormatError } from './records.js';
 

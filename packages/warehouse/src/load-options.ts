@@ -1,5 +1,6 @@
-import { WarehouseError } from './errors.js';
-import { checkTypeName, quoteIdent } from './identifiers.js';
+import { quoteIdent } from '@dataflow/pg';
+import { checkTypeName } from './column-types.js';
+import { toWarehouseError, WarehouseError } from './errors.js';
 import { type Interval, type LakeStore, type Logger, type PartitionManifest, partitionOf } from './lake.js';
 import { type Disposition, isMetadataColumn, RESERVED_STAGING_PREFIX } from './sql.js';
 
@@ -68,6 +69,15 @@ const DISPOSITIONS: readonly Disposition[] = ['append', 'replace', 'replace_part
  * resolveLoadOptions({ store, source: 'orders', interval, runId: 'r1' }).table; // 'raw_orders'
  */
 export function resolveLoadOptions(options: LoadPartitionOptions): ResolvedLoad {
+  try {
+    return resolve(options);
+  } catch (error) {
+    // Identifier problems come from @dataflow/pg; callers match WarehouseError codes.
+    throw toWarehouseError(error, 'INVALID_OPTIONS', 'validating the load options');
+  }
+}
+
+function resolve(options: LoadPartitionOptions): ResolvedLoad {
   if (!options || typeof options.runId !== 'string' || options.runId.length === 0) {
     throw new WarehouseError('INVALID_OPTIONS', 'runId is required');
   }

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
+import { qualify } from '@dataflow/pg';
 import type pg from 'pg';
 import { throwIfAborted } from './abort.js';
 import { copyErrorLine, withClient } from './copy-into.js';
 import { toWarehouseError, WarehouseError } from './errors.js';
-import { qualify } from './identifiers.js';
 import { type PartitionManifest, readPartitionManifest, silentLogger } from './lake.js';
 import {
   checkFilesExist,

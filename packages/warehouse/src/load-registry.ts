@@ -1,6 +1,6 @@
+import { qualify } from '@dataflow/pg';
 import type pg from 'pg';
 import { WarehouseError } from './errors.js';
-import { qualify } from './identifiers.js';
 import { buildNextLoadIdQuery, LOADS_TABLE } from './partition-sql.js';
 import type { Disposition, LoadStamp } from './sql.js';
 

@@ -1,6 +1,6 @@
+import { quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
 import { type RowRef, WarehouseError } from './errors.js';
-import { quoteIdent } from './identifiers.js';
 import type { LakeStore, PartitionManifest } from './lake.js';
 import { formatRowRefs, resolveLines } from './row-refs.js';
 import {

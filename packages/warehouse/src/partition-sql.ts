@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
+import { qualify, quoteIdent, shortName } from '@dataflow/pg';
 import { WarehouseError } from './errors.js';
-import { MAX_IDENTIFIER_BYTES, qualify, quoteIdent, truncateBytes } from './identifiers.js';
 import { type ColumnDef, type LoadStamp, METADATA_COLUMNS, type SqlStatement } from './sql.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -26,11 +25,7 @@ function textLiteral(value: string): string {
  */
 export function partitionTableName(table: string, partitionDate: string, loadId: number): string {
   dateLiteral(partitionDate);
-  const suffix = `_p${partitionDate.replace(/-/g, '')}_${loadId}`;
-  const name = `${table}${suffix}`;
-  if (Buffer.byteLength(name, 'utf8') <= MAX_IDENTIFIER_BYTES) return name;
-  const hash = createHash('sha256').update(table).digest('hex').slice(0, 8);
-  return `${truncateBytes(table, MAX_IDENTIFIER_BYTES - suffix.length - 9)}_${hash}${suffix}`;
+  return shortName(table, `_p${partitionDate.replace(/-/g, '')}_${loadId}`);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inSavepoint, qualify, sqlStateOf } from '@dataflow/pg';
 import type pg from 'pg';
 import { throwIfAborted } from './abort.js';
-import { sqlStateOf, WarehouseError } from './errors.js';
-import { qualify } from './identifiers.js';
+import { WarehouseError } from './errors.js';
 import type { Logger } from './lake.js';
 import {
   buildAttachPartitionSql,
@@ -44,16 +44,16 @@ export async function withLockRetry<T>(
   const deadline = performance.now() + timing.totalMs;
   let delay = 50;
   for (let attempt = 1; ; attempt++) {
-    await client.query('SAVEPOINT wh_swap');
     try {
-      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(timing.attemptMs))}`);
-      const result = await fn();
-      await client.query('RELEASE SAVEPOINT wh_swap');
+      const result = await inSavepoint(client, 'wh_swap', async () => {
+        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(timing.attemptMs))}`);
+        return fn();
+      });
       await client.query('SET LOCAL lock_timeout = DEFAULT');
       return result;
     } catch (error) {
+      // inSavepoint rolled back to the savepoint: the transaction (and the fresh table) live on.
       if (!LOCK_STATES.has(sqlStateOf(error) ?? '')) throw error;
-      await client.query('ROLLBACK TO SAVEPOINT wh_swap');
       throwIfAborted(timing.signal, `swapping a partition of ${table}`);
       const left = deadline - performance.now();
       if (left <= 0) {

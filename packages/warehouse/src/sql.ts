@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { MAX_IDENTIFIER_BYTES, quoteIdent, truncateBytes } from '@dataflow/pg';
 import { WarehouseError } from './errors.js';
-import { MAX_IDENTIFIER_BYTES, quoteIdent, truncateBytes } from './identifiers.js';
 
 /** How a load's rows replace or join what the target already holds. */
 export type Disposition = 'append' | 'replace' | 'replace_partition' | 'merge';

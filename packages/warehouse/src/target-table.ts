@@ -1,6 +1,7 @@
+import { qualify, quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
+import { declaredType } from './column-types.js';
 import { WarehouseError } from './errors.js';
-import { checkTypeName, qualify, quoteIdent } from './identifiers.js';
 import type { Logger, PartitionManifest } from './lake.js';
 import { buildCreateLoadsTableSql } from './partition-sql.js';
 import {
@@ -260,19 +261,4 @@ export async function prepareTarget(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-/** Type names the configuration documents that PostgreSQL spells differently. */
-const TYPE_ALIASES: Readonly<Record<string, string>> = { double: 'double precision' };
-
-/**
- * A declared column type as PostgreSQL knows it (`double` is `double precision`), validated
- * so it can be spliced into DDL.
- *
- * @example
- * declaredType('double', 'amount'); // 'double precision'
- */
-export function declaredType(type: string, column: string): string {
-  const checked = checkTypeName(type, column);
-  return TYPE_ALIASES[checked.toLowerCase()] ?? checked;
 }

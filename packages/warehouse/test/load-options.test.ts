@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { declaredType } from '../src/column-types.js';
 import { describeCause } from '../src/errors.js';
 import type { PartitionManifest } from '../src/lake.js';
 import { checkManifest, resolveLoadOptions } from '../src/load-options.js';
 import { chooseStrategy } from '../src/load-partition.js';
 import { storableText } from '../src/rejects.js';
-import { declaredType, layoutOf } from '../src/target-table.js';
+import { layoutOf } from '../src/target-table.js';
 
 const base = {
   store: {} as never,

@@ -1,14 +1,13 @@
+import { inTransaction, qualify } from '@dataflow/pg';
 import { throwIfAborted } from '../abort.js';
 import { directPlan, type FileOutcome } from '../copy-plan.js';
 import { loadFile } from '../file-load.js';
-import { qualify } from '../identifiers.js';
 import {
   buildClearStatements,
   buildCreateRejectsStagingSql,
   buildRejectsStatements,
   METADATA_SETTINGS,
 } from '../sql.js';
-import { inTransaction } from '../transaction.js';
 import {
   fileContext,
   finishRejects,

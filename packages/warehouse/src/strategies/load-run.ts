@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { qualify, truncateBytes } from '@dataflow/pg';
 import type pg from 'pg';
 import type { FileLoadContext, FileOutcome } from '../copy-plan.js';
-import { qualify, truncateBytes } from '../identifiers.js';
 import type { LakeStore, Logger, PartitionManifest } from '../lake.js';
 import type { ResolvedLoad } from '../load-options.js';
 import { buildInsertLoadSql } from '../partition-sql.js';

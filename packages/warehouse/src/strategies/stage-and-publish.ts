@@ -1,7 +1,7 @@
+import { inTransaction, qualify } from '@dataflow/pg';
 import { throwIfAborted } from '../abort.js';
 import { type FileOutcome, stagingPlan } from '../copy-plan.js';
 import { loadFile, runBounded } from '../file-load.js';
-import { qualify } from '../identifiers.js';
 import { checkMergeKeys } from '../merge-keys.js';
 import { ensurePartition, withLockRetry } from '../partition-swap.js';
 import {
@@ -11,7 +11,6 @@ import {
   type LoadStamp,
   type StagedFile,
 } from '../sql.js';
-import { inTransaction } from '../transaction.js';
 import {
   fileContext,
   finishRejects,

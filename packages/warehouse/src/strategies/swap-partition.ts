@@ -1,8 +1,7 @@
+import { inTransaction, isDataError, qualify } from '@dataflow/pg';
 import { throwIfAborted } from '../abort.js';
 import { directPlan, type FileOutcome } from '../copy-plan.js';
-import { isDataError } from '../errors.js';
 import { loadFile } from '../file-load.js';
-import { qualify } from '../identifiers.js';
 import {
   buildCreateFreshPartitionSql,
   buildDropStampDefaultsSql,
@@ -11,7 +10,6 @@ import {
 import { swapInPartition, withLockRetry } from '../partition-swap.js';
 import { RowFormatError } from '../records.js';
 import { buildCreateRejectsStagingSql, buildRejectsStatements, type LoadStamp } from '../sql.js';
-import { inTransaction } from '../transaction.js';
 import {
   fileContext,
   finishRejects,
