@@ -43,13 +43,13 @@ const COLUMNS = ['order_id', 'customer', 'status', 'city', 'sku', 'amount', 'ord
 const STATUSES = ['completed', 'shipped', 'placed', 'returned', 'pending'];
 const CITIES = ['Lyon', 'Porto', 'Oslo', 'Riga', 'Turin', 'Ghent', 'Cork'];
 
-/** 7 text columns, ~50 bytes a row (2 M rows ≈ 101 MB), streamed to disk. */
+/** 7 text columns, ~50 bytes a row (2 M rows ≈ 100 MB), streamed to disk. */
 async function generateCsv(path: string, rows: number): Promise<void> {
   async function* lines() {
     yield `${COLUMNS.join(',')}\n`;
     let batch = '';
     for (let i = 1; i <= rows; i++) {
-      const ts = `2024-01-01 ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00`;
+      const ts = `2024-01-${String((i % 28) + 1).padStart(2, '0')}`;
       batch += `${i},c${(i * 7919) % 100_000},${STATUSES[i % 5]},${CITIES[i % 7]},s${i % 997},${((i * 31) % 10_000) / 100},${ts}\n`;
       if (batch.length > 1 << 16) {
         yield batch;
@@ -178,6 +178,27 @@ async function main(): Promise<void> {
       `bytes per row: loaded ${(Number(s.raw) / ROWS).toFixed(1)} (heap ${(Number(s.rawheap) / ROWS).toFixed(1)}), ` +
         `plain 7-column table ${(Number(s.plain) / ROWS).toFixed(1)} (heap ${(Number(s.plainheap) / ROWS).toFixed(1)}): ` +
         `${(Number(s.raw) / Number(s.plain)).toFixed(3)}× (goal ≤ 1.2×)`,
+    );
+
+    // Would parallel COPY pay here? Two concurrent \copy of half the rows on two connections
+    // against one \copy of all of them, into the same plain table (the best case for
+    // parallelism: no Node, no gunzip). Day partitions use FREEZE on one connection instead.
+    const halfCsv = join(work, 'half.csv');
+    await generateCsv(halfCsv, Math.floor(ROWS / 2));
+    const copyInto = (file: string) =>
+      psql(`\\copy bench_plain FROM '${file}' WITH (FORMAT csv, HEADER true)`);
+    const parallelRounds: Array<{ one: number; two: number }> = [];
+    for (let r = 1; r <= RUNS; r++) {
+      await pool.query('TRUNCATE bench_plain');
+      const one = await seconds(() => copyInto(bigCsv));
+      await pool.query('TRUNCATE bench_plain');
+      const two = await seconds(() => Promise.all([copyInto(halfCsv), copyInto(halfCsv)]));
+      parallelRounds.push({ one, two });
+    }
+    console.log(
+      `parallel COPY potential: 1 connection ${median(parallelRounds.map((x) => x.one)).toFixed(2)} s, ` +
+        `2 connections × half ${median(parallelRounds.map((x) => x.two)).toFixed(2)} s ` +
+        `(${median(parallelRounds.map((x) => x.two / x.one)).toFixed(2)}×)`,
     );
 
     // 3. History: day-by-day loads, then day 1 again.
