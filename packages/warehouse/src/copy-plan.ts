@@ -1,7 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import { inSavepoint } from '@dataflow/pg';
 import type pg from 'pg';
-import { type ByteTransform, withClient } from './copy-into.js';
+import { type ByteTransform, COPY_CHUNK_BYTES, withClient } from './copy-into.js';
 import { type ExpectedFile, verifyFile } from './file-digest.js';
 import type { LakeStore, Logger, PartitionManifest } from './lake.js';
 import { ndjsonToCsv } from './records.js';
@@ -109,7 +109,10 @@ export function storedStages(
   entry: ExpectedFile,
   table: string,
 ): NodeJS.ReadWriteStream[] {
-  return [verifyFile(entry, table), ...(manifest.compression === 'gzip' ? [createGunzip()] : [])];
+  // Gunzip output in COPY-sized chunks: the chunker before COPY then passes them through
+  // instead of concatenating four 16 KiB buffers into each CopyData message.
+  const gunzip = manifest.compression === 'gzip' ? [createGunzip({ chunkSize: COPY_CHUNK_BYTES })] : [];
+  return [verifyFile(entry, table), ...gunzip];
 }
 
 /** Runs `fn` on the plan's client, or on a pool client of its own. */
