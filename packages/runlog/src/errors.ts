@@ -36,3 +36,14 @@ function isRetryableCause(cause: unknown): boolean {
   // 08xxx connection exceptions, 57P0x operator intervention (shutdown), 53xxx insufficient resources, 40001/40P01.
   return /^(08|53|57P0)/.test(code) || code === '40001' || code === '40P01';
 }
+
+/**
+ * Whether `error` is a {@link RunlogError} (with that `code`, when given): a typed narrowing instead
+ * of a cast to `{ code }`.
+ *
+ * @example
+ * if (isRunlogError(error, 'MIGRATION_FAILED') && error.retryable) retryLater();
+ */
+export function isRunlogError(error: unknown, code?: RunlogErrorCode): error is RunlogError {
+  return error instanceof RunlogError && (code === undefined || error.code === code);
+}

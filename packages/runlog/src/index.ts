@@ -1,4 +1,4 @@
-export { RunlogError, type RunlogErrorCode } from './errors.js';
+export { isRunlogError, RunlogError, type RunlogErrorCode } from './errors.js';
 export {
   type CreateLoggerOptions,
   createLogger,
