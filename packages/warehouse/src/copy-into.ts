@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { qualify, quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { toWarehouseError, WarehouseError } from './errors.js';
-import { qualify, quoteIdent } from './identifiers.js';
 import { buildCopySql } from './sql.js';
 
 /** COPY data is written in CopyData messages of at least this size (fewer syscalls and messages). */

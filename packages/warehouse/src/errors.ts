@@ -1,3 +1,5 @@
+import { classifyPgError, isDataError, isPgError, sqlStateOf } from '@dataflow/pg';
+
 /** Every failure code `@dataflow/warehouse` raises; stable, matched by callers and the CLI. */
 export type WarehouseErrorCode =
   | 'BAD_IDENTIFIER'
@@ -76,37 +78,35 @@ export class WarehouseError extends Error {
   }
 }
 
-/** SQLSTATE of a pg error, if any. */
-export function sqlStateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
+/** Longest cause text kept in a one-line message. */
+const CAUSE_CHARS = 200;
 
 /**
- * Data errors a row can cause during COPY: class 22 (data exception: bad input syntax, out of
- * range, wrong column count) and class 23 (integrity: NOT NULL, CHECK). Those are the rows
- * worth isolating by bisection; anything else is an environment failure.
+ * Why something failed, for a one-line message: the cause's own message (first line, bounded)
+ * and its SQLSTATE or errno code. A data error (class 22/23) names only its SQLSTATE and
+ * column: PostgreSQL quotes the offending value in those messages, and row values never go
+ * into ours.
+ *
+ * @example
+ * describeCause(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+ * // 'connect ECONNREFUSED 127.0.0.1:5432'
  */
-export function isDataError(error: unknown): boolean {
-  const state = sqlStateOf(error);
-  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
-}
-
-/** Connection-level failures: the backend went away, was terminated, or the socket broke. */
-export function isConnectionError(error: unknown): boolean {
-  const state = sqlStateOf(error);
-  if (state !== undefined) {
-    // 08: connection exception; 57P01-57P05: admin shutdown / crash / cannot connect now / idle timeout.
-    return state.startsWith('08') || state.startsWith('57P');
+export function describeCause(error: unknown): string {
+  const sqlState = sqlStateOf(error);
+  if (isDataError(error)) {
+    const column = (error as { column?: unknown }).column;
+    return `data error SQLSTATE ${sqlState}${typeof column === 'string' ? ` in column ${JSON.stringify(column)}` : ''}`;
   }
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code))
-    return true;
-  const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection .*closed|Client has encountered a connection error/i.test(message);
+  const raw = error instanceof Error ? error.message : String(error);
+  const first = (raw.split('\n')[0] ?? '').trim();
+  const text = first.length > CAUSE_CHARS ? `${first.slice(0, CAUSE_CHARS)}…` : first;
+  const code = sqlState ?? (error as { code?: unknown } | null)?.code;
+  const suffix =
+    typeof code === 'string' && !text.includes(code) ? ` (${sqlState ? 'SQLSTATE ' : ''}${code})` : '';
+  return `${text || 'unknown error'}${suffix}`;
 }
 
-/** Wraps an unknown failure from PostgreSQL into a WarehouseError, keeping SQLSTATE and cause. */
+/** Wraps an unknown failure from PostgreSQL into a WarehouseError, keeping SQLSTATE, cause and why. */
 export function toWarehouseError(
   error: unknown,
   fallback: WarehouseErrorCode,
@@ -114,12 +114,17 @@ export function toWarehouseError(
   context: Omit<WarehouseErrorContext, 'cause' | 'sqlState' | 'retryable'> = {},
 ): WarehouseError {
   if (error instanceof WarehouseError) return error;
+  if (isPgError(error)) {
+    const code = error.code === 'BAD_SAVEPOINT' ? 'INVALID_OPTIONS' : error.code;
+    return new WarehouseError(code, error.message, { ...context, cause: error });
+  }
   const sqlState = sqlStateOf(error);
   if ((error as { name?: string } | null)?.name === 'AbortError') {
     return new WarehouseError('ABORTED', `${what}: aborted`, { ...context, cause: error });
   }
-  if (isConnectionError(error)) {
-    return new WarehouseError('CONNECTION_LOST', `${what}: connection to PostgreSQL lost`, {
+  const failure = classifyPgError(error);
+  if (failure.connectionLost) {
+    return new WarehouseError('CONNECTION_LOST', `${what}: connection lost: ${describeCause(error)}`, {
       ...context,
       retryable: true,
       cause: error,
@@ -129,7 +134,10 @@ export function toWarehouseError(
   // 40001 serialization failure, 40P01 deadlock, 55P03 lock not available, 57014 query canceled.
   const retryable =
     sqlState !== undefined && ['40001', '40P01', '55P03', '57014', '53300'].includes(sqlState);
-  return new WarehouseError(fallback, `${what} failed${sqlState ? ` (SQLSTATE ${sqlState})` : ''}`, {
+  const code = (error as { code?: unknown } | null)?.code;
+  // Missing or unreadable lake objects are the lake's problem, not the database's.
+  const fromLake = typeof code === 'string' && ['NOT_FOUND', 'ENOENT', 'NoSuchKey'].includes(code);
+  return new WarehouseError(fromLake ? 'BAD_FILE' : fallback, `${what} failed: ${describeCause(error)}`, {
     ...context,
     retryable,
     cause: error,

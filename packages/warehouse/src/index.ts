@@ -1,3 +1,5 @@
+// Identifier quoting is @dataflow/pg's; re-exported so existing imports keep working.
+export { MAX_IDENTIFIER_BYTES, qualify, quoteIdent } from '@dataflow/pg';
 export {
   type ByteTransform,
   COPY_CHUNK_BYTES,
@@ -12,7 +14,6 @@ export {
   type WarehouseErrorCode,
   type WarehouseErrorContext,
 } from './errors.js';
-export { MAX_IDENTIFIER_BYTES, qualify, quoteIdent } from './identifiers.js';
 export { ColumnTypeInferrer, type InferredType, inferColumnType } from './infer.js';
 export type { Interval, LakeStore, Logger, PartitionManifest } from './lake.js';
 export { type LoadPartitionOptions, type LoadResult, loadPartition } from './load-partition.js';

@@ -1,6 +1,7 @@
 import {
   type Interval,
   type Logger,
+  type ManifestFile,
   type ObjectStore,
   type PartitionManifest,
   readManifest,
@@ -10,7 +11,7 @@ import { WarehouseError } from './errors.js';
 
 // The interval (`[start, end)`, partition `dt=<start>`) and the structural pino-style logger are
 // ingest's: one definition for the whole flow.
-export type { Interval, Logger };
+export type { Interval, Logger, ManifestFile };
 
 /** The lake's object store (`@dataflow/ingest`'s `ObjectStore`: filesystem or S3). */
 export type LakeStore = ObjectStore;

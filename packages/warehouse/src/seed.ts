@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { qualify, quoteIdent } from '@dataflow/pg';
 import { parse } from 'csv-parse';
 import type pg from 'pg';
+import { checkTypeName } from './column-types.js';
 import { copyErrorLine, copyStream, withClient } from './copy-into.js';
 import { toWarehouseError, WarehouseError } from './errors.js';
-import { checkTypeName, qualify, quoteIdent } from './identifiers.js';
 import { ColumnTypeInferrer } from './infer.js';
 import { buildCopySql, type ColumnDef } from './sql.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { MAX_IDENTIFIER_BYTES, quoteIdent, truncateBytes } from '@dataflow/pg';
 import { WarehouseError } from './errors.js';
-import { MAX_IDENTIFIER_BYTES, quoteIdent, truncateBytes } from './identifiers.js';
 
 /** How a load's rows replace or join what the target already holds. */
 export type Disposition = 'append' | 'replace' | 'replace_partition' | 'merge';
@@ -17,8 +17,23 @@ export interface ColumnDef {
   type: string;
 }
 
-/** Metadata columns stamped on every loaded row. */
+/**
+ * Metadata columns of every table this version creates: which load wrote the row (a key of
+ * `<schema>._dataflow_loads`, where run id, source and files are kept once per load), the
+ * partition (the interval's start; the partition key of partitioned tables) and the load time.
+ * Each is filled from a constant, never by a per-row function call.
+ */
 export const METADATA_COLUMNS: readonly ColumnDef[] = [
+  { name: '_load_id', type: 'integer' },
+  { name: '_partition', type: 'date' },
+  { name: '_loaded_at', type: 'timestamptz' },
+];
+
+/**
+ * Per-row metadata columns of tables created by dataflow 0.1; such tables are still loaded as
+ * before (DELETE + COPY, values from transaction-local settings).
+ */
+export const LEGACY_METADATA_COLUMNS: readonly ColumnDef[] = [
   { name: '_run_id', type: 'text' },
   { name: '_partition', type: 'text' },
   { name: '_source_file', type: 'text' },
@@ -26,8 +41,8 @@ export const METADATA_COLUMNS: readonly ColumnDef[] = [
 ];
 
 /**
- * Session settings a direct load sets (transaction-local, values bound with `set_config`) so
- * the metadata columns' defaults fill every COPYed row without a byte of it in the data.
+ * Session settings a legacy direct load sets (transaction-local, values bound with
+ * `set_config`) so the legacy metadata columns' defaults fill every COPYed row.
  */
 export const METADATA_SETTINGS = {
   _run_id: 'dataflow.run_id',
@@ -35,10 +50,7 @@ export const METADATA_SETTINGS = {
   _source_file: 'dataflow.source_file',
 } as const;
 
-/**
- * Column defaults of the metadata columns: the load's settings (NULL outside a load) and the
- * transaction time.
- */
+/** Column defaults of the legacy metadata columns: the load's settings and the transaction time. */
 export const METADATA_DEFAULTS: Readonly<Record<string, string>> = {
   _run_id: `nullif(current_setting('${METADATA_SETTINGS._run_id}', true), '')`,
   _partition: `nullif(current_setting('${METADATA_SETTINGS._partition}', true), '')`,
@@ -46,34 +58,37 @@ export const METADATA_DEFAULTS: Readonly<Record<string, string>> = {
   _loaded_at: 'now()',
 };
 
-/** `ALTER TABLE` giving the metadata columns their defaults (tables created before direct loads). */
+/** `ALTER TABLE` giving the legacy metadata columns their defaults (0.1 tables made before direct loads). */
 export function buildMetadataDefaultsSql(target: string): string {
-  const alters = METADATA_COLUMNS.map(
+  const alters = LEGACY_METADATA_COLUMNS.map(
     (c) => `ALTER COLUMN ${quoteIdent(c.name)} SET DEFAULT ${METADATA_DEFAULTS[c.name]}`,
   );
   return `ALTER TABLE ${target} ${alters.join(', ')}`;
 }
 
-const METADATA_NAMES = new Set(METADATA_COLUMNS.map((c) => c.name));
+const METADATA_NAMES = new Set([...METADATA_COLUMNS, ...LEGACY_METADATA_COLUMNS].map((c) => c.name));
 
-/** True for the warehouse's own metadata column names. */
+/** True for the warehouse's own metadata column names (current and legacy). */
 export function isMetadataColumn(name: string): boolean {
   return METADATA_NAMES.has(name);
 }
 
 /**
- * `CREATE TABLE IF NOT EXISTS` with data columns followed by the metadata columns.
+ * `CREATE TABLE IF NOT EXISTS` with data columns followed by the metadata columns; partitioned
+ * by `LIST ("_partition")` (one partition per interval, created by the load) unless `plain`.
  *
  * @example
  * buildCreateTableSql('"analytics"."raw_orders"', [{ name: 'id', type: 'bigint' }]);
- * // CREATE TABLE IF NOT EXISTS "analytics"."raw_orders" ("id" bigint, "_run_id" text DEFAULT …, "_loaded_at" timestamptz DEFAULT now())
+ * // CREATE TABLE IF NOT EXISTS "analytics"."raw_orders" ("id" bigint, "_load_id" integer, "_partition" date, "_loaded_at" timestamptz) PARTITION BY LIST ("_partition")
  */
-export function buildCreateTableSql(target: string, columns: readonly ColumnDef[]): string {
-  const defs = [
-    ...columns.map((c) => `${quoteIdent(c.name)} ${c.type}`),
-    ...METADATA_COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.type} DEFAULT ${METADATA_DEFAULTS[c.name]}`),
-  ];
-  return `CREATE TABLE IF NOT EXISTS ${target} (${defs.join(', ')})`;
+export function buildCreateTableSql(
+  target: string,
+  columns: readonly ColumnDef[],
+  options: { plain?: boolean } = {},
+): string {
+  const defs = [...columns, ...METADATA_COLUMNS].map((c) => `${quoteIdent(c.name)} ${c.type}`);
+  const partitioned = options.plain ? '' : ' PARTITION BY LIST ("_partition")';
+  return `CREATE TABLE IF NOT EXISTS ${target} (${defs.join(', ')})${partitioned}`;
 }
 
 /** One `ALTER TABLE` adding every new column (schema evolution). */
@@ -132,6 +147,12 @@ export interface CopySqlOptions {
   nullString?: string;
   /** Columns whose quoted empty string also reads as NULL (CSV only). */
   forceNull?: readonly string[];
+  /**
+   * Rows written already frozen: allowed only into a table created (or truncated) in the
+   * current subtransaction, and spares every later reader the hint-bit writes and VACUUM the
+   * freezing pass.
+   */
+  freeze?: boolean;
 }
 
 /**
@@ -148,6 +169,7 @@ export function buildCopySql(
 ): string {
   const format = options.format ?? 'csv';
   const opts = [`FORMAT ${format}`];
+  if (options.freeze) opts.push('FREEZE true');
   if (options.header !== undefined && options.header !== false) {
     opts.push(options.header === 'match' ? 'HEADER MATCH' : 'HEADER true');
   }
@@ -180,21 +202,45 @@ export interface PublishPlan {
   partition: string;
   runId: string;
   primaryKey?: readonly string[];
+  /**
+   * The load's row in `_dataflow_loads` (tables this version creates): rows get `_load_id`,
+   * `_partition` (a date) and `_loaded_at` as constants. Without it, the legacy columns
+   * `_run_id`, `_partition` (text), `_source_file`, `_loaded_at` are filled.
+   */
+  load?: LoadStamp;
   /** Rejected rows to publish into `table`; `clear` deletes older rejects the load supersedes. */
   rejects?: { table: string; staging?: string; clear: boolean };
 }
 
-/** SELECT of one staged file with its metadata; parameters start at `$offset`. */
+/** The constants one load stamps on its rows (see {@link METADATA_COLUMNS}). */
+export interface LoadStamp {
+  loadId: number;
+  /** `YYYY-MM-DD`. */
+  partitionDate: string;
+  /** The load's timestamp as PostgreSQL printed it (exact to the microsecond). */
+  loadedAt: string;
+}
+
+/** SELECT of one staged file with its metadata, appending its values to `parameters`. */
 function selectStaged(plan: PublishPlan, file: StagedFile, parameters: unknown[]): string {
+  const cols = plan.columns.map(quoteIdent).join(', ');
+  if (plan.load) {
+    parameters.push(plan.load.loadId, plan.load.partitionDate, plan.load.loadedAt);
+    const n = parameters.length;
+    return `SELECT ${cols}, $${n - 2}::integer, $${n - 1}::date, $${n}::timestamptz FROM ${file.staging}`;
+  }
   parameters.push(plan.runId, plan.partition, file.sourceFile);
   const n = parameters.length;
-  const cols = plan.columns.map(quoteIdent).join(', ');
   return `SELECT ${cols}, $${n - 2}::text, $${n - 1}::text, $${n}::text, now() FROM ${file.staging}`;
+}
+
+function metadataOf(plan: PublishPlan): readonly ColumnDef[] {
+  return plan.load ? METADATA_COLUMNS : LEGACY_METADATA_COLUMNS;
 }
 
 /** Target column list, data columns then metadata. */
 function insertColumns(plan: PublishPlan): string {
-  return [...plan.columns, ...METADATA_COLUMNS.map((c) => c.name)].map(quoteIdent).join(', ');
+  return [...plan.columns, ...metadataOf(plan).map((c) => c.name)].map(quoteIdent).join(', ');
 }
 
 /**
@@ -213,8 +259,10 @@ export function buildPublishStatements(plan: PublishPlan): SqlStatement[] {
 
 /** What a disposition removes before the new rows go in (none for append and merge). */
 export function buildClearStatements(
-  plan: Pick<PublishPlan, 'target' | 'disposition' | 'partition'>,
+  plan: Pick<PublishPlan, 'target' | 'disposition' | 'partition' | 'load'>,
 ): SqlStatement[] {
+  // Tables this version creates replace by swapping partitions, never by DELETE.
+  if (plan.load) return [];
   if (plan.disposition === 'replace') return [{ sql: `DELETE FROM ${plan.target}`, parameters: [] }];
   if (plan.disposition === 'replace_partition') {
     return [{ sql: `DELETE FROM ${plan.target} WHERE "_partition" = $1`, parameters: [plan.partition] }];
@@ -231,7 +279,7 @@ export function buildInsertStatements(plan: PublishPlan): SqlStatement[] {
     if (plan.files.length > 0) {
       const parameters: unknown[] = [];
       const selects = plan.files.map((f) => selectStaged(plan, f, parameters));
-      const updates = [...plan.columns.filter((c) => !pk.includes(c)), ...METADATA_COLUMNS.map((c) => c.name)]
+      const updates = [...plan.columns.filter((c) => !pk.includes(c)), ...metadataOf(plan).map((c) => c.name)]
         .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`)
         .join(', ');
       statements.push({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { qualify, quoteIdent, WarehouseError } from '../src/index.js';
+import { qualify, quoteIdent } from '../src/index.js';
 
 describe('quoteIdent', () => {
   it('double-quotes and escapes embedded quotes', () => {
@@ -21,8 +21,8 @@ describe('quoteIdent', () => {
         return e;
       }
     })();
-    expect(err).toBeInstanceOf(WarehouseError);
-    expect((err as WarehouseError).code).toBe('IDENTIFIER_TOO_LONG');
+    // @dataflow/pg's PgError; loadPartition reports it as a WarehouseError with the same code.
+    expect((err as { code: string }).code).toBe('IDENTIFIER_TOO_LONG');
   });
 
   it('rejects empty names and NUL', () => {

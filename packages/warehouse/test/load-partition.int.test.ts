@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPartition, type WarehouseError } from '../src/index.js';
 import { csv, day, writePartition } from './lake-fixture.js';
+import { withLoads } from './load-queries.js';
 
 const db = useTestDatabase();
 const s3 = useTestBucket();
@@ -23,9 +24,18 @@ afterAll(async () => {
 
 const cols = ['id', 'amount', 'status'];
 
-async function rowsOf(table: string, columns = 'id, amount, status, _partition, _run_id') {
-  const { rows } = await db.pool.query(`SELECT ${columns} FROM ${table} ORDER BY id, _partition`);
+async function rowsOf(table: string, columns = 'id, amount, status, _day AS _partition, _run_id') {
+  const { rows } = await db.pool.query(`SELECT ${columns} FROM ${withLoads(table)} ORDER BY id, _partition`);
   return rows;
+}
+
+async function partitionsOf(table: string): Promise<string[]> {
+  const { rows } = await db.pool.query<{ bound: string }>(
+    `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = $1::regclass ORDER BY 1`,
+    [table],
+  );
+  return rows.map((r) => r.bound);
 }
 
 describe('loadPartition: dispositions', () => {
@@ -55,18 +65,18 @@ describe('loadPartition: dispositions', () => {
     });
   });
 
-  describe.each(['direct', 'staging'] as const)('%s mode', (mode) => {
-    it('replace_partition (default) creates the table with declared types and metadata, and re-runs are idempotent', async () => {
+  describe.each(['swap'] as const)('%s', (mode) => {
+    it('replace_partition (default) creates a day-partitioned table with declared types and metadata, and re-runs are idempotent', async () => {
       const options = {
         store,
         source: 'orders',
         table: `orders_rp_${mode}`,
         interval: day('2024-01-01'),
         runId: 'run-1',
-        mode,
         columns: { id: 'integer', amount: 'numeric(12,2)' },
       };
       const snapshots: unknown[] = [];
+      const partitionTables: string[] = [];
       for (let i = 0; i < 3; i++) {
         const result = await loadPartition(db.pool, options);
         expect(result).toMatchObject({
@@ -77,14 +87,24 @@ describe('loadPartition: dispositions', () => {
           rowsIn: 3,
           rowsLoaded: 3,
           rowsRejected: 0,
+          layout: 'partitioned',
         });
         snapshots.push(
           await rowsOf(
             `orders_rp_${mode}`,
-            'id, amount, status, _partition, _run_id, _source_file, _loaded_at IS NOT NULL AS stamped',
+            'id, amount, status, _day AS _partition, _run_id, _source_files, _loaded_at IS NOT NULL AS stamped',
           ),
         );
+        const { rows } = await db.pool.query(
+          `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass`,
+          [`orders_rp_${mode}`],
+        );
+        expect(rows).toHaveLength(1);
+        partitionTables.push(rows[0].relname);
       }
+      // Every re-run swapped in a fresh partition table (no DELETE, no dead rows).
+      expect(new Set(partitionTables).size).toBe(3);
+      const files = ['orders/dt=2024-01-01/part-00000-a1.csv', 'orders/dt=2024-01-01/part-00001-a1.csv'];
       // One load, one transaction time for every row, from the server's clock.
       const stamps = await db.pool.query(
         `SELECT count(DISTINCT _loaded_at)::int AS n, bool_and(_loaded_at BETWEEN now() - interval '1 minute' AND now()) AS recent FROM orders_rp_${mode}`,
@@ -97,27 +117,27 @@ describe('loadPartition: dispositions', () => {
           id: 1,
           amount: '10.00',
           status: 'new',
-          _partition: 'dt=2024-01-01',
+          _partition: '2024-01-01',
           _run_id: 'run-1',
-          _source_file: 'orders/dt=2024-01-01/part-00000-a1.csv',
+          _source_files: files,
           stamped: true,
         },
         {
           id: 2,
           amount: '20.00',
           status: 'shipped',
-          _partition: 'dt=2024-01-01',
+          _partition: '2024-01-01',
           _run_id: 'run-1',
-          _source_file: 'orders/dt=2024-01-01/part-00000-a1.csv',
+          _source_files: files,
           stamped: true,
         },
         {
           id: 3,
           amount: '30.00',
           status: 'new',
-          _partition: 'dt=2024-01-01',
+          _partition: '2024-01-01',
           _run_id: 'run-1',
-          _source_file: 'orders/dt=2024-01-01/part-00001-a1.csv',
+          _source_files: files,
           stamped: true,
         },
       ]);
@@ -129,20 +149,38 @@ describe('loadPartition: dispositions', () => {
         'id:integer',
         'amount:numeric',
         'status:text',
-        '_run_id:text',
-        '_partition:text',
-        '_source_file:text',
+        '_load_id:integer',
+        '_partition:date',
         '_loaded_at:timestamp with time zone',
       ]);
       // Another partition leaves the first one alone; re-running it replaces only its rows.
       await loadPartition(db.pool, { ...options, interval: day('2024-01-02'), runId: 'run-2' });
       await loadPartition(db.pool, { ...options, interval: day('2024-01-02'), runId: 'run-3' });
       expect((await rowsOf(`orders_rp_${mode}`)).map((r) => `${r.id}/${r._partition}/${r._run_id}`)).toEqual([
-        '1/dt=2024-01-01/run-1',
-        '2/dt=2024-01-01/run-1',
-        '2/dt=2024-01-02/run-3',
-        '3/dt=2024-01-01/run-1',
-        '4/dt=2024-01-02/run-3',
+        '1/2024-01-01/run-1',
+        '2/2024-01-01/run-1',
+        '2/2024-01-02/run-3',
+        '3/2024-01-01/run-1',
+        '4/2024-01-02/run-3',
+      ]);
+      expect(await partitionsOf(`orders_rp_${mode}`)).toEqual([
+        "FOR VALUES IN ('2024-01-01')",
+        "FOR VALUES IN ('2024-01-02')",
+      ]);
+      // The load table holds one row per load, superseded ones included.
+      const loads = await db.pool.query(
+        `SELECT run_id, source, disposition, partition::text, rows_loaded::int FROM _dataflow_loads
+          WHERE table_name = $1 ORDER BY load_id`,
+        [`orders_rp_${mode}`],
+      );
+      expect(
+        loads.rows.map((r) => `${r.run_id}:${r.source}:${r.disposition}:${r.partition}:${r.rows_loaded}`),
+      ).toEqual([
+        'run-1:orders:replace_partition:2024-01-01:3',
+        'run-1:orders:replace_partition:2024-01-01:3',
+        'run-1:orders:replace_partition:2024-01-01:3',
+        'run-2:orders:replace_partition:2024-01-02:2',
+        'run-3:orders:replace_partition:2024-01-02:2',
       ]);
       // No staging table survives.
       const staging = await db.pool.query(
@@ -160,12 +198,12 @@ describe('loadPartition: dispositions', () => {
         interval: day('2024-01-01'),
         runId: 'r',
         disposition: 'append' as const,
-        mode,
       };
       await loadPartition(db.pool, options);
       const second = await loadPartition(db.pool, options);
       expect(second.rowsLoaded).toBe(3);
       expect((await rowsOf(`orders_ap_${mode}`)).map((r) => r.id)).toEqual(['1', '1', '2', '2', '3', '3']);
+      expect(await partitionsOf(`orders_ap_${mode}`)).toEqual(["FOR VALUES IN ('2024-01-01')"]);
     });
 
     it('replace swaps the whole table in one transaction', async () => {
@@ -175,15 +213,15 @@ describe('loadPartition: dispositions', () => {
         table: `orders_rep_${mode}`,
         runId: 'r',
         disposition: 'replace' as const,
-        mode,
       };
       await loadPartition(db.pool, { ...options, interval: day('2024-01-01') });
       const result = await loadPartition(db.pool, { ...options, interval: day('2024-01-02') });
       expect(result.rowsLoaded).toBe(2);
       expect((await rowsOf(`orders_rep_${mode}`)).map((r) => `${r.id}/${r._partition}`)).toEqual([
-        '2/dt=2024-01-02',
-        '4/dt=2024-01-02',
+        '2/2024-01-02',
+        '4/2024-01-02',
       ]);
+      expect(await partitionsOf(`orders_rep_${mode}`)).toEqual(["FOR VALUES IN ('2024-01-02')"]);
     });
   });
 
@@ -299,7 +337,7 @@ describe('loadPartition: formats and schema', () => {
     });
     const { rows } = await db.pool.query(
       `SELECT count(*)::int AS n, sum(id)::bigint AS s, count(*) FILTER (WHERE kind = 'a, b')::int AS commas,
-              count(DISTINCT _source_file)::int AS files, min(at)::text AS at FROM raw_events`,
+              max(cardinality(_source_files))::int AS files, min(at)::text AS at FROM ${withLoads('raw_events')}`,
     );
     expect(rows[0]).toEqual({
       n: 5000,
@@ -404,21 +442,33 @@ describe('loadPartition: formats and schema', () => {
     expect((await rowsOf('orders_s3')).map((r) => r.status)).toEqual(['x', 'y', 'z']);
   });
 
-  it('loads directly into a pre-existing table whose metadata columns have no defaults', async () => {
+  it('a table created by dataflow 0.1 (per-row _run_id, no defaults) is loaded as before, with a log line', async () => {
     await db.pool.query(
       'CREATE TABLE legacy_orders (id integer, amount text, status text, _run_id text, _partition text, _source_file text, _loaded_at timestamptz)',
     );
     await db.pool.query(
       "INSERT INTO legacy_orders VALUES (99, '1', 'old', 'r0', 'dt=2023-12-31', 'x', now())",
     );
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (_obj: object, msg?: string) => {
+        warnings.push(msg ?? '');
+      },
+    };
     const result = await loadPartition(db.pool, {
       store,
       source: 'orders',
       table: 'legacy_orders',
       interval: day('2024-01-01'),
       runId: 'legacy',
+      logger,
     });
-    expect(result).toMatchObject({ rowsLoaded: 3 });
+    expect(result).toMatchObject({ rowsLoaded: 3, layout: 'legacy' });
+    expect(result.loadId).toBeUndefined();
+    expect(warnings).toEqual([expect.stringContaining('per-row metadata columns of dataflow 0.1')]);
     const { rows } = await db.pool.query(
       'SELECT id, _run_id, _partition, _source_file IS NOT NULL AS has_file, _loaded_at IS NOT NULL AS stamped FROM legacy_orders ORDER BY id',
     );
@@ -435,8 +485,8 @@ describe('loadPartition: formats and schema', () => {
     ).toEqual([{ _run_id: null, _partition: null }]);
   });
 
-  it.each(['direct', 'staging'] as const)(
-    '%s mode: a part whose header differs from the manifest fails HEADER_MISMATCH',
+  it.each(['replace_partition', 'append'] as const)(
+    '%s: a part whose header differs from the manifest fails HEADER_MISMATCH',
     async (mode) => {
       await writePartition(store, {
         source: 'hdr',
@@ -448,7 +498,7 @@ describe('loadPartition: formats and schema', () => {
         store,
         source: 'hdr',
         table: `hdr_${mode}`,
-        mode,
+        disposition: mode,
         interval: day('2024-07-01'),
         runId: 'r',
         maxRejects: 10,
@@ -459,6 +509,13 @@ describe('loadPartition: formats and schema', () => {
         line: 1,
       });
       expect((await db.pool.query(`SELECT count(*)::int AS n FROM hdr_${mode}`)).rows).toEqual([{ n: 0 }]);
+      expect(
+        (
+          await db.pool.query('SELECT count(*)::int AS n FROM _dataflow_loads WHERE table_name = $1', [
+            `hdr_${mode}`,
+          ])
+        ).rows,
+      ).toEqual([{ n: 0 }]);
     },
   );
 

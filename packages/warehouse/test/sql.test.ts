@@ -111,11 +111,42 @@ describe('other SQL builders', () => {
       ]),
     ).toBe(
       'CREATE TABLE IF NOT EXISTS "raw"."t" ("id" integer, "name" text, ' +
-        `"_run_id" text DEFAULT nullif(current_setting('dataflow.run_id', true), ''), ` +
-        `"_partition" text DEFAULT nullif(current_setting('dataflow.partition', true), ''), ` +
-        `"_source_file" text DEFAULT nullif(current_setting('dataflow.source_file', true), ''), ` +
-        '"_loaded_at" timestamptz DEFAULT now())',
+        '"_load_id" integer, "_partition" date, "_loaded_at" timestamptz) PARTITION BY LIST ("_partition")',
     );
+    expect(buildCreateTableSql('"raw"."t"', [{ name: 'id', type: 'integer' }], { plain: true })).toBe(
+      'CREATE TABLE IF NOT EXISTS "raw"."t" ("id" integer, "_load_id" integer, "_partition" date, "_loaded_at" timestamptz)',
+    );
+  });
+
+  it('stamps staged rows of a current-layout table with the load constants, and never deletes', () => {
+    const load = { loadId: 7, partitionDate: '2024-01-01', loadedAt: '2024-01-02 03:04:05.123456+00' };
+    expect(
+      buildPublishStatements({ ...base, files: files.slice(0, 1), disposition: 'append', load }),
+    ).toEqual([
+      {
+        sql:
+          'INSERT INTO "raw"."raw_orders" ("id", "amount", "_load_id", "_partition", "_loaded_at") ' +
+          'SELECT "id", "amount", $1::integer, $2::date, $3::timestamptz FROM "raw"."_stg_0"',
+        parameters: [7, '2024-01-01', '2024-01-02 03:04:05.123456+00'],
+      },
+    ]);
+    const merge = buildPublishStatements({ ...base, disposition: 'merge', primaryKey: ['id'], load });
+    expect(merge).toHaveLength(1);
+    expect(merge[0]?.sql).toContain(
+      'ON CONFLICT ("id") DO UPDATE SET "amount" = EXCLUDED."amount", "_load_id" = EXCLUDED."_load_id", ' +
+        '"_partition" = EXCLUDED."_partition", "_loaded_at" = EXCLUDED."_loaded_at"',
+    );
+    expect(
+      buildPublishStatements({ ...base, disposition: 'replace_partition', load }).some((st) =>
+        st.sql.startsWith('DELETE'),
+      ),
+    ).toBe(false);
+  });
+
+  it('adds FREEZE to COPY when asked', () => {
+    expect(
+      buildCopySql('"raw"."t_p20240101_7"', ['id'], { format: 'csv', header: 'match', freeze: true }),
+    ).toBe('COPY "raw"."t_p20240101_7" ("id") FROM STDIN WITH (FORMAT csv, FREEZE true, HEADER MATCH)');
   });
 
   it('gives metadata columns defaults read from the load settings', () => {
