@@ -73,7 +73,11 @@ function definedOnly<T extends object>(value: T): T {
  * await cancelBackends(backendPids(pool), { connectionString });
  */
 export function backendPids(pool: pg.Pool): number[] {
-  return [...(clientsOf.get(pool) ?? [])].flatMap((c) => (typeof c.processID === 'number' ? [c.processID] : []));
+  // processID comes from BackendKeyData; @types/pg does not declare it.
+  return [...(clientsOf.get(pool) ?? [])].flatMap((c) => {
+    const pid = (c as { processID?: unknown }).processID;
+    return typeof pid === 'number' ? [pid] : [];
+  });
 }
 
 /** Options of {@link cancelBackends}. */

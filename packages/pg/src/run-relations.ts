@@ -35,7 +35,8 @@ export function runToken(runId: string): string {
  * runRelationName('raw_orders', 'stg', runId, '0'); // 'raw_orders__df_stg_<token>_0'
  */
 export function runRelationName(prefix: string, kind: string, runId: string, suffix?: string): string {
-  if (!KIND.test(kind)) throw new TypeError(`run relation kind must be 1-8 lower-case letters, got ${JSON.stringify(kind)}`);
+  if (!KIND.test(kind))
+    throw new TypeError(`run relation kind must be 1-8 lower-case letters, got ${JSON.stringify(kind)}`);
   if (suffix !== undefined && !SUFFIX.test(suffix))
     throw new TypeError(`run relation suffix must be letters, digits or _, got ${JSON.stringify(suffix)}`);
   return shortName(prefix, `__df_${kind}_${runToken(runId)}${suffix === undefined ? '' : `_${suffix}`}`);

@@ -1,5 +1,5 @@
 import { useTestDatabase } from '@dataflow/testkit';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   backendPids,
@@ -20,7 +20,12 @@ describe('createPool', () => {
 
   it('sets statement_timeout and lock_timeout on every session (defaults and overrides)', async () => {
     const defaults = createPool({ connectionString: db.url, max: 1 });
-    const custom = createPool({ connectionString: db.url, max: 1, statementTimeoutMs: 1500, lockTimeoutMs: 700 });
+    const custom = createPool({
+      connectionString: db.url,
+      max: 1,
+      statementTimeoutMs: 1500,
+      lockTimeoutMs: 700,
+    });
     pools.push(defaults, custom);
     const show = async (pool: pg.Pool) =>
       (

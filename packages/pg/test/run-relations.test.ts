@@ -35,7 +35,13 @@ describe('run relation names', () => {
   });
 
   it('other names are not run relations', () => {
-    for (const name of ['orders', 'orders__df_tmp', 'x__df_TMP_0123456789', 'x__df_tmp_0123456789abc', 'x__df_tmp_012345678']) {
+    for (const name of [
+      'orders',
+      'orders__df_tmp',
+      'x__df_TMP_0123456789',
+      'x__df_tmp_0123456789abc',
+      'x__df_tmp_012345678',
+    ]) {
       expect(parseRunRelationName(name), name).toBeUndefined();
     }
     expect(RUN_RELATION_PATTERN.test('a__df_bak_0123456789')).toBe(true);

@@ -1,5 +1,5 @@
 export { isRunlogError, RunlogError, type RunlogErrorCode } from './errors.js';
-export { type FinishJobInput, type StartJobInput } from './job-status.js';
+export type { FinishJobInput, StartJobInput } from './job-status.js';
 export { ABANDONED_MESSAGE, RUN_LOCK_NAMESPACE } from './liveness.js';
 export {
   type CreateLoggerOptions,
@@ -10,17 +10,17 @@ export {
   type RunLogger,
 } from './logger.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
-export {
-  type JobRecord,
-  type RowCountRecord,
-  type RunDetail,
-  type RunRecord,
-  type TestResultRecord,
+export type {
+  JobRecord,
+  RowCountRecord,
+  RunDetail,
+  RunRecord,
+  TestResultRecord,
 } from './queries.js';
 export { createRedactor, REDACTED, type Redactor, redactArgs, redactSecrets } from './redact.js';
-export { type RowCountInput } from './row-counts.js';
+export type { RowCountInput } from './row-counts.js';
 export { type CreateRunLogOptions, createRunLog, type FinishRetry, type RunLog } from './run-log.js';
-export { type AirflowContext, type FinishRunInput, type StartRunInput } from './run-rows.js';
+export type { AirflowContext, FinishRunInput, StartRunInput } from './run-rows.js';
 export { capSample, DEFAULT_SAMPLE_LIMITS, type SampleLimits } from './sample.js';
 export type { JobStatus, RunStatus, SqlQuery } from './statuses.js';
-export { type TestResultInput } from './test-results.js';
+export type { TestResultInput } from './test-results.js';

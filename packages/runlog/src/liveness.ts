@@ -28,12 +28,18 @@ function lockHeld(runIdSql: string, namespaceParam: string): string {
  * await client.query(runLockQuery('20260501T000000Z-ab12cd34'));
  */
 export function runLockQuery(runId: string): SqlQuery {
-  return { text: 'select pg_try_advisory_lock($1, hashtext($2)) as locked', values: [RUN_LOCK_NAMESPACE, runId] };
+  return {
+    text: 'select pg_try_advisory_lock($1, hashtext($2)) as locked',
+    values: [RUN_LOCK_NAMESPACE, runId],
+  };
 }
 
 /** Releases the run's liveness lock (the end of the session releases it too). */
 export function runUnlockQuery(runId: string): SqlQuery {
-  return { text: 'select pg_advisory_unlock($1, hashtext($2)) as unlocked', values: [RUN_LOCK_NAMESPACE, runId] };
+  return {
+    text: 'select pg_advisory_unlock($1, hashtext($2)) as unlocked',
+    values: [RUN_LOCK_NAMESPACE, runId],
+  };
 }
 
 /** Is the run's liveness lock held now? One row `{ alive }`. */

@@ -117,7 +117,10 @@ const MIGRATION_LOCK_NAMESPACE = 0x64660001;
  * (Airflow starts many CLI processes at once).
  */
 export function migrationLockQuery(schema: string): SqlQuery {
-  return { text: 'select pg_advisory_xact_lock($1, hashtext($2))', values: [MIGRATION_LOCK_NAMESPACE, schema] };
+  return {
+    text: 'select pg_advisory_xact_lock($1, hashtext($2))',
+    values: [MIGRATION_LOCK_NAMESPACE, schema],
+  };
 }
 
 /** The versions already applied. */
@@ -134,7 +137,10 @@ export function recordMigrationQuery(schema: string, m: Migration): SqlQuery {
 }
 
 /** The migrations not yet applied, in order. Pure. */
-export function pendingMigrations(applied: Iterable<number>, all: readonly Migration[] = MIGRATIONS): Migration[] {
+export function pendingMigrations(
+  applied: Iterable<number>,
+  all: readonly Migration[] = MIGRATIONS,
+): Migration[] {
   const have = new Set(applied);
   return all.filter((m) => !have.has(m.version));
 }

@@ -2,7 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { classifyPgError, inTransaction, withClient } from '@dataflow/pg';
 import type pg from 'pg';
 import { RunlogError } from './errors.js';
-import { type FinishJobInput, finishJobQuery, recordJobQuery, type StartJobInput, startJobQuery } from './job-status.js';
+import {
+  type FinishJobInput,
+  finishJobQuery,
+  recordJobQuery,
+  type StartJobInput,
+  startJobQuery,
+} from './job-status.js';
 import {
   abandonDeadRunsQuery,
   runAliveQuery,
@@ -118,8 +124,11 @@ export function createRunLog(pool: pg.Pool, options: CreateRunLogOptions = {}): 
     },
     async finishRun(runId, input) {
       try {
-        const res = await withRetry(retry, () => query('finishRun', finishRunQuery(schema, runId, input, redactor)));
-        if (res.rowCount === 0) throw new RunlogError('RUN_NOT_FOUND', 'run log: finishRun for an unknown run id');
+        const res = await withRetry(retry, () =>
+          query('finishRun', finishRunQuery(schema, runId, input, redactor)),
+        );
+        if (res.rowCount === 0)
+          throw new RunlogError('RUN_NOT_FOUND', 'run log: finishRun for an unknown run id');
       } finally {
         await releaseLivenessLock(locks, runId);
       }
@@ -155,7 +164,10 @@ export function createRunLog(pool: pg.Pool, options: CreateRunLogOptions = {}): 
       return (await query<{ alive: boolean }>('isRunAlive', runAliveQuery(runId))).rows[0]?.alive === true;
     },
     async isRunTokenDead(token) {
-      return (await query<{ dead: boolean }>('isRunTokenDead', runTokenDeadQuery(schema, token))).rows[0]?.dead === true;
+      return (
+        (await query<{ dead: boolean }>('isRunTokenDead', runTokenDeadQuery(schema, token))).rows[0]?.dead ===
+        true
+      );
     },
   };
 }
@@ -196,9 +208,13 @@ async function migrate(pool: pg.Pool, schema: string): Promise<{ applied: number
       }),
     );
   } catch (cause) {
-    throw new RunlogError('MIGRATION_FAILED', `run log: migrating schema ${schema} failed: ${causeText(cause)}`, {
-      cause,
-    });
+    throw new RunlogError(
+      'MIGRATION_FAILED',
+      `run log: migrating schema ${schema} failed: ${causeText(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
