@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { defineProject, type ProjectDefinition } from '@dataflow/modeling';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { warehouseTimeoutFields } from './connection-options.js';
 import { CliError } from './errors.js';
 import { importTsConfig, splitTsConfig, TS_CONFIG_FILE } from './ts-config.js';
 
@@ -101,6 +102,7 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).optional(),
       schema: identifier.default('public'),
       pool_size: z.number().int().positive().default(8),
+      ...warehouseTimeoutFields,
     })
     .default({ schema: 'public', pool_size: 8 }),
   metadata: z

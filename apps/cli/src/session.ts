@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { createPool, sweepDeadRunRelations } from '@dataflow/pg';
 import {
   type AirflowContext,
   createLogger,
@@ -11,13 +12,15 @@ import {
   type RunLogger,
   redactArgs,
 } from '@dataflow/runlog';
-import pg from 'pg';
+import type pg from 'pg';
 import { type LoadedProject, loadProject } from './config.js';
+import { poolTimeouts } from './connection-options.js';
 import { acquireEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 import { CliError } from './errors.js';
 import { EXIT, exitCodeFor, statusForExit } from './exit-codes.js';
 import type { DayInterval } from './interval.js';
 import type { CliIo } from './io.js';
+import { cancelServerWorkOnAbort } from './shutdown.js';
 import { buildSummary, emptyTotals, formatSummaryText, type RunTotals } from './summary.js';
 import { VERSION } from './version.js';
 
@@ -85,13 +88,19 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
-function newPool(url: string, max: number, logger: RunLogger): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'dataflow' } as pg.PoolConfig);
-  // An idle client losing its connection must not crash the process; the next query fails instead.
-  pool.on('error', (error) =>
-    logger.warn({ err: { message: error.message } }, 'idle PostgreSQL client error'),
-  );
-  return pool;
+function newPool(
+  url: string,
+  max: number,
+  logger: RunLogger,
+  timeouts: ReturnType<typeof poolTimeouts>,
+): pg.Pool {
+  return createPool({
+    connectionString: url,
+    max,
+    ...timeouts,
+    // An idle client losing its connection must not crash the process; the next query fails instead.
+    onIdleError: (error) => logger.warn({ err: { message: error.message } }, 'idle PostgreSQL client error'),
+  });
 }
 
 /**
@@ -134,13 +143,21 @@ export async function openSession(
     if (!url) {
       embedded = await acquireEmbeddedPostgres(project.dir, { log: logger, signal: invocation.signal });
       url = embedded.url;
+      redactor.add(decodeURIComponent(new URL(url).password));
       logger.debug({ started: embedded.started }, 'using the embedded PostgreSQL');
     }
-    pool = newPool(url, project.config.warehouse.pool_size, logger);
+    const timeouts = poolTimeouts(project.config.warehouse, invocation.env);
     const metaUrl = project.config.metadata.url;
-    if (metaUrl) metaPool = newPool(metaUrl, 2, logger);
+    // The run log keeps one connection for the run's liveness lock: one more than the work needs.
+    pool = newPool(url, project.config.warehouse.pool_size + (metaUrl ? 0 : 1), logger, timeouts);
+    if (metaUrl) metaPool = newPool(metaUrl, 3, logger, timeouts);
+    closers.push(
+      cancelServerWorkOnAbort(invocation.signal, { pools: [pool], connectionString: url, logger }),
+    );
     const runLog = createRunLog(metaPool ?? pool, { schema: project.config.metadata.schema, redactor });
     await runLog.migrate();
+    const abandoned = await runLog.abandonDeadRuns();
+    if (abandoned.length > 0) logger.warn({ runs: abandoned }, 'marked runs whose process died as abandoned');
     const interval =
       options.days.length > 0
         ? { start: options.days[0]?.start ?? '', end: options.days.at(-1)?.end ?? '' }
@@ -156,6 +173,7 @@ export async function openSession(
       airflow: airflowContext(invocation.env),
     });
     logger.info({ project: project.config.name, interval, version: VERSION }, `dataflow ${command} started`);
+    await sweepLeftovers(pool, runLog, logger);
     const session: Session = {
       runId,
       command,
@@ -179,6 +197,26 @@ export async function openSession(
     await metaPool?.end().catch(() => undefined);
     await embedded?.release().catch(() => undefined);
     throw error;
+  }
+}
+
+/** Drops what dead runs left behind (staging tables, temp model relations); never fails the run. */
+async function sweepLeftovers(pool: pg.Pool, runLog: RunLog, logger: RunLogger): Promise<void> {
+  try {
+    const { dropped, failed } = await sweepDeadRunRelations(pool, {
+      isDead: (t) => runLog.isRunTokenDead(t),
+    });
+    if (dropped.length > 0) logger.info({ dropped }, 'dropped relations left by dead runs');
+    for (const f of failed)
+      logger.warn(
+        { relation: f.relation, err: { message: f.error.message } },
+        'could not drop a relation left by a dead run',
+      );
+  } catch (error) {
+    logger.warn(
+      { err: { message: (error as Error).message } },
+      'could not sweep relations left by dead runs',
+    );
   }
 }
 

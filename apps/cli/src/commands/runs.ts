@@ -1,8 +1,10 @@
+import { createPool } from '@dataflow/pg';
 import { createLogger, createRunLog, type RunRecord } from '@dataflow/runlog';
 import { defineCommand } from 'citty';
-import pg from 'pg';
+import type pg from 'pg';
 import { projectArgs } from '../args.js';
 import { loadProject } from '../config.js';
+import { poolTimeouts } from '../connection-options.js';
 import { acquireEmbeddedPostgres, type EmbeddedPostgresHandle } from '../embedded-postgres.js';
 import { CliError } from '../errors.js';
 import { exitCodeFor } from '../exit-codes.js';
@@ -104,13 +106,18 @@ export const runsCommand = defineCommand({
         embedded = await acquireEmbeddedPostgres(project.dir, { log: logger, signal: invocation.signal });
         url = embedded.url;
       }
-      pool = new pg.Pool({ connectionString: url, max: 2 });
-      // An idle client losing its connection must not crash the process; the next query fails instead.
-      pool.on('error', (error) =>
-        logger.warn({ err: { message: error.message } }, 'idle PostgreSQL client error'),
-      );
+      pool = createPool({
+        connectionString: url,
+        max: 2,
+        ...poolTimeouts(project.config.warehouse, invocation.env),
+        // An idle client losing its connection must not crash the process; the next query fails instead.
+        onIdleError: (error) =>
+          logger.warn({ err: { message: error.message } }, 'idle PostgreSQL client error'),
+      });
       const runLog = createRunLog(pool, { schema: project.config.metadata.schema, redactor });
       await runLog.migrate();
+      // Runs whose process died (SIGKILL, lost database) are listed as what they are.
+      await runLog.abandonDeadRuns();
       if (typeof ctx.args.run === 'string') {
         const run = await runLog.getRun(ctx.args.run);
         if (!run) throw new CliError('USAGE', `no run ${ctx.args.run} in the run log`);
@@ -121,7 +128,8 @@ export const runsCommand = defineCommand({
               ...runToJson(run),
               jobs: run.jobs,
               row_counts: run.rowCounts,
-              test_results: run.testResults,
+              // Stored redacted; redacted again for rows written before test SQL was.
+              test_results: redactor.redactValue(run.testResults),
             }),
           );
         } else {
