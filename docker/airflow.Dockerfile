@@ -23,6 +23,7 @@ RUN apt-get update \
 WORKDIR /opt/dataflow
 # Manifests first so the dependency layer is cached across source edits.
 COPY package.json package-lock.json ./
+COPY packages/pg/package.json packages/pg/
 COPY packages/ingest/package.json packages/ingest/
 COPY packages/warehouse/package.json packages/warehouse/
 COPY packages/quality/package.json packages/quality/

@@ -1,52 +1,10 @@
-import { type ArgsDef, type CommandDef, renderUsage, runCommand as runCittyCommand } from 'citty';
-import { assertKnownFlags } from './args.js';
-import { airflowCommand } from './commands/airflow.js';
-import { compileCommand } from './commands/compile.js';
-import { initCommand } from './commands/init.js';
-import {
-  buildCommand,
-  ingestCommand,
-  loadCommand,
-  runCommand,
-  seedCommand,
-  testCommand,
-} from './commands/pipeline.js';
-import { runsCommand } from './commands/runs.js';
-import { didYouMean } from './config.js';
-import { CliError } from './errors.js';
-import { EXIT, exitCodeFor } from './exit-codes.js';
+import { didYouMean } from './did-you-mean.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { commandUsage, rootUsage } from './help.js';
 import type { CliIo } from './io.js';
-import { createInvocationRedactor, type Invocation } from './session.js';
+import type { Invocation } from './lifecycle.js';
+import { COMMANDS } from './registry.js';
 import { VERSION } from './version.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: citty's command map is heterogeneous in its args
-type AnyCommand = CommandDef<any>;
-
-/** Every subcommand, by name. */
-export const commands: Record<string, AnyCommand> = {
-  run: runCommand,
-  ingest: ingestCommand,
-  load: loadCommand,
-  seed: seedCommand,
-  build: buildCommand,
-  test: testCommand,
-  compile: compileCommand,
-  airflow: airflowCommand,
-  runs: runsCommand,
-  init: initCommand,
-};
-
-/** The root command (for usage rendering). */
-export const rootCommand: CommandDef = {
-  meta: {
-    name: 'dataflow',
-    version: VERSION,
-    description:
-      'Ingest -> load -> model -> test, on PostgreSQL; fits Airflow (exit codes, JSON summary line)',
-  },
-  args: { version: { type: 'boolean', description: 'Print the version' } },
-  subCommands: commands,
-};
 
 /** Options of {@link runCli}; everything defaults to the real process. */
 export interface RunCliOptions {
@@ -56,11 +14,12 @@ export interface RunCliOptions {
   stderr?: { write(chunk: string): unknown; isTTY?: boolean };
   /** Abort the command (SIGTERM/SIGINT in the bin); `signal.reason` 'SIGTERM' exits 143, else 130. */
   signal?: AbortSignal;
+  /**
+   * Route `process.emitWarning` (the AWS SDK's Node-version notice, …) through the command's
+   * logger instead of Node's plain-text print. Default: true when writing to the real stderr.
+   */
+  captureWarnings?: boolean;
 }
-
-// citty colours its usage text; output here must stay plain (it may be a log file).
-const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
-const stripAnsi = (s: string) => s.replace(ANSI, '');
 
 /**
  * Runs the `dataflow` CLI in-process and resolves with the exit code (it never calls
@@ -69,7 +28,7 @@ const stripAnsi = (s: string) => s.replace(ANSI, '');
  * @example
  * const code = await runCli(['run', '--date', '2026-05-01'], { cwd: '/srv/shop' });
  */
-export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
+export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<ExitCode> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const io: CliIo = {
@@ -81,50 +40,38 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
   const args = [...argv];
   const first = args.findIndex((a) => !a.startsWith('-'));
   const name = first >= 0 ? args[first] : undefined;
-  const rest = first >= 0 ? args.slice(first + 1) : [];
   const wantsHelp = args.includes('--help') || args.includes('-h');
-  try {
-    if (name === undefined) {
-      if (args.includes('--version') || args.includes('-v')) {
-        io.stdout.write(`${VERSION}\n`);
-        return EXIT.OK;
-      }
-      io.stdout.write(`${stripAnsi(await renderUsage(rootCommand))}\n`);
-      return wantsHelp ? EXIT.OK : EXIT.USAGE;
-    }
-    const command = commands[name];
-    if (!command) {
-      const hint = didYouMean(name, Object.keys(commands));
-      throw new CliError(
-        'USAGE',
-        `unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; see dataflow --help`,
-      );
-    }
-    if (wantsHelp) {
-      io.stdout.write(`${stripAnsi(await renderUsage(command, rootCommand))}\n`);
+  if (name === undefined) {
+    if (args.includes('--version') || args.includes('-v')) {
+      io.stdout.write(`${VERSION}\n`);
       return EXIT.OK;
     }
-    assertKnownFlags(name, rest, (command.args ?? {}) as ArgsDef);
-    const env = options.env ?? process.env;
-    const invocation: Invocation = {
-      argv: args,
-      cwd: options.cwd ?? process.cwd(),
-      env,
-      redactor: createInvocationRedactor(env),
-      io,
-      signal: options.signal ?? new AbortController().signal,
-      exitCode: EXIT.RUNTIME,
-    };
-    await runCittyCommand(command, { rawArgs: rest, data: { invocation, state: {} } });
-    return invocation.exitCode;
-  } catch (error) {
-    // Usage problems (and citty's own parse errors): one line, no stack trace.
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`dataflow: ${stripAnsi(message).split('\n')[0]}\n`);
-    return error instanceof CliError
-      ? error.exitCode
-      : exitCodeFor(error) === EXIT.RUNTIME
-        ? EXIT.USAGE
-        : exitCodeFor(error);
+    io.stdout.write(rootUsage(COMMANDS));
+    return wantsHelp ? EXIT.OK : EXIT.USAGE;
   }
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
+    const hint = didYouMean(name, Object.keys(COMMANDS));
+    io.stderr.write(
+      `dataflow: unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; see dataflow --help\n`,
+    );
+    return EXIT.USAGE;
+  }
+  const command = await entry.load();
+  if (wantsHelp) {
+    io.stdout.write(commandUsage(command, entry.description));
+    return EXIT.OK;
+  }
+  const env = options.env ?? process.env;
+  const { createInvocationRedactor } = await import('./session.js');
+  const invocation: Invocation = {
+    argv: args,
+    cwd: options.cwd ?? process.cwd(),
+    env,
+    redactor: createInvocationRedactor(env),
+    io,
+    signal: options.signal ?? new AbortController().signal,
+    captureWarnings: options.captureWarnings ?? options.stderr === undefined,
+  };
+  return command.execute(invocation, args.slice(first + 1));
 }

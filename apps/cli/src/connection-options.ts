@@ -1,6 +1,5 @@
 import { type CreatePoolOptions, POOL_DEFAULTS } from '@dataflow/pg';
 import { z } from 'zod';
-import { CliError } from './errors.js';
 
 const DURATION = /^(\d+)\s*(ms|s|min|h)$/;
 const UNIT_MS = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 } as const;
@@ -45,7 +44,7 @@ export interface WarehouseTimeouts {
   lock_timeout?: number | undefined;
 }
 
-/** Environment variables that override the `warehouse:` timeouts (e.g. per Airflow task). */
+/** Environment variables that override the `warehouse:` timeouts (e.g. per Airflow task); validated like the file. */
 export const TIMEOUT_ENV = {
   connect_timeout: 'DATAFLOW_CONNECT_TIMEOUT',
   statement_timeout: 'DATAFLOW_STATEMENT_TIMEOUT',
@@ -53,31 +52,18 @@ export const TIMEOUT_ENV = {
 } as const;
 
 /**
- * The `createPool` timeouts for this invocation: environment over `dataflow.yml` over the
- * defaults of `@dataflow/pg`. A malformed environment value is a usage error (exit 2).
+ * The `createPool` timeouts of a project: `dataflow.yml` (environment overrides already applied
+ * by the config loader) over the defaults of `@dataflow/pg`.
  *
  * @example
- * createPool({ connectionString: url, max: 8, ...poolTimeouts(config.warehouse, process.env) });
+ * createPool({ connectionString: url, max: 8, ...poolTimeouts(config.warehouse) });
  */
 export function poolTimeouts(
   configured: WarehouseTimeouts,
-  env: Record<string, string | undefined>,
 ): Pick<CreatePoolOptions, 'connectTimeoutMs' | 'statementTimeoutMs' | 'lockTimeoutMs'> {
-  const pick = (key: keyof typeof TIMEOUT_ENV, fallback: number): number => {
-    const raw = env[TIMEOUT_ENV[key]];
-    if (raw === undefined || raw === '') return configured[key] ?? fallback;
-    const ms = parseDurationMs(raw);
-    if (ms === undefined) {
-      throw new CliError(
-        'USAGE',
-        `${TIMEOUT_ENV[key]}: expected a duration (milliseconds, or a number with ms|s|min|h), got ${JSON.stringify(raw)}`,
-      );
-    }
-    return ms;
-  };
   return {
-    connectTimeoutMs: pick('connect_timeout', POOL_DEFAULTS.connectTimeoutMs),
-    statementTimeoutMs: pick('statement_timeout', POOL_DEFAULTS.statementTimeoutMs),
-    lockTimeoutMs: pick('lock_timeout', POOL_DEFAULTS.lockTimeoutMs),
+    connectTimeoutMs: configured.connect_timeout ?? POOL_DEFAULTS.connectTimeoutMs,
+    statementTimeoutMs: configured.statement_timeout ?? POOL_DEFAULTS.statementTimeoutMs,
+    lockTimeoutMs: configured.lock_timeout ?? POOL_DEFAULTS.lockTimeoutMs,
   };
 }

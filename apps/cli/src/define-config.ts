@@ -1,6 +1,6 @@
 import type { ModelDefinition, ProjectDefinition } from '@dataflow/modeling';
 import type { z } from 'zod';
-import type { configSchema } from './config.js';
+import type { configSchema } from './config/schema.js';
 import type { DbtOnlyKey } from './ts-config.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a model's refs are checked per model; any list of models is accepted

@@ -1,3 +1,5 @@
+import { EXIT, type ExitCode } from './exit-codes.js';
+
 /** Every failure the CLI itself reports. */
 export type CliErrorCode =
   | 'USAGE'
@@ -22,25 +24,42 @@ export class CliError extends Error {
   override readonly name: string = 'CliError';
   readonly code: CliErrorCode;
   readonly retryable: boolean;
-  readonly exitCode: number;
+  readonly exitCode: ExitCode;
+  /** Lines printed under the one-line message on stderr (a YAML code frame); never secrets. */
+  readonly detail?: string;
 
-  constructor(code: CliErrorCode, message: string, options: { cause?: unknown; exitCode?: number } = {}) {
+  constructor(
+    code: CliErrorCode,
+    message: string,
+    options: { cause?: unknown; exitCode?: ExitCode; detail?: string } = {},
+  ) {
     super(message, { cause: options.cause });
     this.code = code;
+    if (options.detail) this.detail = options.detail;
     this.exitCode = options.exitCode ?? DEFAULT_EXIT[code];
-    this.retryable = this.exitCode === 1;
+    this.retryable = this.exitCode === EXIT.RUNTIME;
   }
 }
 
-const DEFAULT_EXIT: Record<CliErrorCode, number> = {
-  USAGE: 2,
-  CONFIG_NOT_FOUND: 2,
-  CONFIG_INVALID: 2,
-  NO_INTERVAL: 2,
-  EMBEDDED_POSTGRES: 1,
-  NOTHING_TO_DO: 99,
-  TESTS_FAILED: 3,
-  BUILD_FAILED: 1,
-  INIT_TARGET_NOT_EMPTY: 2,
-  ABORTED: 130,
+/**
+ * Whether `error` is a {@link CliError} (with that `code`, when given).
+ *
+ * @example
+ * if (isCliError(error, 'NOTHING_TO_DO')) return 99;
+ */
+export function isCliError(error: unknown, code?: CliErrorCode): error is CliError {
+  return error instanceof CliError && (code === undefined || error.code === code);
+}
+
+const DEFAULT_EXIT: Record<CliErrorCode, ExitCode> = {
+  USAGE: EXIT.USAGE,
+  CONFIG_NOT_FOUND: EXIT.USAGE,
+  CONFIG_INVALID: EXIT.USAGE,
+  NO_INTERVAL: EXIT.USAGE,
+  EMBEDDED_POSTGRES: EXIT.RUNTIME,
+  NOTHING_TO_DO: EXIT.NOTHING_TO_DO,
+  TESTS_FAILED: EXIT.TESTS_FAILED,
+  BUILD_FAILED: EXIT.RUNTIME,
+  INIT_TARGET_NOT_EMPTY: EXIT.USAGE,
+  ABORTED: EXIT.SIGINT,
 };

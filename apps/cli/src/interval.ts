@@ -10,10 +10,24 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
 const MAX_DAYS = 3660;
 
-function parseDate(flag: string, value: string): number {
+/** Milliseconds since the epoch of a real calendar day `YYYY-MM-DD`, else undefined. */
+function dayTime(value: string): number | undefined {
   const m = DATE.exec(value);
   const t = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
-  if (!m || new Date(t).toISOString().slice(0, 10) !== value) {
+  return m && new Date(t).toISOString().slice(0, 10) === value ? t : undefined;
+}
+
+/**
+ * Whether `value` is a real calendar day written `YYYY-MM-DD`.
+ *
+ * @example
+ * isDay('2026-02-29'); // false
+ */
+export const isDay = (value: string): boolean => dayTime(value) !== undefined;
+
+function parseDate(flag: string, value: string): number {
+  const t = dayTime(value);
+  if (t === undefined) {
     throw new CliError('USAGE', `${flag}: expected a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }
   return t;
@@ -57,13 +71,13 @@ export function resolveDays(flags: { date?: string; start?: string; end?: string
  * Fails with a clear message when a command needs an interval and none was given.
  *
  * @example
- * const days = requireDays('load', resolveDays({ date: '2026-05-01' })); // [{ start: '2026-05-01', end: '2026-05-02' }]
+ * const days = requireDays(resolveDays({ date: '2026-05-01' })); // [{ start: '2026-05-01', end: '2026-05-02' }]
  */
-export function requireDays(command: string, days: DayInterval[]): DayInterval[] {
+export function requireDays(days: DayInterval[]): DayInterval[] {
   if (days.length === 0) {
     throw new CliError(
       'NO_INTERVAL',
-      `dataflow ${command} needs an interval: pass --date YYYY-MM-DD (Airflow: --date {{ ds }}) or --start/--end`,
+      `an interval is needed: pass --date YYYY-MM-DD (Airflow: --date {{ ds }}) or --start/--end`,
     );
   }
   return days;

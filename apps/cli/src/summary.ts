@@ -1,3 +1,7 @@
+import type { Redactor } from '@dataflow/runlog';
+import { type ExitCode, statusForExit } from './exit-codes.js';
+import type { CliIo } from './io.js';
+
 /** Counters a run accumulates; the JSON summary and run_history are built from them. */
 export interface RunTotals {
   rowsIn: number;
@@ -80,4 +84,55 @@ export function formatSummaryText(s: RunSummary): string {
   const rows = `rows in ${s.rows_in}, loaded ${s.rows_loaded}, rejected ${s.rows_rejected}`;
   const err = s.error ? ` — ${s.error.message}` : '';
   return `${s.status.toUpperCase()} (exit ${s.exit_code}) dataflow ${s.command} ${s.run_id}: ${rows}; models ${s.models}; ${tests}; ${(s.duration_ms / 1000).toFixed(1)}s${err}`;
+}
+
+/**
+ * The summary's `error`: class, code when the error has a string one, and the first line of the
+ * message, redacted.
+ *
+ * @example
+ * errorInfo(new CliError('USAGE', 'bad'), redactor); // { class: 'CliError', code: 'USAGE', message: 'bad' }
+ */
+export function errorInfo(error: unknown, redactor: Redactor): NonNullable<RunSummary['error']> {
+  const { name, code, message } = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
+  return {
+    class: typeof name === 'string' ? name : 'Error',
+    ...(typeof code === 'string' ? { code } : {}),
+    message: redactor.redact(typeof message === 'string' ? message : String(error)).split('\n')[0] ?? '',
+  };
+}
+
+/**
+ * Prints the summary as the last stdout line: JSON (Airflow's XCom contract) when stdout is not a
+ * terminal, one human line when it is. Redacted. Call it after the logs are flushed.
+ *
+ * @example
+ * printSummary(invocation, { runId, command: 'run', exitCode: 2, durationMs: 12, error });
+ */
+export function printSummary(
+  invocation: { io: CliIo; redactor: Redactor },
+  input: {
+    runId: string;
+    command: string;
+    exitCode: ExitCode;
+    durationMs: number;
+    totals?: RunTotals;
+    interval?: { start: string; end: string } | undefined;
+    error?: unknown;
+  },
+): RunSummary {
+  const summary = buildSummary({
+    runId: input.runId,
+    command: input.command,
+    status: statusForExit(input.exitCode),
+    exitCode: input.exitCode,
+    totals: input.totals ?? emptyTotals(),
+    durationMs: input.durationMs,
+    interval: input.interval,
+    error: input.error === undefined ? undefined : errorInfo(input.error, invocation.redactor),
+  });
+  const { io, redactor } = invocation;
+  const line = io.stdoutIsTTY ? formatSummaryText(summary) : JSON.stringify(summary);
+  io.stdout.write(`${redactor.redact(line)}\n`);
+  return summary;
 }

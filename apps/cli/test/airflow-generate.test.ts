@@ -5,10 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { type CompiledGraph, type GraphNode, selectNodes } from '@dataflow/modeling';
 import { createLogger } from '@dataflow/runlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repeatable } from '../src/args.js';
-import { sanitizeTaskId } from '../src/commands/airflow.js';
-import { loadProject } from '../src/config.js';
-import { compile } from '../src/steps.js';
+import { sanitizeTaskId } from '../src/airflow/plan.js';
+import { compile } from '../src/compile-project.js';
+import { loadProject } from '../src/config/load.js';
 import { type Inspected, inspectDag as inspectDag_, python } from './airflow-generate-stub.js';
 import { cli, tempProject } from './helpers.js';
 
@@ -57,13 +56,17 @@ async function compiledGraph(project: string, cwd = root): Promise<CompiledGraph
   return compile(await loadProject(project, {}, cwd), logger, {}, undefined);
 }
 
+/** Every value of `--<name>` in an argv. */
+const valuesOf = (argv: readonly string[], name: string) =>
+  argv.filter((_, i) => argv[i - 1] === `--${name}`);
+
 /** The flags of a rendered bash command. */
 function commandOf(bash: string): { command: string; select: string[]; exclude: string[]; argv: string[] } {
   const argv = bash.split(' ');
   return {
     command: argv[1] as string,
-    select: repeatable(argv, 'select'),
-    exclude: repeatable(argv, 'exclude'),
+    select: valuesOf(argv, 'select'),
+    exclude: valuesOf(argv, 'exclude'),
     argv,
   };
 }
@@ -329,7 +332,7 @@ describe('dataflow airflow on a small project', () => {
     const bad = await cli(['airflow', '--project', dir, '--target-schema', 'dev ci']);
     expect([bad.code, bad.stderr]).toEqual([
       2,
-      'dataflow airflow: --target-schema: expected a plain identifier\n',
+      'dataflow airflow: --target-schema: expected a plain identifier ([A-Za-z_][A-Za-z0-9_]*)\n',
     ]);
   });
 
@@ -381,7 +384,7 @@ describe('dataflow airflow: usage and project errors exit 2', () => {
   it.each([
     [['--check'], /--check needs --out FILE/],
     [['--dag-id', 'bad id'], /--dag-id: letters, digits/],
-    [['--start-date', '2026-02-30'], /--start-date: expected YYYY-MM-DD/],
+    [['--start-date', '2026-02-30'], /--start-date: expected a date YYYY-MM-DD/],
     [['--schedule', ' '], /--schedule: empty/],
     [['--dag'], /unknown option --dag$/m],
     [['--select', 'nosuch:x'], /unknown selector method nosuch/],

@@ -63,7 +63,8 @@ describe('runCli without a database', () => {
   it('an unknown flag exits 2 with a hint', async () => {
     const r = await cli(['run', '--daet', '2026-05-01']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('dataflow: dataflow run: unknown option --daet (did you mean --date?)\n');
+    // The command is named once (it was printed twice: 'dataflow: dataflow run: …').
+    expect(r.stderr).toBe('dataflow run: unknown option --daet (did you mean --date?)\n');
   });
 
   it('a command that needs an interval and has none exits 2 with a clear message', async () => {
@@ -71,8 +72,15 @@ describe('runCli without a database', () => {
     const r = await cli(['run'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'dataflow run: dataflow run needs an interval: pass --date YYYY-MM-DD (Airflow: --date {{ ds }}) or --start/--end\n',
+      'dataflow run: an interval is needed: pass --date YYYY-MM-DD (Airflow: --date {{ ds }}) or --start/--end\n',
     );
+    // Every exit of a recorded command has its summary line, setup failures included.
+    expect(r.summary).toMatchObject({
+      command: 'run',
+      status: 'failed',
+      exit_code: 2,
+      error: { code: 'NO_INTERVAL' },
+    });
   });
 
   it('a bad --log-level or --threads exits 2', async () => {
@@ -104,7 +112,11 @@ describe('runCli without a database', () => {
     expect(r.stderr).toBe(
       'dataflow run: dataflow.yml: sources.orders.disposition: expected one of append|replace|replace_partition|merge\n',
     );
-    expect(r.stdout).toBe('');
+    expect(r.summary).toMatchObject({
+      status: 'failed',
+      exit_code: 2,
+      error: { class: 'CliError', code: 'CONFIG_INVALID' },
+    });
     const typo = await cli(['load', '--date', '2026-05-01'], {
       cwd: await project('name: shop\nwarehose:\n  url: postgres://x@y/z\n'),
     });
@@ -114,11 +126,14 @@ describe('runCli without a database', () => {
     );
   });
 
-  it('invalid YAML exits 2 naming the file and line', async () => {
-    const r = await cli(['build'], { cwd: await project('name: [unclosed\n') });
+  it('invalid YAML exits 2 naming the file and line, with its code frame under the one line', async () => {
+    const r = await cli(['build'], { cwd: await project('name: x\nsources:\n  orders: [unclosed\n') });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^dataflow build: dataflow\.yml:\d+:\d+: invalid YAML/);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const [first, ...frame] = r.stderr.trimEnd().split('\n');
+    expect(first).toMatch(/^dataflow build: dataflow\.yml:\d+:\d+: invalid YAML: /);
+    expect(frame.join('\n')).toContain('orders: [unclosed');
+    expect(frame.join('\n')).toContain('^');
+    expect(r.summary).toMatchObject({ exit_code: 2, error: { code: 'CONFIG_INVALID' } });
   });
 
   it('a missing project exits 2 and suggests init', async () => {
@@ -135,7 +150,8 @@ describe('runCli without a database', () => {
     const r = await cli(['build'], { cwd: dir, env: { PGPASS: 'hunter2-secret' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('dataflow build: run log: cannot connect to PostgreSQL (ECONNREFUSED)\n');
-    expect(r.stdout).toBe('');
+    expect(r.summary).toMatchObject({ exit_code: 1, status: 'failed', error: { code: 'MIGRATION_FAILED' } });
+    expect(r.stdout).not.toContain('hunter2-secret');
   });
 
   it('init scaffolds a valid project and refuses a non-empty directory', async () => {

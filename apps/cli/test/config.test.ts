@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests feed literal ${ENV} references to the config parser
 import { describe, expect, it } from 'vitest';
-import { didYouMean, parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/parse.js';
+import { didYouMean } from '../src/did-you-mean.js';
 import { CliError } from '../src/errors.js';
 
 const base = {
@@ -75,18 +76,74 @@ describe('parseConfig', () => {
     expect(secrets).toEqual(expect.arrayContaining(['postgres://app:pw-1234@db/x', 'tok-abcdef', 'pw-1234']));
   });
 
-  it('an unset ${VAR} makes an optional key absent and a required key an error naming the variable', () => {
-    const { config } = parseConfig({ name: 'x', warehouse: { url: '${DATABASE_URL}' } }, {});
-    expect(config.warehouse.url).toBeUndefined();
+  it('an unset ${VAR} is an error naming the variable and the key (a typo must not fall back to the embedded server)', () => {
+    const typo = configError(
+      { name: 'x', warehouse: { url: '${DATABSE_URL}' } },
+      { DATABASE_URL: 'postgres://h/d' },
+    );
+    expect(typo.message).toBe(
+      'dataflow.yml: warehouse.url: environment variable DATABSE_URL is not set (write ${DATABSE_URL:-} if it is optional)',
+    );
+    expect(typo.exitCode).toBe(2);
     const err = configError({
       name: 'x',
       sources: { r: { type: 'api', url: 'http://h', auth: { type: 'bearer', token: '${RATES_TOKEN}' } } },
     });
     expect(err.message).toBe(
-      'dataflow.yml: sources.r.auth.token: environment variable RATES_TOKEN is not set',
+      'dataflow.yml: sources.r.auth.token: environment variable RATES_TOKEN is not set (write ${RATES_TOKEN:-} if it is optional)',
     );
     const inline = configError({ name: 'x', warehouse: { url: 'postgres://u:${PW}@h/d' } });
-    expect(inline.message).toBe('dataflow.yml: warehouse.url: environment variable PW is not set');
+    expect(inline.message).toBe(
+      'dataflow.yml: warehouse.url: environment variable PW is not set (write ${PW:-} if it is optional)',
+    );
+  });
+
+  it('${VAR:-} is the explicit "absent": unset or empty, the key takes its default', () => {
+    expect(
+      parseConfig({ name: 'x', warehouse: { url: '${DATABASE_URL:-}' } }, {}).config.warehouse.url,
+    ).toBeUndefined();
+    expect(
+      parseConfig({ name: 'x', warehouse: { url: '${DATABASE_URL:-}' } }, { DATABASE_URL: '' }).config
+        .warehouse.url,
+    ).toBeUndefined();
+    const set = parseConfig(
+      { name: 'x', warehouse: { url: '${DATABASE_URL:-}' } },
+      { DATABASE_URL: 'postgres://h/d' },
+    );
+    expect(set.config.warehouse.url).toBe('postgres://h/d');
+    expect(set.secrets).toContain('postgres://h/d');
+  });
+
+  it("two sources mapped to one table are rejected, naming both (they would delete each other's day)", () => {
+    const err = configError({
+      name: 'x',
+      sources: {
+        a: { type: 'csv', location: 'a.csv' },
+        b: { type: 'csv', location: 'b.csv', table: 'raw_a' },
+      },
+    });
+    expect(err.message).toBe(
+      "dataflow.yml: sources.b.table: raw_a is also the table of source a; sources a and b would replace each other's rows (give each source its own table)",
+    );
+    expect(err.exitCode).toBe(2);
+  });
+
+  it('merge without primary_key and an unknown column type are config errors naming the key', () => {
+    const merge = configError({
+      name: 'x',
+      sources: { o: { type: 'csv', location: 'o.csv', disposition: 'merge' } },
+    });
+    expect(merge.message).toBe(
+      'dataflow.yml: sources.o.primary_key: required with disposition merge (the key rows are merged on)',
+    );
+    const type = configError({
+      name: 'x',
+      sources: { o: { type: 'csv', location: 'o.csv', columns: { id: 'int4x' } } },
+    });
+    expect(type.message).toMatch(
+      /^dataflow\.yml: sources\.o\.columns\.id: expected one of text\|varchar\|integer\|/,
+    );
+    expect(type.message).toContain('|double|');
   });
 
   it('env overrides win over the file', () => {

@@ -1,7 +1,19 @@
+import { IngestError } from '@dataflow/ingest';
+import { ModelingError } from '@dataflow/modeling';
+import { RunlogError } from '@dataflow/runlog';
+import { WarehouseError } from '@dataflow/warehouse';
 import { describe, expect, it } from 'vitest';
-import { assertKnownFlags, repeatable } from '../src/args.js';
+import { assertKnownFlags, parseFlags, selectorList, sourceList } from '../src/args.js';
 import { resolveDataDir } from '../src/embedded-postgres.js';
-import { buildSummary, CliError, EXIT, exitCodeFor, resolveDays, statusForExit } from '../src/index.js';
+import {
+  buildSummary,
+  CliError,
+  EXIT,
+  exitCodeFor,
+  isConfigurationFailure,
+  resolveDays,
+  statusForExit,
+} from '../src/index.js';
 import { airflowContext } from '../src/session.js';
 import { emptyTotals } from '../src/summary.js';
 
@@ -33,25 +45,45 @@ describe('resolveDays', () => {
 });
 
 describe('exit codes', () => {
-  const err = (code: string, retryable = false) => Object.assign(new Error(code), { code, retryable });
+  const pgError = (code: string) => Object.assign(new Error('from PostgreSQL'), { code });
 
-  it('maps library errors by family', () => {
-    expect(exitCodeFor(err('NOT_COMMITTED'))).toBe(EXIT.NOTHING_TO_DO);
-    expect(exitCodeFor(err('BAD_ROW'))).toBe(EXIT.BAD_INPUT);
-    expect(exitCodeFor(err('DUPLICATE_KEY'))).toBe(EXIT.BAD_INPUT);
-    expect(exitCodeFor(err('TEMPLATE'))).toBe(EXIT.USAGE);
-    expect(exitCodeFor(err('INVALID_SELECTOR'))).toBe(EXIT.USAGE);
-    expect(exitCodeFor(err('CONNECTION', true))).toBe(EXIT.RUNTIME);
-    expect(exitCodeFor(err('HTTP_STATUS', false))).toBe(EXIT.BAD_INPUT);
-    expect(exitCodeFor(err('HTTP_STATUS', true))).toBe(EXIT.RUNTIME);
+  it('maps library errors by family, through the typed guards', () => {
+    expect(exitCodeFor(new WarehouseError('NOT_COMMITTED', 'x'))).toBe(EXIT.NOTHING_TO_DO);
+    expect(exitCodeFor(new IngestError('BAD_ROW', 'x'))).toBe(EXIT.BAD_INPUT);
+    expect(exitCodeFor(new WarehouseError('DUPLICATE_KEY', 'x'))).toBe(EXIT.BAD_INPUT);
+    expect(exitCodeFor(new IngestError('TEMPLATE', 'x'))).toBe(EXIT.USAGE);
+    expect(exitCodeFor(new ModelingError('INVALID_SELECTOR', 'x'))).toBe(EXIT.USAGE);
+    expect(exitCodeFor(new IngestError('CONNECTION', 'x', { retryable: true }))).toBe(EXIT.RUNTIME);
+    expect(exitCodeFor(new IngestError('HTTP_STATUS', 'x', { retryable: false }))).toBe(EXIT.BAD_INPUT);
+    expect(exitCodeFor(new IngestError('HTTP_STATUS', 'x', { retryable: true }))).toBe(EXIT.RUNTIME);
     expect(exitCodeFor(new Error('boom'))).toBe(EXIT.RUNTIME);
+    // A plain object with a code is not a library error: no cast-and-hope.
+    expect(exitCodeFor(Object.assign(new Error('x'), { code: 'NOT_COMMITTED' }))).toBe(EXIT.RUNTIME);
+  });
+
+  it('a wrong password, unknown database, missing bucket or bad S3 credentials is configuration (2), not a retry', () => {
+    for (const sqlState of ['28P01', '28000', '3D000']) {
+      const wrapped = new RunlogError('MIGRATION_FAILED', 'run log: cannot connect', {
+        cause: pgError(sqlState),
+      });
+      expect(isConfigurationFailure(wrapped)).toBe(true);
+      expect(exitCodeFor(wrapped)).toBe(EXIT.USAGE);
+    }
+    expect(exitCodeFor(pgError('28P01'))).toBe(EXIT.USAGE);
+    for (const name of ['NoSuchBucket', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']) {
+      const s3 = Object.assign(new Error('s3'), { name });
+      expect(exitCodeFor(new IngestError('STORE', 's3 put failed', { cause: s3 }))).toBe(EXIT.USAGE);
+    }
+    expect(exitCodeFor(new RunlogError('MIGRATION_FAILED', 'x', { cause: pgError('57P03') }))).toBe(
+      EXIT.RUNTIME,
+    );
   });
 
   it('CliError carries its own code; an abort wins', () => {
     expect(exitCodeFor(new CliError('TESTS_FAILED', 'x'))).toBe(3);
     expect(exitCodeFor(new CliError('CONFIG_INVALID', 'x'))).toBe(2);
-    expect(exitCodeFor(err('BAD_ROW'), 'SIGTERM')).toBe(143);
-    expect(exitCodeFor(err('BAD_ROW'), 'SIGINT')).toBe(130);
+    expect(exitCodeFor(new IngestError('BAD_ROW', 'x'), 'SIGTERM')).toBe(143);
+    expect(exitCodeFor(new IngestError('BAD_ROW', 'x'), 'SIGINT')).toBe(130);
   });
 
   it('status follows the exit code', () => {
@@ -69,18 +101,30 @@ describe('exit codes', () => {
 });
 
 describe('args', () => {
-  it('collects repeatable and comma-separated values', () => {
-    expect(
-      repeatable(['--source', 'a', '--date', 'x', '--source=b,c', '--', '--source', 'z'], 'source'),
-    ).toEqual(['a', 'b', 'c']);
+  const flags = {
+    date: { type: 'string', description: 'd' },
+    source: { type: 'string', multiple: true, description: 's' },
+    select: { type: 'string', multiple: true, description: 's' },
+    'fail-fast': { type: 'boolean', description: 'f' },
+  } as const;
+
+  it('collects repeated flags in order; --source splits on commas, --select never does', () => {
+    const { flags: parsed } = parseFlags(
+      ['--source', 'a', '--date', 'x', '--source=b,c', '--select', 'stg_orders,tag:nope', '--select', 'b c'],
+      flags,
+    );
+    expect(sourceList(parsed.source as string[])).toEqual(['a', 'b', 'c']);
+    expect(selectorList(parsed.select as string[])).toEqual(['stg_orders,tag:nope', 'b c']);
+    expect(sourceList([''])).toEqual([]);
   });
 
-  it('accepts known flags and negations, rejects unknown ones', () => {
-    const args = { date: { type: 'string' }, 'fail-fast': { type: 'boolean' } } as const;
-    expect(() => assertKnownFlags('run', ['--date', 'x', '--no-fail-fast', '--help'], args)).not.toThrow();
-    expect(() => assertKnownFlags('run', ['--fail-fats'], args)).toThrow(
+  it('rejects unknown flags with a hint, missing values and stray arguments', () => {
+    expect(() => assertKnownFlags(['--date', 'x', '--fail-fast', '--help'], flags)).not.toThrow();
+    expect(() => assertKnownFlags(['--fail-fats'], flags)).toThrow(
       'unknown option --fail-fats (did you mean --fail-fast?)',
     );
+    expect(() => parseFlags(['--date'], flags)).toThrow('--date needs a value');
+    expect(() => parseFlags(['extra'], flags)).toThrow('unexpected argument "extra"');
   });
 });
 

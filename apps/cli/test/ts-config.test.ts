@@ -3,7 +3,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineModel, defineProject, sql } from '@dataflow/modeling';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadProject, parseTsConfig } from '../src/config.js';
+import { loadProject } from '../src/config/load.js';
+import { parseTsConfig } from '../src/config/parse.js';
 import { defineConfig } from '../src/define-config.js';
 import { CliError } from '../src/errors.js';
 import { pickConfigExport, splitTsConfig } from '../src/ts-config.js';
@@ -329,7 +330,7 @@ export default defineConfig({
     expect(r.stderr).toBe(
       'dataflow run: dataflow.config.ts: sources.orders.disposition: expected one of append|replace|replace_partition|merge\n',
     );
-    expect(r.stdout).toBe('');
+    expect(r.summary).toMatchObject({ exit_code: 2, error: { code: 'CONFIG_INVALID' } });
   });
 
   it('both config files exit 2 before anything runs', async () => {

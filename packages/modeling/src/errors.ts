@@ -66,3 +66,14 @@ export class ModelingError extends Error {
     this.file = options.file;
   }
 }
+
+/**
+ * Whether `error` is a {@link ModelingError} (with that `code`, when given): a typed narrowing instead
+ * of a cast to `{ code }`.
+ *
+ * @example
+ * if (isModelingError(error, 'INVALID_SELECTOR')) process.exitCode = 2;
+ */
+export function isModelingError(error: unknown, code?: ModelingErrorCode): error is ModelingError {
+  return error instanceof ModelingError && (code === undefined || error.code === code);
+}

@@ -22,6 +22,7 @@ export {
   type UnknownRefs,
 } from './define.js';
 export {
+  isModelingError,
   isRetryableCause,
   ModelingError,
   type ModelingErrorCode,

@@ -48,3 +48,14 @@ export class QualityError extends Error {
     if (options.sqlstate !== undefined) this.sqlstate = options.sqlstate;
   }
 }
+
+/**
+ * Whether `error` is a {@link QualityError} (with that `code`, when given): a typed narrowing instead
+ * of a cast to `{ code }`.
+ *
+ * @example
+ * if (isQualityError(error, 'CONNECTION_FAILED')) retryLater();
+ */
+export function isQualityError(error: unknown, code?: QualityErrorCode): error is QualityError {
+  return error instanceof QualityError && (code === undefined || error.code === code);
+}

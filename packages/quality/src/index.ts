@@ -1,7 +1,7 @@
 export type { TestDefinition } from './builtin-tests.js';
 export { compileGenericTest, compileSingularTest } from './compile.js';
 export { DEFAULT_STORE_FAILURES_LIMIT, evaluateThreshold, parseTestConfig, statusFor } from './config.js';
-export { QualityError, type QualityErrorCode, type QualityErrorOptions } from './errors.js';
+export { isQualityError, QualityError, type QualityErrorCode, type QualityErrorOptions } from './errors.js';
 export { defaultTestAlias, defaultTestName } from './naming.js';
 export { createTestRegistry, type DefineTestOptions, type TestRegistry } from './registry.js';
 export {

@@ -1,3 +1,4 @@
+import { isConnectionLost, sqlStateOf } from '@dataflow/pg';
 import type pg from 'pg';
 import { _statusForCounts, _statusMessage, type ResolvedTestConfig, resolveTestConfig } from './config.js';
 import { QualityError } from './errors.js';
@@ -41,22 +42,17 @@ interface Counts {
 }
 
 const SAVEPOINT = 'dataflow_quality_test';
-const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 function isPool(db: Database): db is pg.Pool {
   return 'totalCount' in db && 'idleCount' in db;
 }
 
-function sqlstateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && SQLSTATE.test(code) ? code : undefined;
-}
-
-/** Connection-level failures are the environment's fault, not the test's: they throw instead of `error`. */
+/**
+ * Failures that are the environment's fault, not the test's, throw instead of giving `error`: a
+ * lost connection, or anything that did not come from the server (no SQLSTATE).
+ */
 function isConnectionFailure(error: unknown): boolean {
-  const sqlstate = sqlstateOf(error);
-  if (sqlstate === undefined) return true;
-  return sqlstate.startsWith('08') || sqlstate === '57P01' || sqlstate === '57P02' || sqlstate === '57P03';
+  return sqlStateOf(error) === undefined || isConnectionLost(error);
 }
 
 function abortedError(test: string, cause?: unknown): QualityError {
@@ -64,7 +60,7 @@ function abortedError(test: string, cause?: unknown): QualityError {
 }
 
 function connectionError(test: string, cause: unknown): QualityError {
-  const sqlstate = sqlstateOf(cause);
+  const sqlstate = sqlStateOf(cause);
   return new QualityError('CONNECTION_FAILED', `test ${test}: lost the database connection`, {
     test,
     cause,
@@ -248,7 +244,7 @@ export async function runTest(
       broken = error instanceof Error ? error : new Error('connection failure');
       throw connectionError(test.name, error);
     }
-    const sqlstate = sqlstateOf(error) as string;
+    const sqlstate = sqlStateOf(error) as string;
     const message = `SQLSTATE ${sqlstate}: ${(error as Error).message}`;
     options.logger?.warn({ test: test.name, sqlstate }, 'data test SQL failed');
     return finish('error', { failures: 0, errorFailures: 0, rows: [] }, { message, sqlstate });

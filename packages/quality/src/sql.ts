@@ -1,17 +1,25 @@
+import { isPgError, quoteLiteral as pgQuoteLiteral, quoteIdent } from '@dataflow/pg';
 import { QualityError } from './errors.js';
 
+/** @dataflow/pg's quoting rule, with its misuse errors reported as this package's INVALID_ARGUMENT. */
+function asQualityError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (isPgError(error)) throw new QualityError('INVALID_ARGUMENT', error.message, { cause: error });
+    throw error;
+  }
+}
+
 /**
- * Quotes one identifier for PostgreSQL (`order id` → `"order id"`). The single place this package
- * quotes identifiers.
+ * Quotes one identifier for PostgreSQL (`order id` → `"order id"`) with `@dataflow/pg`'s rule
+ * (non-empty, no NUL, at most 63 bytes).
  *
  * @example
  * quoteIdentifier('order id'); // '"order id"'
  */
 export function quoteIdentifier(name: string): string {
-  if (name.length === 0 || name.includes('\0')) {
-    throw new QualityError('INVALID_ARGUMENT', 'identifier must be non-empty and contain no NUL character');
-  }
-  return `"${name.replaceAll('"', '""')}"`;
+  return asQualityError(() => quoteIdent(name));
 }
 
 /**
@@ -22,10 +30,7 @@ export function quoteIdentifier(name: string): string {
  * quoteLiteral("it's"); // "'it''s'"
  */
 export function quoteLiteral(value: string): string {
-  if (value.includes('\0')) {
-    throw new QualityError('INVALID_ARGUMENT', 'a literal cannot contain a NUL character');
-  }
-  return `'${value.replaceAll("'", "''")}'`;
+  return asQualityError(() => pgQuoteLiteral(value));
 }
 
 /** Removes trailing semicolons and whitespace so a query can be wrapped in a subquery. */

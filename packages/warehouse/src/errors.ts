@@ -136,3 +136,14 @@ export function toWarehouseError(
     ...(sqlState ? { sqlState } : {}),
   });
 }
+
+/**
+ * Whether `error` is a {@link WarehouseError} (with that `code`, when given): a typed narrowing instead
+ * of a cast to `{ code }`.
+ *
+ * @example
+ * if (isWarehouseError(error, 'NOT_COMMITTED')) return; // nothing to load yet
+ */
+export function isWarehouseError(error: unknown, code?: WarehouseErrorCode): error is WarehouseError {
+  return error instanceof WarehouseError && (code === undefined || error.code === code);
+}

@@ -6,6 +6,7 @@ export {
   copyInto,
 } from './copy-into.js';
 export {
+  isWarehouseError,
   type RowRef,
   WarehouseError,
   type WarehouseErrorCode,

@@ -1,241 +1,124 @@
-import { type CommandContext, defineCommand } from 'citty';
-import { buildArgs, intervalArgs, parseThreads, projectArgs, repeatable, sourceArgs } from '../args.js';
-import { CliError } from '../errors.js';
-import { exitCodeFor } from '../exit-codes.js';
-import { requireDays, resolveDays } from '../interval.js';
-import { createProgress, type Progress } from '../progress.js';
-import { closeSession, type Invocation, openSession, type Session, throwIfAborted } from '../session.js';
-import { type BuildFlags, buildProject, ingestSource, lakeFor, loadSource, selectSources } from '../steps.js';
+import { z } from 'zod';
+import {
+  daysOf,
+  identifierArg,
+  intervalArgFields,
+  projectArgFields,
+  selectorsArg,
+  sourcesArg,
+  threadsArg,
+} from '../arg-schemas.js';
+import { buildFlags, type FlagDefs, intervalFlags, projectFlags, sourceFlags } from '../args.js';
+import { requireDays } from '../interval.js';
+import { type CliCommand, defineCommand } from '../lifecycle.js';
+import type { PipelineArgs, PipelineSpec } from '../pipeline/run-pipeline.js';
+import { selectSources } from '../pipeline/select-sources.js';
 
-type Step = 'ingest' | 'load' | 'build';
+const { 'full-refresh': _fullRefresh, ...testFlags } = buildFlags;
 
-interface CommandState {
-  session?: Session;
-  error?: unknown;
+/** The typed arguments of a pipeline command, parsed once from its flags. */
+function pipelineArgs(spec: PipelineSpec) {
+  return z
+    .object({
+      ...projectArgFields,
+      ...intervalArgFields,
+      source: sourcesArg,
+      select: selectorsArg,
+      exclude: selectorsArg,
+      threads: threadsArg,
+      'fail-fast': z.boolean().optional(),
+      'full-refresh': z.boolean().optional(),
+      'target-schema': identifierArg.optional(),
+    })
+    .transform((v): PipelineArgs => {
+      const days = daysOf(v);
+      if (spec.needsInterval) requireDays(days);
+      return {
+        days,
+        sources: v.source,
+        build: {
+          select: v.select,
+          exclude: v.exclude,
+          threads: v.threads,
+          failFast: v['fail-fast'],
+          fullRefresh: v['full-refresh'] === true,
+          targetSchema: v['target-schema'],
+          resourceTypes: spec.resourceTypes,
+        },
+      };
+    });
 }
-
-/** What ctx.data holds: the invocation plus this command's session state. */
-interface Data {
-  invocation: Invocation;
-  state: CommandState;
-}
-
-const flagsOf = (ctx: CommandContext, resourceTypes?: BuildFlags['resourceTypes']): BuildFlags => ({
-  select: repeatable(ctx.rawArgs, 'select'),
-  exclude: repeatable(ctx.rawArgs, 'exclude'),
-  threads: parseThreads(ctx.args.threads as string | undefined),
-  failFast: ctx.args['fail-fast'] === true ? true : undefined,
-  fullRefresh: ctx.args['full-refresh'] === true,
-  targetSchema: ctx.args['target-schema'] as string | undefined,
-  resourceTypes,
-});
 
 /**
- * Builds a recorded project command: setup opens the session (run row 'running'), run does the
- * steps, cleanup records the outcome, prints the summary and releases everything.
+ * A recorded project command: the lifecycle opens the session (run row `running`), the steps
+ * run day by day, the lifecycle records the outcome and prints the summary line.
  */
-function pipelineCommand(spec: {
-  name: string;
-  description: string;
-  steps: readonly Step[];
-  needsInterval: boolean;
-  resourceTypes?: BuildFlags['resourceTypes'];
-  sources: boolean;
-  build: boolean;
-}) {
+function pipelineCommand(spec: PipelineSpec, flags: FlagDefs, examples: readonly string[]): CliCommand {
   return defineCommand({
-    meta: { name: spec.name, description: spec.description },
-    args: {
-      ...projectArgs,
-      ...intervalArgs,
-      ...(spec.sources ? sourceArgs : {}),
-      ...(spec.build ? buildArgs : {}),
+    name: spec.name,
+    flags: { ...projectFlags, ...intervalFlags, ...flags },
+    examples,
+    args: pipelineArgs(spec),
+    needs: 'session',
+    check({ project, args }) {
+      if (spec.steps.includes('ingest') || spec.steps.includes('load'))
+        selectSources(project.config, args.sources);
     },
-    async setup(ctx) {
-      const { invocation, state } = ctx.data as Data;
-      try {
-        const days = resolveDays({
-          date: ctx.args.date as string | undefined,
-          start: ctx.args.start as string | undefined,
-          end: ctx.args.end as string | undefined,
-        });
-        if (spec.needsInterval) requireDays(spec.name, days);
-        if (spec.build) parseThreads(ctx.args.threads as string | undefined);
-        state.session = await openSession(invocation, spec.name, {
-          projectDir: ctx.args.project as string | undefined,
-          days,
-          logLevel: ctx.args['log-level'] as string | undefined,
-        });
-      } catch (error) {
-        state.error = error;
-      }
-    },
-    async run(ctx) {
-      const { state } = ctx.data as Data;
-      const session = state.session;
-      if (!session || state.error) return;
-      const progress = createProgress(session.invocation.io);
-      try {
-        await runSteps(session, ctx as unknown as CommandContext, spec, progress);
-      } catch (error) {
-        state.error = error;
-      } finally {
-        progress.stop();
-      }
-    },
-    async cleanup(ctx) {
-      const { invocation, state } = ctx.data as Data;
-      if (!state.session) {
-        // Setup failed before a run row existed: one line, no stack trace.
-        const error = state.error;
-        const message = error instanceof Error ? error.message : String(error);
-        invocation.io.stderr.write(
-          `dataflow ${spec.name}: ${invocation.redactor.redact(message).split('\n')[0]}\n`,
-        );
-        invocation.exitCode = exitCodeFor(
-          error,
-          invocation.signal.aborted ? invocation.signal.reason : undefined,
-        );
-        return;
-      }
-      invocation.exitCode = await closeSession(state.session, state.error);
+    async run({ session, args }) {
+      const { runPipeline } = await import('../pipeline/run-pipeline.js');
+      await runPipeline(session, spec, args);
+      return undefined;
     },
   });
 }
 
-async function runSteps(
-  session: Session,
-  ctx: CommandContext,
-  spec: Parameters<typeof pipelineCommand>[0],
-  progress: Progress,
-): Promise<void> {
-  const { config } = session.project;
-  const { signal } = session.invocation;
-  const wantsSources = spec.steps.includes('ingest') || spec.steps.includes('load');
-  const requested = spec.sources ? repeatable(ctx.rawArgs, 'source') : [];
-  const sources = wantsSources
-    ? selectSources(config, requested, (msg) => session.logger.warn({ requested }, msg))
-    : [];
-  if (wantsSources && sources.length === 0 && (requested.length > 0 || !spec.steps.includes('build'))) {
-    throw new CliError(
-      'NOTHING_TO_DO',
-      requested.length > 0
-        ? `--source ${requested.join(',')}: no matching source`
-        : 'the project defines no sources',
-    );
-  }
-  const store = wantsSources ? lakeFor(session) : undefined;
-  const days = session.days.length > 0 ? session.days : [undefined];
-  const flags = flagsOf(ctx, spec.resourceTypes);
-  progress.setTotal(
-    days.length *
-      ((spec.steps.includes('ingest') ? sources.length : 0) +
-        (spec.steps.includes('load') ? sources.length : 0) +
-        (spec.steps.includes('build') ? 1 : 0)),
-  );
-  for (const day of days) {
-    if (day && store) {
-      if (spec.steps.includes('ingest')) {
-        for (const [name, source] of sources) {
-          throwIfAborted(signal);
-          progress.step(`ingest ${name} ${day.start}`);
-          await ingestSource(session, store, name, source, day);
-        }
-      }
-      if (spec.steps.includes('load')) {
-        for (const [name, source] of sources) {
-          throwIfAborted(signal);
-          progress.step(`load ${name} ${day.start}`);
-          await loadSource(session, store, name, source, day);
-        }
-      }
-    }
-    if (spec.steps.includes('build')) {
-      throwIfAborted(signal);
-      progress.step(`build${day ? ` ${day.start}` : ''}`);
-      const result = await buildProject(session, flags, day);
-      if (result.hasTestFailures) {
-        const failed = result.results.filter(
-          (r) => r.resourceType === 'test' && (r.status === 'fail' || r.status === 'error'),
-        );
-        throw new CliError(
-          'TESTS_FAILED',
-          `${failed.length} data test(s) failed: ${failed
-            .map((r) => r.name)
-            .slice(0, 5)
-            .join(', ')}`,
-        );
-      }
-      if (!result.success) {
-        const bad = result.results.filter((r) => r.status === 'error');
-        const first = bad[0];
-        throw new CliError(
-          'BUILD_FAILED',
-          `${bad.length} node(s) failed${first ? `; first: ${first.name}: ${(first.message ?? '').split('\n')[0]}` : ''}`,
-        );
-      }
-    }
-  }
-  throwIfAborted(signal);
-  // Loading only: every selected partition was missing -> nothing to do (Airflow skip).
-  if (spec.steps.includes('load') && !spec.steps.includes('ingest') && session.totals.ranSources === 0) {
-    throw new CliError('NOTHING_TO_DO', 'no committed partition to load for the selected sources and dates');
-  }
-}
+export const runCommand = pipelineCommand(
+  { name: 'run', steps: ['ingest', 'load', 'build'], needsInterval: true },
+  { ...sourceFlags, ...buildFlags },
+  [
+    'dataflow run --date 2026-05-01',
+    'dataflow run --start 2026-05-01 --end 2026-05-08 --source orders',
+    "dataflow run --date {{ ds }} --select 'tag:daily'   # in an Airflow BashOperator",
+  ],
+);
 
-export const runCommand = pipelineCommand({
-  name: 'run',
-  description: 'Ingest, load, then build and test, for each day of the interval',
-  steps: ['ingest', 'load', 'build'],
-  needsInterval: true,
-  sources: true,
-  build: true,
-});
+export const ingestCommand = pipelineCommand(
+  { name: 'ingest', steps: ['ingest'], needsInterval: true },
+  sourceFlags,
+  ['dataflow ingest --date 2026-05-01', 'dataflow ingest --date 2026-05-01 --source orders,customers'],
+);
 
-export const ingestCommand = pipelineCommand({
-  name: 'ingest',
-  description: 'Land source data for the interval in the lake',
-  steps: ['ingest'],
-  needsInterval: true,
-  sources: true,
-  build: false,
-});
+export const loadCommand = pipelineCommand(
+  { name: 'load', steps: ['load'], needsInterval: true },
+  sourceFlags,
+  [
+    'dataflow load --date 2026-05-01',
+    'dataflow load --date 2026-05-01 --source orders   # exit 99: nothing committed',
+  ],
+);
 
-export const loadCommand = pipelineCommand({
-  name: 'load',
-  description: 'Load committed lake partitions into raw_<source> tables (exit 99 when none is committed)',
-  steps: ['load'],
-  needsInterval: true,
-  sources: true,
-  build: false,
-});
+export const buildCommand = pipelineCommand(
+  { name: 'build', steps: ['build'], needsInterval: false, resourceTypes: ['seed', 'model', 'test'] },
+  buildFlags,
+  [
+    'dataflow build',
+    'dataflow build --select stg_orders+ --threads 8',
+    "dataflow build --select 'tag:finance,config.materialized:table'   # intersection",
+  ],
+);
 
-export const buildCommand = pipelineCommand({
-  name: 'build',
-  description: 'Build seeds and models and run data tests (write-audit-publish)',
-  steps: ['build'],
-  needsInterval: false,
-  resourceTypes: ['seed', 'model', 'test'],
-  sources: false,
-  build: true,
-});
+export const seedCommand = pipelineCommand(
+  { name: 'seed', steps: ['build'], needsInterval: false, resourceTypes: ['seed'] },
+  buildFlags,
+  ['dataflow seed', 'dataflow seed --select country_codes --full-refresh'],
+);
 
-export const seedCommand = pipelineCommand({
-  name: 'seed',
-  description: 'Load seed CSV files',
-  steps: ['build'],
-  needsInterval: false,
-  resourceTypes: ['seed'],
-  sources: false,
-  build: true,
-});
-
-export const testCommand = pipelineCommand({
-  name: 'test',
-  description: 'Run data tests against the published relations',
-  steps: ['build'],
-  needsInterval: false,
-  resourceTypes: ['test'],
-  sources: false,
-  build: true,
-});
+export const testCommand = pipelineCommand(
+  { name: 'test', steps: ['build'], needsInterval: false, resourceTypes: ['test'] },
+  testFlags,
+  [
+    'dataflow test',
+    'dataflow test --select source:raw.orders',
+    'dataflow test --select fct_orders --exclude test_type:singular',
+  ],
+);

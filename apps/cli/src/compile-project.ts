@@ -1,0 +1,50 @@
+import { type CompiledGraph, compileProject } from '@dataflow/modeling';
+import type { Logger } from '@dataflow/runlog';
+import { modelingRelations } from './config/library-options.js';
+import type { LoadedProject } from './config/load.js';
+import { CliError } from './errors.js';
+import type { DayInterval } from './interval.js';
+
+/**
+ * Compiles the project: `dataflow.yml` sources become the raw relations models can reference, the
+ * day (if any) sets the `ds` vars. Warnings are logged; error diagnostics are all logged and
+ * become one CliError (exit 2) naming the first.
+ *
+ * @example
+ * const graph = await compile(project, logger, { targetSchema: 'ci_123' }, { start: '2026-05-01', end: '2026-05-02' });
+ */
+export async function compile(
+  project: LoadedProject,
+  logger: Logger,
+  options: { targetSchema?: string | undefined },
+  day: DayInterval | undefined,
+): Promise<CompiledGraph> {
+  const { config, dir, tsProject } = project;
+  const vars = {
+    ...(config.vars ?? {}),
+    ...(day ? { ds: day.start, data_interval_start: day.start, data_interval_end: day.end } : {}),
+  };
+  const { graph, diagnostics } = await compileProject({
+    dir,
+    // dataflow.config.ts: the TypeScript models (relative seed files resolve against `dir`).
+    ...(tsProject ? { project: tsProject } : {}),
+    schema: options.targetSchema ?? config.warehouse.schema,
+    vars,
+    ...modelingRelations(config, config.warehouse.schema),
+  });
+  for (const d of diagnostics) {
+    const fields = { code: d.code, file: d.file, line: d.line, node: d.node };
+    if (d.severity === 'error') logger.error(fields, d.message);
+    else logger.warn(fields, d.message);
+  }
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  if (first) {
+    const where = first.file ? `${first.file}${first.line ? `:${first.line}` : ''}: ` : '';
+    throw new CliError(
+      'CONFIG_INVALID',
+      `compile failed with ${errors.length} error(s); first: ${where}${first.code}: ${first.message}`,
+    );
+  }
+  return graph;
+}

@@ -1,0 +1,77 @@
+import { defineProject, type ProjectDefinition } from '@dataflow/modeling';
+import { CliError } from '../errors.js';
+import { splitTsConfig, TS_CONFIG_FILE } from '../ts-config.js';
+import { checkConfig } from './checks.js';
+import { applyEnvOverrides, interpolateEnv } from './env.js';
+import { formatConfigIssue } from './issues.js';
+import { configSchema, type ProjectConfig } from './schema.js';
+import { configSecrets } from './secrets.js';
+
+/**
+ * Validates already-parsed YAML. Pure: `env` is injected. Throws a one-line CliError naming the file
+ * and key path on the first problem.
+ *
+ * @example
+ * const { config, secrets } = parseConfig(parseYaml(text), process.env);
+ */
+export function parseConfig(
+  raw: unknown,
+  env: Record<string, string | undefined>,
+  file = 'dataflow.yml',
+): { config: ProjectConfig; secrets: string[] } {
+  if (raw === null || raw === undefined) throw new CliError('CONFIG_INVALID', `${file}: the file is empty`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CliError('CONFIG_INVALID', `${file}: expected a mapping at the top level`);
+  }
+  const { value, secrets } = interpolateEnv(raw, env, file);
+  const withOverrides = applyEnvOverrides(value as Record<string, unknown>, env, secrets);
+  const config = validateConfig(withOverrides, file);
+  return {
+    config,
+    secrets: [...new Set([...secrets, ...configSecrets(config)].filter((s) => s.length > 0))],
+  };
+}
+
+/**
+ * Validates `dataflow.config.ts`'s exported value with the same schema as `dataflow.yml`. Pure:
+ * `env` is injected. No `${ENV}` interpolation (the file reads `process.env` itself); the env
+ * overrides still apply, and URL passwords, secret keys, auth credentials and credential-like
+ * headers are reported as secrets exactly as for YAML.
+ *
+ * @example
+ * const { config, tsProject } = parseTsConfig(defineConfig({ name: 'shop', models: [stgOrders] }), process.env);
+ */
+export function parseTsConfig(
+  exported: unknown,
+  env: Record<string, string | undefined>,
+  file = TS_CONFIG_FILE,
+): { config: ProjectConfig; secrets: string[]; tsProject?: ProjectDefinition } {
+  const { plain, models, project } = splitTsConfig(exported, file);
+  const secrets: string[] = [];
+  const withOverrides = applyEnvOverrides(plain, env, secrets);
+  const config = validateConfig(withOverrides, file);
+  const out: { config: ProjectConfig; secrets: string[]; tsProject?: ProjectDefinition } = {
+    config,
+    secrets: [...new Set([...secrets, ...configSecrets(config)].filter((s) => s.length > 0))],
+  };
+  if (project) out.tsProject = project;
+  else if (models) out.tsProject = { ...emptyTsProject(config.name), models };
+  return out;
+}
+
+/** A TypeScript project with no models (models then come from a dbt-style layout, if any). */
+export function emptyTsProject(name: string): ProjectDefinition {
+  return defineProject({ name, models: [] });
+}
+
+/** zod-validates a config object; the first problem becomes a one-line CliError. */
+function validateConfig(data: Record<string, unknown>, file: string): ProjectConfig {
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const message = issue ? formatConfigIssue(file, issue, data) : `${file}: invalid`;
+    throw new CliError('CONFIG_INVALID', message);
+  }
+  checkConfig(parsed.data, file);
+  return parsed.data;
+}

@@ -1,0 +1,146 @@
+import { type BuildResult, build, planBuild } from '@dataflow/modeling';
+import { compile } from '../compile-project.js';
+import type { DayInterval } from '../interval.js';
+import type { Session } from '../session.js';
+
+/** Options `build`, `seed` and `test` share. */
+export interface BuildFlags {
+  select?: string[] | undefined;
+  exclude?: string[] | undefined;
+  threads?: number | undefined;
+  failFast?: boolean | undefined;
+  fullRefresh?: boolean | undefined;
+  targetSchema?: string | undefined;
+  resourceTypes?: Array<'model' | 'seed' | 'test'> | undefined;
+}
+
+const jobStep = (t: string) =>
+  (t === 'test' ? 'test' : t === 'seed' ? 'seed' : 'model') as 'test' | 'seed' | 'model';
+
+/** Builds (and tests) the selected nodes, recording one job_status row per node and every test result. */
+export async function buildProject(
+  session: Session,
+  flags: BuildFlags,
+  day: DayInterval | undefined,
+): Promise<BuildResult | undefined> {
+  const graph = await compile(session.project, session.logger, flags, day);
+  const { config } = session.project;
+  const logger = session.logger.child({ step: 'build' });
+  const selection = {
+    ...(flags.select?.length ? { select: flags.select } : {}),
+    ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
+    ...(flags.resourceTypes ? { resourceTypes: flags.resourceTypes } : {}),
+  };
+  if (planBuild(graph, selection).order.length === 0) {
+    // As dbt does: a selection that matches nothing is worth a warning, not a failure.
+    session.logger.warn(
+      { select: flags.select, exclude: flags.exclude },
+      'the selection matches no node; nothing to build',
+    );
+    return undefined;
+  }
+  const pending: Promise<unknown>[] = [];
+  const result = await build(session.pool, graph, {
+    ...selection,
+    threads: flags.threads ?? config.build.threads,
+    failFast: flags.failFast ?? config.build.fail_fast,
+    fullRefresh: flags.fullRefresh ?? false,
+    runId: session.runId,
+    signal: session.invocation.signal,
+    logger,
+    onNodeResult: (r) => {
+      pending.push(recordNode(session, r, day));
+    },
+  });
+  await Promise.all(pending);
+  return result;
+}
+
+type NodeResultLike = {
+  uniqueId: string;
+  name: string;
+  resourceType: string;
+  status: string;
+  rows?: number | undefined;
+  durationMs: number;
+  message?: string | undefined;
+  test?:
+    | {
+        name: string;
+        status: 'pass' | 'warn' | 'fail' | 'error';
+        severity: string;
+        failures: number;
+        sql: string;
+        durationMs: number;
+        sample: object[];
+        message?: string | undefined;
+      }
+    | undefined;
+};
+
+async function recordNode(session: Session, r: NodeResultLike, day: DayInterval | undefined): Promise<void> {
+  const { totals } = session;
+  const step = jobStep(r.resourceType);
+  const status = jobStatusOf(r.status, r.test?.status);
+  if (step === 'test') {
+    const s = r.test?.status ?? (status === 'skipped' ? 'skipped' : status === 'success' ? 'pass' : 'error');
+    totals.tests[s] += 1;
+  } else if (step === 'model' || step === 'seed') {
+    totals.models[status === 'success' ? 'success' : status === 'skipped' ? 'skipped' : 'error'] +=
+      step === 'model' ? 1 : 0;
+  }
+  const failureMessage = status === 'failed' ? (r.message ?? r.test?.message ?? `${r.status}`) : undefined;
+  try {
+    await session.runLog.recordJob({
+      runId: session.runId,
+      step,
+      target: r.name,
+      partition: day?.start,
+      status,
+      durationMs: Math.round(r.durationMs),
+      ...(r.rows !== undefined ? { rowsOut: r.rows } : {}),
+      ...(failureMessage ? { error: { name: 'NodeFailure', message: failureMessage } } : {}),
+    });
+    if (r.rows !== undefined && step !== 'test') {
+      await session.runLog.recordRowCount({
+        runId: session.runId,
+        dataset: r.name,
+        partition: day?.start,
+        stage: 'built',
+        rows: r.rows,
+      });
+    }
+    if (step === 'test') {
+      const t = r.test;
+      await session.runLog.recordTestResults(session.runId, [
+        {
+          uniqueId: r.uniqueId,
+          name: t?.name ?? r.name,
+          status: t?.status ?? (status === 'skipped' ? 'skipped' : 'error'),
+          severity: t?.severity,
+          failures: t?.failures ?? 0,
+          sql: t?.sql,
+          sample: t?.sample ?? [],
+          message: t?.message ?? r.message,
+          durationMs: Math.round(t?.durationMs ?? r.durationMs),
+        },
+      ]);
+    }
+  } catch (error) {
+    session.logger.warn(
+      { node: r.uniqueId, err: { message: (error as Error).message } },
+      'could not record a node result',
+    );
+  }
+}
+
+function jobStatusOf(
+  status: string,
+  testStatus: string | undefined,
+): 'success' | 'failed' | 'skipped' | 'warn' {
+  const s = testStatus ?? status;
+  if (s === 'success' || s === 'pass') return 'success';
+  if (s === 'warn') return 'warn';
+  if (s === 'skipped' || s === 'skip') return 'skipped';
+  return 'failed';
+}

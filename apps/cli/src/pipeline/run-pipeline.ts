@@ -1,0 +1,98 @@
+import type { BuildResult } from '@dataflow/modeling';
+import { CliError } from '../errors.js';
+import type { DayInterval } from '../interval.js';
+import { createProgress } from '../progress.js';
+import { type Session, throwIfAborted } from '../session.js';
+import { type BuildFlags, buildProject } from './build-step.js';
+import { selectSources } from './select-sources.js';
+import { ingestSource, loadSource, openLakeStore } from './source-steps.js';
+
+/** Which steps a pipeline command runs, in this order per day. */
+export type Step = 'ingest' | 'load' | 'build';
+
+/** What distinguishes `run`, `ingest`, `load`, `build`, `seed` and `test`. */
+export interface PipelineSpec {
+  name: string;
+  steps: readonly Step[];
+  needsInterval: boolean;
+  resourceTypes?: BuildFlags['resourceTypes'];
+}
+
+/** A pipeline command's arguments, typed by its schema. */
+export interface PipelineArgs {
+  days: DayInterval[];
+  /** `--source` names; empty = every source. */
+  sources: string[];
+  build: BuildFlags;
+}
+
+/**
+ * Runs a pipeline command's steps for each day in order (ingest every selected source, load them,
+ * then build), stopping at the first failure. Throws CliError TESTS_FAILED (3) / BUILD_FAILED (1)
+ * from a build, NOTHING_TO_DO (99) when a load found nothing committed.
+ */
+export async function runPipeline(session: Session, spec: PipelineSpec, args: PipelineArgs): Promise<void> {
+  const { config } = session.project;
+  const { signal } = session.invocation;
+  const has = (step: Step) => spec.steps.includes(step);
+  const wantsSources = has('ingest') || has('load');
+  const sources = wantsSources ? selectSources(config, args.sources) : [];
+  if (wantsSources && sources.length === 0 && !has('build')) {
+    throw new CliError('NOTHING_TO_DO', 'the project defines no sources');
+  }
+  const store = sources.length > 0 ? openLakeStore(session) : undefined;
+  const days = args.days.length > 0 ? args.days : [undefined];
+  const progress = createProgress(session.invocation.io);
+  const perDay =
+    (has('ingest') ? sources.length : 0) + (has('load') ? sources.length : 0) + (has('build') ? 1 : 0);
+  progress.setTotal(days.length * perDay);
+  try {
+    for (const day of days) {
+      for (const step of ['ingest', 'load'] as const) {
+        if (!day || !store || !has(step)) continue;
+        for (const [name, source] of sources) {
+          throwIfAborted(signal);
+          progress.step(`${step} ${name} ${day.start}`);
+          if (step === 'ingest') await ingestSource(session, store, name, source, day);
+          else await loadSource(session, store, name, source, day);
+        }
+      }
+      if (has('build')) {
+        throwIfAborted(signal);
+        progress.step(`build${day ? ` ${day.start}` : ''}`);
+        const result = await buildProject(session, args.build, day);
+        if (result) assertBuildSucceeded(result);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  throwIfAborted(signal);
+  // Loading only: every selected partition was missing -> nothing to do (Airflow skip).
+  if (has('load') && !has('ingest') && session.totals.ranSources === 0) {
+    throw new CliError('NOTHING_TO_DO', 'no committed partition to load for the selected sources and dates');
+  }
+}
+
+/**
+ * Turns a build result into the command's outcome: failed data tests are exit 3, a failed node is
+ * exit 1, each naming the first few.
+ */
+export function assertBuildSucceeded(result: BuildResult): void {
+  if (result.hasTestFailures) {
+    const failed = result.results.filter(
+      (r) => r.resourceType === 'test' && (r.status === 'fail' || r.status === 'error'),
+    );
+    const names = failed
+      .map((r) => r.name)
+      .slice(0, 5)
+      .join(', ');
+    throw new CliError('TESTS_FAILED', `${failed.length} data test(s) failed: ${names}`);
+  }
+  if (!result.success) {
+    const bad = result.results.filter((r) => r.status === 'error');
+    const first = bad[0];
+    const detail = first ? `; first: ${first.name}: ${(first.message ?? '').split('\n')[0]}` : '';
+    throw new CliError('BUILD_FAILED', `${bad.length} node(s) failed${detail}`);
+  }
+}

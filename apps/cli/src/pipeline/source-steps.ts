@@ -1,0 +1,98 @@
+import { ingestApi, ingestCsv, type ObjectStore, openLake, type PartitionManifest } from '@dataflow/ingest';
+import { isWarehouseError, type LoadResult, loadPartition } from '@dataflow/warehouse';
+import { apiIngestOptions, csvIngestOptions, lakeOptions, loadOptions } from '../config/library-options.js';
+import type { SourceConfig } from '../config/schema.js';
+import type { DayInterval } from '../interval.js';
+import type { Session } from '../session.js';
+import { job } from './job.js';
+
+/** Opens the project's lake (closed with the session). */
+export function openLakeStore(session: Session): ObjectStore {
+  const { config, dir } = session.project;
+  const { url, options } = lakeOptions(config, dir, session.invocation.env);
+  const store = openLake(url, options);
+  session.closers.push(() => store.close?.());
+  return store;
+}
+
+/** Lands one source's partition in the lake. */
+export async function ingestSource(
+  session: Session,
+  store: ObjectStore,
+  name: string,
+  source: SourceConfig,
+  day: DayInterval,
+): Promise<PartitionManifest> {
+  const { signal } = session.invocation;
+  const logger = session.logger.child({ step: 'ingest' });
+  const run = { interval: day, store, runId: session.runId, signal, logger };
+  return job(session, { step: 'ingest', target: name, partition: day.start }, async () => {
+    const manifest =
+      source.type === 'csv'
+        ? await ingestCsv({
+            source: name,
+            location: source.location,
+            cwd: session.project.dir,
+            options: csvIngestOptions(source, session.project.config),
+            ...run,
+          })
+        : await ingestApi({ ...apiIngestOptions(name, source), ...run });
+    const rejected = manifest.rejects?.rows ?? 0;
+    session.totals.rowsIn += manifest.rows;
+    const count = { runId: session.runId, dataset: name, partition: day.start };
+    await session.runLog.recordRowCount({ ...count, stage: 'ingested', rows: manifest.rows });
+    if (rejected > 0) {
+      session.totals.rowsRejected += rejected;
+      await session.runLog.recordRowCount({ ...count, stage: 'rejected_at_ingest', rows: rejected });
+    }
+    return {
+      value: manifest,
+      rowsIn: manifest.rows + rejected,
+      rowsOut: manifest.rows,
+      rowsRejected: rejected,
+    };
+  });
+}
+
+/** Loads one committed partition into its raw table; `undefined` when nothing is committed (skip). */
+export async function loadSource(
+  session: Session,
+  store: ObjectStore,
+  name: string,
+  source: SourceConfig,
+  day: DayInterval,
+): Promise<LoadResult | undefined> {
+  const logger = session.logger.child({ step: 'load' });
+  return job(session, { step: 'load', target: name, partition: day.start }, async () => {
+    let result: LoadResult;
+    try {
+      result = await loadPartition(session.pool, {
+        ...loadOptions(name, source, session.project.config),
+        store,
+        interval: day,
+        runId: session.runId,
+        signal: session.invocation.signal,
+        logger,
+      });
+    } catch (error) {
+      if (!isWarehouseError(error, 'NOT_COMMITTED')) throw error;
+      session.totals.skippedSources += 1;
+      logger.warn({ partition: day.start }, `no committed partition for ${name} on ${day.start}: skipped`);
+      return { value: undefined, status: 'skipped' as const };
+    }
+    session.totals.rowsLoaded += result.rowsLoaded;
+    session.totals.rowsRejected += result.rowsRejected;
+    session.totals.ranSources += 1;
+    const count = { runId: session.runId, dataset: name, partition: day.start };
+    await session.runLog.recordRowCount({ ...count, stage: 'loaded', rows: result.rowsLoaded });
+    if (result.rowsRejected > 0) {
+      await session.runLog.recordRowCount({ ...count, stage: 'rejected', rows: result.rowsRejected });
+    }
+    return {
+      value: result,
+      rowsIn: result.rowsIn,
+      rowsOut: result.rowsLoaded,
+      rowsRejected: result.rowsRejected,
+    };
+  });
+}

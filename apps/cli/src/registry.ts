@@ -1,0 +1,53 @@
+import type { CliCommand } from './lifecycle.js';
+
+/** A command as the root knows it: one line for `--help`, and how to load it (on use only). */
+export interface CommandEntry {
+  description: string;
+  load(): Promise<CliCommand>;
+}
+
+// Commands are imported when used: `dataflow --version` and `--help` load none of them, and a
+// command loads only the libraries it needs.
+/** Every subcommand, by name, in `--help` order. */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  run: {
+    description: 'Ingest, load, then build and test, for each day of the interval',
+    load: async () => (await import('./commands/pipeline.js')).runCommand,
+  },
+  ingest: {
+    description: 'Land source data for the interval in the lake',
+    load: async () => (await import('./commands/pipeline.js')).ingestCommand,
+  },
+  load: {
+    description: 'Load committed lake partitions into raw tables (exit 99 when none is committed)',
+    load: async () => (await import('./commands/pipeline.js')).loadCommand,
+  },
+  build: {
+    description: 'Build seeds and models and run data tests (write-audit-publish)',
+    load: async () => (await import('./commands/pipeline.js')).buildCommand,
+  },
+  seed: {
+    description: 'Load seed CSV files',
+    load: async () => (await import('./commands/pipeline.js')).seedCommand,
+  },
+  test: {
+    description: 'Run data tests against the published relations',
+    load: async () => (await import('./commands/pipeline.js')).testCommand,
+  },
+  compile: {
+    description: 'Compile the project (no database): nodes, diagnostics, target/ artifacts',
+    load: async () => (await import('./commands/compile.js')).compileCommand,
+  },
+  airflow: {
+    description: 'Generate an Airflow DAG with one task per model (Cosmos style) from the compiled project',
+    load: async () => (await import('./commands/airflow.js')).airflowCommand,
+  },
+  runs: {
+    description: 'Recent runs from the run log (table, or --json)',
+    load: async () => (await import('./commands/runs.js')).runsCommand,
+  },
+  init: {
+    description: 'Scaffold a working example project in DIR (--typescript for dataflow.config.ts)',
+    load: async () => (await import('./commands/init.js')).initCommand,
+  },
+};
