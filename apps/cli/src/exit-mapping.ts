@@ -1,5 +1,6 @@
 import { type IngestErrorCode, isIngestError } from '@dataflow/ingest';
 import { isModelingError, type ModelingErrorCode } from '@dataflow/modeling';
+import { classifyPgError, isPgError, type PgErrorCode } from '@dataflow/pg';
 import { isQualityError, type QualityErrorCode } from '@dataflow/quality';
 import { isRunlogError, type RunlogErrorCode } from '@dataflow/runlog';
 import { isWarehouseError, type WarehouseErrorCode } from '@dataflow/warehouse';
@@ -87,11 +88,11 @@ const RUNLOG_EXIT: Record<RunlogErrorCode, ExitRule> = {
   RUN_NOT_FOUND: EXIT.RUNTIME,
 };
 
-/**
- * SQLSTATEs that say the connection settings are wrong, not that the server is busy:
- * 28000 invalid authorization, 28P01 wrong password, 3D000 no such database.
- */
-const CONFIG_SQLSTATES = new Set(['28000', '28P01', '3D000']);
+const PG_EXIT: Record<PgErrorCode, ExitRule> = {
+  BAD_IDENTIFIER: EXIT.USAGE,
+  IDENTIFIER_TOO_LONG: EXIT.USAGE,
+  BAD_SAVEPOINT: EXIT.RUNTIME,
+};
 
 /** S3 error names that a retry cannot fix: the bucket or the credentials are wrong. */
 const CONFIG_S3_ERRORS = new Set([
@@ -122,11 +123,10 @@ function causeChain(error: unknown): unknown[] {
  */
 export function isConfigurationFailure(error: unknown): boolean {
   return causeChain(error).some((e) => {
-    const { code, name } = e as { code?: unknown; name?: unknown };
-    return (
-      (typeof code === 'string' && CONFIG_SQLSTATES.has(code)) ||
-      (typeof name === 'string' && CONFIG_S3_ERRORS.has(name))
-    );
+    // @dataflow/pg's family: 28xxx (bad password, no such role) and 3D000 (no such database).
+    if (classifyPgError(e).family === 'authentication') return true;
+    const { name } = e as { name?: unknown };
+    return typeof name === 'string' && CONFIG_S3_ERRORS.has(name);
   });
 }
 
@@ -141,6 +141,7 @@ function libraryExit(error: unknown): ExitCode | undefined {
   if (isModelingError(error)) return apply(MODELING_EXIT[error.code], error.retryable);
   if (isQualityError(error)) return apply(QUALITY_EXIT[error.code], error.retryable);
   if (isRunlogError(error)) return apply(RUNLOG_EXIT[error.code], error.retryable);
+  if (isPgError(error)) return apply(PG_EXIT[error.code], false);
   return undefined;
 }
 

@@ -141,11 +141,59 @@ export async function importTsConfig(dir: string, file = TS_CONFIG_FILE): Promis
       tsconfig: (await exists(tsconfig)) ? tsconfig : false,
     })) as Record<string, unknown>;
   } catch (error) {
-    const first = String((error as Error)?.message ?? error).split('\n')[0];
+    const { at, message } = locateLoadError(error, join(dir, file));
     const hint = (await isEsmPackage(dir))
       ? ''
       : ` (hint: ${file} is loaded as CommonJS; add "type": "module" to the project's package.json)`;
-    throw new CliError('CONFIG_INVALID', `${file}: cannot load: ${first}${hint}`, { cause: error });
+    const detail = at ? await codeFrame(join(dir, file), at.line, at.column) : undefined;
+    throw new CliError(
+      'CONFIG_INVALID',
+      `${file}${at ? `:${at.line}:${at.column}` : ''}: cannot load: ${message}${hint}`,
+      {
+        cause: error,
+        ...(detail ? { detail } : {}),
+      },
+    );
   }
   return pickConfigExport(namespace, file);
+}
+
+/**
+ * Where in the config file a load failed, and why, from an esbuild transform error
+ * (`/abs/dataflow.config.ts:3:30: ERROR: Expected "}"`) or the first stack frame in the file (an
+ * error thrown while it runs; tsx maps the line to the TypeScript source). Pure.
+ *
+ * @example
+ * locateLoadError(new Error('Transform failed with 1 error:\n/p/dataflow.config.ts:3:30: ERROR: Expected "}"'), '/p/dataflow.config.ts');
+ * // { at: { line: 3, column: 31 }, message: 'Expected "}"' }
+ */
+export function locateLoadError(
+  error: unknown,
+  path: string,
+): { at?: { line: number; column: number }; message: string } {
+  const text = String((error as Error)?.message ?? error);
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const transform = new RegExp(`${escaped}:(\\d+):(\\d+): ERROR: (.*)`).exec(text);
+  if (transform) {
+    // esbuild counts columns from 0, V8's stack frames (and editors) from 1.
+    return {
+      at: { line: Number(transform[1]), column: Number(transform[2]) + 1 },
+      message: transform[3] ?? '',
+    };
+  }
+  const first = text.split('\n')[0] ?? '';
+  const frame = new RegExp(`${escaped}(?:\\?[^:\\s)]*)?:(\\d+):(\\d+)`).exec(
+    String((error as Error)?.stack ?? ''),
+  );
+  if (frame) return { at: { line: Number(frame[1]), column: Number(frame[2]) }, message: first };
+  return { message: first };
+}
+
+/** The failing line of the file with a caret under the (1-based) column. */
+async function codeFrame(path: string, line: number, column: number): Promise<string | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  const source = text?.split('\n')[line - 1];
+  if (source === undefined) return undefined;
+  const gutter = `${line} | `;
+  return `${gutter}${source}\n${' '.repeat(gutter.length + Math.max(0, column - 1))}^`;
 }

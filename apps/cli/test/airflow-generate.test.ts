@@ -4,12 +4,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CompiledGraph, type GraphNode, selectNodes } from '@dataflow/modeling';
 import { createLogger } from '@dataflow/runlog';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sanitizeTaskId } from '../src/airflow/plan.js';
 import { compile } from '../src/compile-project.js';
 import { loadProject } from '../src/config/load.js';
 import { type Inspected, inspectDag as inspectDag_, python } from './airflow-generate-stub.js';
 import { cli, tempProject } from './helpers.js';
+
+// These tests load tsx, spawn python or compile projects: on a loaded machine that takes
+// longer than vitest's 5 s default, and no test may depend on an idle machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 // `dataflow airflow` is run in-process; the generated file is compiled with python3 and executed
 // against a stand-in for Airflow (both the 2.x and the 3.x import paths, airflow-generate-stub.ts),

@@ -1,9 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests feed literal ${ENV} references to the config parser
 import { rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig, scaffoldFiles, VERSION } from '../src/index.js';
 import { cli, tempProject } from './helpers.js';
+
+// These tests load tsx, spawn python or compile projects: on a loaded machine that takes
+// longer than vitest's 5 s default, and no test may depend on an idle machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const dirs: string[] = [];
 afterAll(async () => {

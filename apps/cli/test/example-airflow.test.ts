@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// These tests load tsx, spawn python or compile projects: on a loaded machine that takes
+// longer than vitest's 5 s default, and no test may depend on an idle machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 // Airflow is not installed (and cannot be) on the test machines: the DAG files are compiled with
 // python3, the pure task plan is read as JSON, and the DAG file is executed against a stand-in

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateShopData, parseGenerateArgs } from '../../../examples/shop/scripts/generate.js';
 import {
   CSV_HEADERS,
@@ -16,6 +16,10 @@ import {
   rateOf,
   type ShopDataOptions,
 } from '../../../examples/shop/scripts/shop-data.js';
+
+// These tests load tsx, spawn python or compile projects: on a loaded machine that takes
+// longer than vitest's 5 s default, and no test may depend on an idle machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const committed = join(root, 'examples/shop/data');

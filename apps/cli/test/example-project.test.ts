@@ -2,9 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileProject, type ModelNode, type TestNode } from '@dataflow/modeling';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { loadProject } from '../src/index.js';
+
+// These tests load tsx, spawn python or compile projects: on a loaded machine that takes
+// longer than vitest's 5 s default, and no test may depend on an idle machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 // The example must stay a valid project: config parses, the graph compiles with no diagnostic.
 const shop = join(dirname(fileURLToPath(import.meta.url)), '../../../examples/shop');

@@ -314,7 +314,7 @@ models:
     ]);
   });
 
-  it('load with no committed partition, or --source matching nothing, exits 99 (skip)', async () => {
+  it('load with no committed partition exits 99 (skip); an unknown --source exits 2 and is not a run', async () => {
     const load = await cli(['load', '--date', '2026-06-30'], { cwd: dir, env });
     expect(load.code).toBe(99);
     expect(load.summary).toMatchObject({ status: 'skipped', exit_code: 99 });
@@ -323,9 +323,11 @@ models:
       ['rates', 'skipped'],
     ]);
     const none = await cli(['ingest', '--date', D, '--source', 'ordres'], { cwd: dir, env });
-    expect(none.code).toBe(99);
+    expect(none.code).toBe(2);
     expect(none.stderr).toContain("did you mean 'orders'?");
-    expect((await runRow(none.summary?.run_id))?.status).toBe('skipped');
+    // A typo is not a skipped Airflow task: it fails before a run is recorded, summary line included.
+    expect(none.summary).toMatchObject({ status: 'failed', exit_code: 2 });
+    expect(await runRow(none.summary?.run_id)).toBeUndefined();
   });
 
   it('a missing source file for the date is a retryable runtime failure (exit 1)', async () => {
@@ -345,8 +347,8 @@ models:
     }>;
     expect(runs.map((x) => [x.command, x.status, x.exit_code])).toEqual([
       ['ingest', 'failed', 1],
-      ['ingest', 'skipped', 99],
       ['load', 'skipped', 99],
+      ['ingest', 'failed', 4],
     ]);
     const first = runs[0]?.run_id ?? '';
     const one = await cli(['runs', '--run', first, '--json'], { cwd: dir, env });
@@ -360,6 +362,74 @@ models:
     const table = await cli(['runs', '--limit', '1'], { cwd: dir, env });
     expect(table.stdout.split('\n')[0]).toMatch(/^RUN ID\s+COMMAND\s+STATUS\s+EXIT\s+INTERVAL/);
     expect(table.stdout).toContain(first);
+  });
+
+  it("runs --run shows a build's steps in execution order with full test names", async () => {
+    const r = await cli(['build', '--date', D, '--select', 'stg_orders'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    const shown = await cli(['runs', '--run', String(r.summary?.run_id)], { cwd: dir, env });
+    expect(shown.code).toBe(0);
+    const stored = await table(
+      `select step, target from "${meta()}".job_status where run_id = '${r.summary?.run_id}' order by started_at, job_id`,
+    );
+    const listed = shown.stdout
+      .split('\n')
+      .filter((l) => /^(model|test|seed) /.test(l))
+      .map((l) => l.split(/\s+/).slice(0, 2));
+    expect(listed).toEqual(stored.map((j) => [j.step, j.target]));
+    // The model is built before its tests run; every name is printed whole (formatJobsTable's unit
+    // test covers names over the old 40-character cut).
+    expect(listed[0]).toEqual(['model', 'stg_orders']);
+    expect(listed.length).toBeGreaterThan(1);
+  });
+
+  it('--select "stg_orders,tag:nope" is an intersection: 0 models built, a warning, exit 0', async () => {
+    const r = await cli(['build', '--date', D, '--select', 'stg_orders,tag:nope'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ status: 'success', models: 0, tests: { pass: 0 } });
+    expect(r.stderr).toContain('the selection matches no node; nothing to build');
+    expect(await jobs(r.summary?.run_id)).toEqual([]);
+    // Spaces and repeated flags are unions.
+    const union = await cli(['build', '--date', D, '--select', 'stg_orders stg_rates'], { cwd: dir, env });
+    expect(union.summary).toMatchObject({ models: 2 });
+  });
+
+  it('an empty --source runs every source (an Airflow template that rendered empty)', async () => {
+    const r = await cli(['ingest', '--date', D, '--source', ''], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect((await jobs(r.summary?.run_id)).map((j) => j.target)).toEqual(['orders', 'rates']);
+  });
+
+  it('every JSON log line is snake_case (one casing with the summary line)', async () => {
+    const r = await cli(['run', '--date', D, '--log-level', 'debug'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      const camel = JSON.stringify(Object.keys(parsed)).match(/"[a-z]+[A-Z]\w*"/);
+      expect(camel, line).toBeNull();
+    }
+  });
+
+  it('a wrong password or a missing bucket is configuration (exit 2), not a retry', async () => {
+    const wrong = new URL(env.DATABASE_URL ?? '');
+    wrong.password = 'not-the-password';
+    const auth = await cli(['build'], { cwd: dir, env: { ...env, DATABASE_URL: wrong.toString() } });
+    expect(auth.code).toBe(2);
+    expect(auth.summary).toMatchObject({ status: 'failed', exit_code: 2 });
+    expect(auth.stdout + auth.stderr).not.toContain('not-the-password');
+    const bucket = await cli(['ingest', '--date', D, '--source', 'orders'], {
+      cwd: dir,
+      env: { ...env, DATAFLOW_LAKE_URL: `s3://no-such-bucket-${randomBytes(4).toString('hex')}/lake` },
+    });
+    expect(bucket.code, bucket.stderr).toBe(2);
+    expect(bucket.summary).toMatchObject({ status: 'failed', exit_code: 2 });
+    const creds = await cli(['ingest', '--date', D, '--source', 'orders'], {
+      cwd: dir,
+      env: { ...env, S3_KEY: 'AKIAUNKNOWNKEY000000' },
+    });
+    expect(creds.code, creds.stderr).toBe(2);
   });
 
   it('secrets from config and env never appear in stdout, stderr or the run log', async () => {
@@ -407,6 +477,9 @@ models:
       { n: 5 + 1 + 2 },
     ]);
     expect(r.summary).toMatchObject({ rows_in: 6, interval: { start: D, end: '2026-05-03' } });
+    // `runs` shows every day of the range, not only the first.
+    const listed = await cli(['runs', '--limit', '1'], { cwd: dir, env });
+    expect(listed.stdout).toContain(`${D}..2026-05-02 (2 days)`);
   });
 
   it('a dbt-style directory (dbt_project.yml, no dataflow.yml) builds seeds, models and tests', async () => {

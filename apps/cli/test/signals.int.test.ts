@@ -106,9 +106,13 @@ sources:
       [summary.run_id],
     );
     expect(jobs.rows).toEqual([{ step: 'ingest', target: 'slow', status: 'aborted' }]);
-    // Logs are JSON lines on stderr, each with the run id; nothing else on stdout.
-    // (Node's own process warnings, e.g. the AWS SDK's Node version notice, are not ours.)
-    const logLines = stderr.split('\n').filter((l) => l.startsWith('{'));
+    // Logs are JSON lines on stderr, each with the run id; nothing else on stdout. Process
+    // warnings (the AWS SDK's Node version notice) are routed through the logger too.
+    const logLines = stderr.split('\n').filter((l) => l.length > 0);
+    expect(
+      logLines.every((l) => l.startsWith('{')),
+      stderr,
+    ).toBe(true);
     expect(logLines.length).toBeGreaterThanOrEqual(3);
     expect(logLines.every((l) => (JSON.parse(l) as { run_id: string }).run_id === summary.run_id)).toBe(true);
     expect(lines).toHaveLength(1);

@@ -2,7 +2,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineModel, defineProject, sql } from '@dataflow/modeling';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadProject } from '../src/config/load.js';
 import { parseTsConfig } from '../src/config/parse.js';
 import { defineConfig } from '../src/define-config.js';
@@ -10,6 +10,10 @@ import { CliError } from '../src/errors.js';
 import { pickConfigExport, splitTsConfig } from '../src/ts-config.js';
 import { cli } from './helpers.js';
 import { tsConfigProject } from './ts-project.js';
+
+// These tests load tsx, spawn python or compile projects: on a loaded machine that takes
+// longer than vitest's 5 s default, and no test may depend on an idle machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const stgOrders = defineModel({
   name: 'stg_orders',
@@ -258,11 +262,16 @@ export default defineConfig({ name: 'shop', warehouse: { url: 'postgres://u:pw-f
   });
 
   it.each([
-    ['a syntax error', 'export const config = { name: ;\n', /^dataflow\.config\.ts: cannot load: /],
+    // file:line:column of the syntax error, and esbuild's reason (not "Transform failed with 1 error:").
+    [
+      'a syntax error',
+      'export const config = { name: ;\n',
+      /^dataflow\.config\.ts:1:31: cannot load: Unexpected ";"$/,
+    ],
     [
       'a throwing module',
       "throw new Error('DATABASE_URL is required');\n",
-      /^dataflow\.config\.ts: cannot load: DATABASE_URL is required$/,
+      /^dataflow\.config\.ts:1:7: cannot load: DATABASE_URL is required$/,
     ],
     [
       'an unresolvable import',
@@ -291,7 +300,7 @@ export default defineConfig({ name: 'shop', warehouse: { url: 'postgres://u:pw-f
     });
     const err = await rejectionOf(loadProject(dir, {}));
     expect(err.message).toBe(
-      'dataflow.config.ts: cannot load: boom (hint: dataflow.config.ts is loaded as CommonJS; add "type": "module" to the project\'s package.json)',
+      'dataflow.config.ts:1:7: cannot load: boom (hint: dataflow.config.ts is loaded as CommonJS; add "type": "module" to the project\'s package.json)',
     );
   });
 
@@ -350,6 +359,7 @@ export default defineConfig({
     const dir = await tsConfigProject({
       'dataflow.config.ts': `import { defineConfig } from '@dataflow/cli';
 import { defineModel, sql } from '@dataflow/modeling';
+
 const stg = defineModel({ name: 'stg_orders', refs: ['raw_orders'], sql: ({ ref }) => sql\`select order_id from \${ref('raw_orders')}\` });
 const fct = defineModel({ name: 'fct_orders', materialized: 'table', refs: ['stg_orders'],
   columns: { order_id: { tests: ['unique'] } },
