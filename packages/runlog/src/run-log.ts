@@ -188,8 +188,20 @@ function causeText(cause: unknown): string {
 }
 
 async function migrate(pool: pg.Pool, schema: string): Promise<{ applied: number[] }> {
+  // The first connection of a run: "cannot connect" is the message an operator needs then.
+  const source = {
+    async connect() {
+      try {
+        return await pool.connect();
+      } catch (cause) {
+        const code = (cause as { code?: unknown }).code;
+        const why = typeof code === 'string' ? ` (${code})` : '';
+        throw new RunlogError('MIGRATION_FAILED', `run log: cannot connect to PostgreSQL${why}`, { cause });
+      }
+    },
+  };
   try {
-    return await withClient(pool, (client) =>
+    return await withClient(source, (client) =>
       inTransaction(client, async () => {
         // Serialises concurrent CLI processes (Airflow runs tasks in parallel) on the same schema.
         const lock = migrationLockQuery(schema);
@@ -208,6 +220,7 @@ async function migrate(pool: pg.Pool, schema: string): Promise<{ applied: number
       }),
     );
   } catch (cause) {
+    if (cause instanceof RunlogError) throw cause;
     throw new RunlogError(
       'MIGRATION_FAILED',
       `run log: migrating schema ${schema} failed: ${causeText(cause)}`,
