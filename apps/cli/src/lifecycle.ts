@@ -5,6 +5,7 @@ import type { LoadedProject } from './config/load.js';
 import { CliError, isCliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { newRunId } from './run-id.js';
 import type { Session } from './session.js';
 
 /** What every command gets from `runCli`: its I/O, environment and the abort signal. */
@@ -123,26 +124,39 @@ async function executeCommand<A, N extends Needs>(
   invocation: Invocation,
   argv: readonly string[],
 ): Promise<ExitCode> {
-  const { newRunId } = await import('./run-id.js');
   const runId = newRunId();
   const opened: Opened = { closers: [] };
   const startedAt = performance.now();
-  let exitCode: ExitCode;
+  let outcome: { exitCode: ExitCode } | { error: unknown };
   try {
     const { flags, positionals } = parseFlags(argv, spec.flags, spec.positionals);
     const args = parseArgs(spec.args, { ...flags, _: positionals });
     const logger = await openLogger(spec, invocation, runId, flags, opened);
     const ctx = await openContext(spec, { args, invocation, logger, runId }, flags, opened);
-    exitCode = (await spec.run(ctx as ContextFor<A, N>)) ?? EXIT.OK;
-    if (opened.session) exitCode = await closeRecorded(opened.session, undefined, exitCode);
+    outcome = { exitCode: (await spec.run(ctx as ContextFor<A, N>)) ?? EXIT.OK };
   } catch (error) {
-    exitCode = opened.session
-      ? await closeRecorded(opened.session, error, undefined)
-      : await reportFailure(spec, invocation, { runId, error, startedAt, logger: opened.logger });
+    outcome = { error };
+  }
+  try {
+    // A recorded run ends in its session (run row, summary); anything earlier is reported here.
+    if (opened.session) {
+      const { closeSession } = await import('./session.js');
+      return 'error' in outcome
+        ? await closeSession(opened.session, outcome.error)
+        : await closeSession(opened.session, undefined, outcome.exitCode);
+    }
+    if ('error' in outcome) {
+      return await reportFailure(spec, invocation, {
+        runId,
+        error: outcome.error,
+        startedAt,
+        logger: opened.logger,
+      });
+    }
+    return outcome.exitCode;
   } finally {
     await closeAll(opened);
   }
-  return exitCode;
 }
 
 /** zod-parses the flags; the first issue becomes `--flag: message` (exit 2). */
@@ -227,15 +241,6 @@ async function openContext(
   });
   const withSession: SessionContext<unknown> = { ...withProject, session: opened.session };
   return withSession;
-}
-
-async function closeRecorded(
-  session: Session,
-  error: unknown,
-  exitCode: ExitCode | undefined,
-): Promise<ExitCode> {
-  const { closeSession } = await import('./session.js');
-  return closeSession(session, error, exitCode);
 }
 
 /**

@@ -1,6 +1,7 @@
+import { isConnectionLost } from '@dataflow/pg';
 import { runTest, type TestResult } from '@dataflow/quality';
 import type pg from 'pg';
-import { isRetryableCause, ModelingError } from './errors.js';
+import { ModelingError } from './errors.js';
 import {
   type CompiledGraph,
   type GraphNode,
@@ -16,6 +17,7 @@ import {
   materializeModel,
   publishSeed,
 } from './materialize.js';
+import { createScheduler } from './schedule.js';
 import { selectNodes } from './select.js';
 
 type Runnable = ModelNode | SeedNode | TestNode;
@@ -140,7 +142,10 @@ export function planBuild(
       (host.resourceType === 'model' || host.resourceType === 'seed')
     ) {
       const up = ancestorsOf(graph, host.uniqueId, memo);
-      if (n.dependsOn.every((d) => d === host.uniqueId || up.has(d))) {
+      // Sources are never built: reading one (directly, or as the identity of a loaded relation) is no reason to wait.
+      const upstream = (d: string) =>
+        d === host.uniqueId || up.has(d) || graph.nodes[d]?.resourceType === 'source';
+      if (n.dependsOn.every(upstream)) {
         audits[host.uniqueId] = [...(audits[host.uniqueId] ?? []), id];
         continue;
       }
@@ -227,6 +232,189 @@ function testStatus(result: TestResult): NodeResult['status'] {
   return result.status === 'error' ? 'error' : result.status;
 }
 
+/** What running one node needs; `clients` holds the connection of each running node (for cancel on abort). */
+interface NodeRun {
+  pool: pg.Pool;
+  options: BuildOptions;
+  audits: TestNode[];
+  ensuredSchemas: Set<string>;
+  clients: Map<string, pg.PoolClient>;
+}
+
+function auditResult(test: TestNode, result: TestResult): NodeResult {
+  return {
+    uniqueId: test.uniqueId,
+    name: test.name,
+    resourceType: 'test',
+    status: testStatus(result),
+    durationMs: result.durationMs,
+    ...(result.message ? { message: result.message } : {}),
+    test: result,
+    startedAt: result.startedAt,
+    audit: true,
+  };
+}
+
+/** Results of the audits of a node that did not run (all but those in `ran`), as skipped. */
+function skippedAudits(
+  audits: TestNode[],
+  message: string,
+  startedAt: string,
+  ran: ReadonlySet<string> = new Set(),
+): NodeResult[] {
+  return audits
+    .filter((a) => !ran.has(a.uniqueId))
+    .map((a) => ({
+      uniqueId: a.uniqueId,
+      name: a.name,
+      resourceType: 'test',
+      status: 'skipped',
+      durationMs: 0,
+      message,
+      startedAt,
+      audit: true,
+    }));
+}
+
+/** A node the scheduler skipped, with its audits. */
+function skippedResults(node: Runnable, audits: TestNode[], message: string): NodeResult[] {
+  const startedAt = new Date().toISOString();
+  return [
+    {
+      uniqueId: node.uniqueId,
+      name: node.name,
+      resourceType: node.resourceType,
+      status: 'skipped',
+      durationMs: 0,
+      message,
+      startedAt,
+      ...(node.resourceType !== 'test' ? { relation: relationName(node) } : {}),
+    },
+    ...skippedAudits(audits, message, startedAt),
+  ];
+}
+
+/** Builds a seed or model with its audits; a failure carries the audit results that ran. */
+async function materializeNode(
+  run: NodeRun,
+  node: ModelNode | SeedNode,
+  connect: () => Promise<pg.PoolClient>,
+): Promise<MaterializeOutcome> {
+  const { options, pool, ensuredSchemas } = run;
+  const { signal, logger } = options;
+  const ctxFor = (client: pg.PoolClient) => ({
+    client,
+    pool,
+    fullRefresh: options.fullRefresh ?? false,
+    ensuredSchemas,
+    audits: run.audits,
+    ...(signal ? { signal } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  if (node.resourceType === 'model') return materializeModel(ctxFor(await connect()), node);
+  // COPY takes its own pooled connection: load before holding one, so a build with `threads`
+  // equal to the pool size cannot starve itself.
+  const loaded = await loadSeedToTemp(pool, node, {
+    ...(options.seedsDir ? { seedsDir: options.seedsDir } : {}),
+    ensuredSchemas,
+    ...(signal ? { signal } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  return publishSeed(ctxFor(await connect()), node, loaded);
+}
+
+/**
+ * Runs one node and returns its results (audits first, then the node). A node error is a result;
+ * only a bug rejects. The connection is released as broken after a connection-level error.
+ */
+async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> {
+  const { signal, logger } = run.options;
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  let client: pg.PoolClient | undefined;
+  let broken: Error | undefined;
+  const connect = async () => {
+    client = await run.pool.connect();
+    run.clients.set(node.uniqueId, client);
+    return client;
+  };
+  const out: NodeResult[] = [];
+  try {
+    if (node.resourceType === 'test') {
+      const result = await runTest(await connect(), node.compiled, {
+        ...(signal ? { signal } : {}),
+        ...(logger ? { logger } : {}),
+      });
+      out.push({
+        uniqueId: node.uniqueId,
+        name: node.name,
+        resourceType: 'test',
+        status: testStatus(result),
+        durationMs: performance.now() - t0,
+        ...(result.message ? { message: result.message } : {}),
+        test: result,
+        startedAt,
+      });
+      return out;
+    }
+    let outcome: MaterializeOutcome;
+    try {
+      outcome = await materializeNode(run, node, connect);
+    } catch (error) {
+      const ran = (error as { audits?: MaterializeOutcome['audits'] }).audits ?? [];
+      const byId = new Map(run.audits.map((a) => [a.uniqueId, a]));
+      for (const a of ran) out.push(auditResult(byId.get(a.uniqueId) as TestNode, a.result));
+      const ranIds = new Set(ran.map((a) => a.uniqueId));
+      out.push(...skippedAudits(run.audits, `${node.name} failed before its audit`, startedAt, ranIds));
+      throw error;
+    }
+    const byId = new Map(run.audits.map((a) => [a.uniqueId, a]));
+    for (const a of outcome.audits) out.push(auditResult(byId.get(a.uniqueId) as TestNode, a.result));
+    out.push({
+      uniqueId: node.uniqueId,
+      name: node.name,
+      resourceType: node.resourceType,
+      status: 'success',
+      ...(outcome.rows !== undefined ? { rows: outcome.rows } : {}),
+      durationMs: performance.now() - t0,
+      relation: relationName(node),
+      startedAt,
+      action: outcome.action,
+    });
+  } catch (error) {
+    // Only a dead connection is released as broken; after a statement error the client is fine.
+    if (
+      isConnectionLost(error) ||
+      isConnectionLost((error as { cause?: unknown }).cause) ||
+      (error as { code?: string }).code === 'CONNECTION_FAILED'
+    )
+      broken = error as Error;
+    logger?.error({ node: node.uniqueId, err: error }, 'node failed');
+    out.push({
+      uniqueId: node.uniqueId,
+      name: node.name,
+      resourceType: node.resourceType,
+      status: 'error',
+      durationMs: performance.now() - t0,
+      message: error instanceof Error ? error.message : String(error),
+      startedAt,
+      ...(node.resourceType !== 'test' ? { relation: relationName(node) } : {}),
+    });
+  } finally {
+    run.clients.delete(node.uniqueId);
+    (client as pg.PoolClient | undefined)?.release(broken);
+  }
+  return out;
+}
+
+/** Cancels the statements of running nodes (best effort: a failed cancel still ends the statement). */
+function cancelRunning(pool: pg.Pool, clients: Iterable<pg.PoolClient>): void {
+  for (const client of clients) {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (typeof pid === 'number') pool.query('select pg_cancel_backend($1)', [pid]).catch(() => undefined);
+  }
+}
+
 /**
  * Runs a compiled graph: seeds, models and tests in dependency order with `threads` concurrent
  * connections. A failed node (or failed error-severity test) skips its descendants; the rest of
@@ -243,247 +431,71 @@ export async function build(
 ): Promise<BuildResult> {
   const started = performance.now();
   const plan = planBuild(graph, options);
-  const threads = Math.max(1, options.threads ?? 4);
-  const results: NodeResult[] = [];
-  const done = new Map<string, NodeResult['status']>();
-  const pending = new Set(plan.order);
-  const running = new Map<string, pg.PoolClient | undefined>();
   const { signal, logger } = options;
-  let stopReason: string | undefined;
-  let fatal: unknown;
-  const ensuredSchemas = new Set<string>();
-
+  const testSeverity = (id: string) => (graph.nodes[id] as TestNode).severity;
+  const queue = createScheduler({
+    order: plan.order,
+    waitsFor: plan.waitsFor,
+    threads: options.threads ?? 4,
+    ...(options.failFast ? { failFast: true } : {}),
+    blocks: (id, s) => s === 'error' || s === 'skipped' || (s === 'fail' && testSeverity(id) === 'error'),
+    nameOf: (id) => graph.nodes[id]?.name ?? id,
+  });
+  const results: NodeResult[] = [];
   const report = (r: NodeResult) => {
     results.push(r);
-    done.set(r.uniqueId, r.status);
     try {
       options.onNodeResult?.(r);
     } catch (error) {
       logger?.warn({ err: error, node: r.uniqueId }, 'onNodeResult callback threw');
     }
   };
-  /** Reports the audits of model `id` that did not run (all but those in `ran`) as skipped. */
-  const skipAudits = (
-    id: string,
-    message: string,
-    startedAt: string,
-    ran: ReadonlySet<string> = new Set(),
-  ) => {
-    for (const auditId of plan.audits[id] ?? []) {
-      if (ran.has(auditId)) continue;
-      report({
-        uniqueId: auditId,
-        name: (graph.nodes[auditId] as TestNode).name,
-        resourceType: 'test',
-        status: 'skipped',
-        durationMs: 0,
-        message,
-        startedAt,
-        audit: true,
-      });
-    }
-  };
-  const skip = (id: string, message: string) => {
-    const n = graph.nodes[id] as Runnable;
-    pending.delete(id);
-    report({
-      uniqueId: id,
-      name: n.name,
-      resourceType: n.resourceType,
-      status: 'skipped',
-      durationMs: 0,
-      message,
-      startedAt: new Date().toISOString(),
-      ...(n.resourceType !== 'test' ? { relation: relationName(n) } : {}),
-    });
-    skipAudits(id, message, new Date().toISOString());
-  };
-  const isOk = (s: NodeResult['status'] | undefined) => s === 'success' || s === 'pass' || s === 'warn';
-
-  const execute = async (id: string): Promise<void> => {
-    const node = graph.nodes[id] as Runnable;
-    const startedAt = new Date().toISOString();
-    const t0 = performance.now();
-    try {
-      options.onNodeStart?.(node);
-    } catch (error) {
-      logger?.warn({ err: error, node: id }, 'onNodeStart callback threw');
-    }
-    let client: pg.PoolClient | undefined;
-    let broken: Error | undefined;
-    const connect = async () => {
-      client = await pool.connect();
-      running.set(id, client);
-      return client;
-    };
-    try {
-      if (node.resourceType === 'test') {
-        const result = await runTest(await connect(), node.compiled, {
-          ...(signal ? { signal } : {}),
-          ...(logger ? { logger } : {}),
-        });
-        report({
-          uniqueId: id,
-          name: node.name,
-          resourceType: 'test',
-          status: testStatus(result),
-          durationMs: performance.now() - t0,
-          ...(result.message ? { message: result.message } : {}),
-          test: result,
-          startedAt,
-        });
-        return;
-      }
-      const ctxFor = (c: pg.PoolClient) => ({
-        client: c,
-        pool,
-        fullRefresh: options.fullRefresh ?? false,
-        ensuredSchemas,
-        audits: (plan.audits[id] ?? []).map((a) => graph.nodes[a] as TestNode),
-        ...(signal ? { signal } : {}),
-        ...(logger ? { logger } : {}),
-      });
-      let outcome: MaterializeOutcome;
-      try {
-        if (node.resourceType === 'seed') {
-          // COPY takes its own pooled connection: load before holding one, so a build with
-          // `threads` equal to the pool size cannot starve itself.
-          const loaded = await loadSeedToTemp(pool, node, {
-            ...(options.seedsDir ? { seedsDir: options.seedsDir } : {}),
-            ensuredSchemas,
-            ...(signal ? { signal } : {}),
-            ...(logger ? { logger } : {}),
-          });
-          outcome = await publishSeed(ctxFor(await connect()), node, loaded);
-        } else {
-          outcome = await materializeModel(ctxFor(await connect()), node);
-        }
-      } catch (error) {
-        const auditResults = (error as { audits?: MaterializeOutcome['audits'] }).audits ?? [];
-        for (const a of auditResults) reportAudit(a.uniqueId, a.result);
-        skipAudits(
-          id,
-          `${node.name} failed before its audit`,
-          startedAt,
-          new Set(auditResults.map((a) => a.uniqueId)),
-        );
-        throw error;
-      }
-      for (const a of outcome.audits) reportAudit(a.uniqueId, a.result);
-      report({
-        uniqueId: id,
-        name: node.name,
-        resourceType: node.resourceType,
-        status: 'success',
-        ...(outcome.rows !== undefined ? { rows: outcome.rows } : {}),
-        durationMs: performance.now() - t0,
-        relation: relationName(node),
-        startedAt,
-        action: outcome.action,
-      });
-    } catch (error) {
-      if (isRetryableCause(error) || (error as { code?: string }).code === 'CONNECTION_FAILED')
-        broken = error as Error;
-      const message = error instanceof Error ? error.message : String(error);
-      logger?.error({ node: id, err: error }, 'node failed');
-      report({
-        uniqueId: id,
-        name: node.name,
-        resourceType: node.resourceType,
-        status: 'error',
-        durationMs: performance.now() - t0,
-        message,
-        startedAt,
-        ...(node.resourceType !== 'test' ? { relation: relationName(node) } : {}),
-      });
-    } finally {
-      running.delete(id);
-      client?.release(broken);
-    }
-  };
-  const reportAudit = (id: string, result: TestResult) => {
-    const t = graph.nodes[id] as TestNode;
-    report({
-      uniqueId: id,
-      name: t.name,
-      resourceType: 'test',
-      status: testStatus(result),
-      durationMs: result.durationMs,
-      ...(result.message ? { message: result.message } : {}),
-      test: result,
-      startedAt: result.startedAt,
-      audit: true,
-    });
-  };
-
+  const clients = new Map<string, pg.PoolClient>();
+  const ensuredSchemas = new Set<string>();
+  const auditsOf = (id: string) => (plan.audits[id] ?? []).map((a) => graph.nodes[a] as TestNode);
   const onAbort = () => {
-    stopReason = 'build aborted';
-    for (const client of running.values()) {
-      const pid = (client as unknown as { processID?: number } | undefined)?.processID;
-      // Best effort: if the cancel fails the statement still ends, and the build stops scheduling.
-      if (typeof pid === 'number') pool.query('select pg_cancel_backend($1)', [pid]).catch(() => undefined);
-    }
+    queue.stop('build aborted');
+    cancelRunning(pool, clients.values());
   };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
 
-  const failed = (id: string) => {
-    const s = done.get(id);
-    if (s === 'error' || s === 'skipped') return true;
-    if (s === 'fail') return (graph.nodes[id] as TestNode).severity === 'error';
-    return false;
-  };
-
+  let fatal: unknown;
   await new Promise<void>((resolveAll) => {
-    const inflight = new Set<Promise<void>>();
+    const start = (id: string) => {
+      const node = graph.nodes[id] as Runnable;
+      try {
+        options.onNodeStart?.(node);
+      } catch (error) {
+        logger?.warn({ err: error, node: id }, 'onNodeStart callback threw');
+      }
+      let status: NodeResult['status'] = 'error';
+      executeNode({ pool, options, audits: auditsOf(id), ensuredSchemas, clients }, node)
+        .then((rs) => {
+          for (const r of rs) report(r);
+          status = rs.find((r) => r.uniqueId === id)?.status ?? 'error';
+        })
+        .catch((error: unknown) => {
+          fatal ??= error;
+          queue.stop('an unexpected error stopped the build');
+        })
+        .finally(() => {
+          queue.finish(id, status);
+          pump();
+        });
+    };
     // A bug in scheduling must end the build with an error, never leave `build` pending forever.
     const pump = () => {
       try {
-        schedule();
+        const step = queue.next();
+        for (const s of step.skip)
+          for (const r of skippedResults(graph.nodes[s.id] as Runnable, auditsOf(s.id), s.message)) report(r);
+        for (const id of step.start) start(id);
+        if (step.done) resolveAll();
       } catch (error) {
         fatal ??= error;
-        stopReason = 'an unexpected error stopped the build';
-        pending.clear();
-        if (inflight.size === 0) resolveAll();
-      }
-    };
-    const schedule = () => {
-      // Propagate failures: anything waiting on a failed node is skipped.
-      let changed = true;
-      while (changed) {
-        changed = false;
-        for (const id of [...pending]) {
-          const bad = plan.waitsFor[id]?.find((d) => done.has(d) && failed(d));
-          if (bad) {
-            skip(id, `skipped: upstream ${graph.nodes[bad]?.name ?? bad} ${done.get(bad)}`);
-            changed = true;
-          }
-        }
-      }
-      if (stopReason) for (const id of [...pending]) skip(id, `skipped: ${stopReason}`);
-      for (const id of [...pending]) {
-        if (inflight.size >= threads) break;
-        const deps = plan.waitsFor[id] ?? [];
-        if (!deps.every((d) => isOk(done.get(d)) || (done.get(d) === 'fail' && !failed(d)))) continue;
-        pending.delete(id);
-        const p = execute(id)
-          .catch((error: unknown) => {
-            fatal ??= error;
-            stopReason = 'an unexpected error stopped the build';
-          })
-          .finally(() => {
-            inflight.delete(p);
-            const status = done.get(id);
-            if (options.failFast && !isOk(status) && !stopReason)
-              stopReason = `fail-fast after ${graph.nodes[id]?.name}`;
-            pump();
-          });
-        inflight.add(p);
-      }
-      if (inflight.size === 0) {
-        // Nothing runs and nothing is runnable: whatever is left waits on nodes outside the build.
-        for (const id of [...pending]) skip(id, 'skipped: dependencies did not run');
-        resolveAll();
+        queue.stop('an unexpected error stopped the build');
+        if (queue.running.size === 0) resolveAll();
       }
     };
     pump();
@@ -491,13 +503,9 @@ export async function build(
   signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;
   if (signal?.aborted) throw new ModelingError('ABORTED', 'build aborted', { cause: signal.reason });
-  const elapsedMs = performance.now() - started;
   const hasTestFailures = results.some(
-    (r) =>
-      r.resourceType === 'test' &&
-      r.status === 'fail' &&
-      (graph.nodes[r.uniqueId] as TestNode).severity === 'error',
+    (r) => r.resourceType === 'test' && r.status === 'fail' && testSeverity(r.uniqueId) === 'error',
   );
   const success = results.every((r) => r.status === 'success' || r.status === 'pass' || r.status === 'warn');
-  return { results, success, hasTestFailures, elapsedMs };
+  return { results, success, hasTestFailures, elapsedMs: performance.now() - started };
 }

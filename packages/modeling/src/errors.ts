@@ -1,3 +1,4 @@
+import { isRetryablePgError } from '@dataflow/pg';
 /** Stable error codes of `@dataflow/modeling`. */
 export type ModelingErrorCode =
   /** No `dataflow.yml` / `dbt_project.yml` in the project directory, or it cannot be read. */
@@ -25,22 +26,16 @@ export interface ModelingErrorOptions {
   cause?: unknown;
 }
 
-// SQLSTATE classes that are worth a retry: connection exceptions, insufficient resources,
-// operator intervention (admin shutdown / cancel), serialization and deadlock failures.
-const RETRYABLE_SQLSTATE = /^(08|53|57|40)/;
-
 /**
- * True when a driver error looks transient (connection loss, timeout, deadlock).
+ * True when a driver error looks transient (connection loss, cancel, lock timeout, deadlock,
+ * resources): `@dataflow/pg`'s one SQLSTATE table.
  *
  * @example
  * isRetryableCause({ code: '40P01' }); // true (deadlock)
  * isRetryableCause({ code: '23505' }); // false (unique violation)
  */
 export function isRetryableCause(cause: unknown): boolean {
-  if (!cause || typeof cause !== 'object') return false;
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code !== 'string') return false;
-  return RETRYABLE_SQLSTATE.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code);
+  return isRetryablePgError(cause);
 }
 
 /**

@@ -1,3 +1,4 @@
+export { type DependentView, qualify, quoteIdent } from '@dataflow/pg';
 export { compiledPath, manifestJson, type RunArtifact, runResultsJson, writeArtifacts } from './artifacts.js';
 export {
   type BuildOptions,
@@ -46,7 +47,6 @@ export {
 export type { Logger, MaterializeOutcome } from './materialize.js';
 export {
   type ColumnInfo,
-  type DependentView,
   planCreateTemp,
   planDuplicateKeyCheck,
   planIncremental,
@@ -58,6 +58,5 @@ export {
   type WorkNames,
   workNames,
 } from './plan.js';
-export { qualify, quoteIdent } from './quote.js';
 export { type SelectOptions, selectNodes } from './select.js';
 export { type RelationRef, type SqlFragment, type SqlValue, sql } from './sql-fragment.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
+import { captureDependentViews, classifyPgError, inTransaction, quoteIdent, sqlStateOf } from '@dataflow/pg';
 import { type CompiledTest, runTest, type TestResult } from '@dataflow/quality';
 import { type Logger, loadSeed } from '@dataflow/warehouse';
 import type pg from 'pg';
@@ -14,9 +15,9 @@ import {
 import {
   COLUMNS_SQL,
   type ColumnInfo,
-  DEPENDENT_VIEWS_SQL,
-  type DependentView,
+  DEPENDENT_VIEW_NAMES_SQL,
   planCreateTemp,
+  planDependentViewLocks,
   planDropTemp,
   planDuplicateKeyCheck,
   planIncremental,
@@ -31,7 +32,6 @@ import {
   type WorkNames,
   workNames,
 } from './plan.js';
-import { quoteIdent } from './quote.js';
 
 /** Structural logger (pino's `(obj, msg)` signature), the one the whole load flow shares. */
 export type { Logger };
@@ -72,23 +72,19 @@ async function columnsOf(db: pg.ClientBase, rel: RelationInfo): Promise<ColumnIn
   return (await db.query<ColumnInfo>(COLUMNS_SQL, [rel.schema, rel.identifier])).rows;
 }
 
-async function dependentViews(db: pg.ClientBase, rel: RelationInfo): Promise<DependentView[]> {
-  // Inside the publish transaction: with an empty search_path pg_get_viewdef qualifies every name.
-  await db.query(`set local search_path = ''`);
-  const r = await db.query<{
-    schema: string;
-    name: string;
-    kind: string;
-    definition: string;
-    options: string[];
-  }>(DEPENDENT_VIEWS_SQL, [rel.sql]);
-  return r.rows.map((row) => ({
-    schema: row.schema,
-    name: row.name,
-    kind: row.kind === 'm' ? 'materialized view' : 'view',
-    definition: row.definition,
-    options: row.options,
-  }));
+/**
+ * Takes the publish locks of the views depending on `relation` (see {@link planDependentViewLocks}),
+ * adding to `held`; call again after capturing to cover views created in between.
+ */
+async function lockDependentViews(
+  db: pg.ClientBase,
+  views: ReadonlyArray<{ schema: string; name: string; depth: number }>,
+  held: Set<string>,
+): Promise<void> {
+  for (const lock of planDependentViewLocks(views, held)) {
+    await db.query(lock.text, lock.values);
+    held.add(lock.key);
+  }
 }
 
 /** `create schema if not exists`, tolerating the unique-violation race of two concurrent creators. */
@@ -103,7 +99,7 @@ export async function ensureSchema(
   } catch (error) {
     // Concurrent `create schema if not exists` races on the catalog (23505) or sees the schema
     // appear (42P06): either way the schema now exists, which is all this asks for.
-    if (!['23505', '42P06'].includes((error as { code?: string }).code ?? '')) throw error;
+    if (!['23505', '42P06'].includes(sqlStateOf(error) ?? '')) throw error;
   }
   ensured?.add(schema);
 }
@@ -154,25 +150,25 @@ async function runAudits(
   return out;
 }
 
-// deadlock_detected, serialization_failure, lock_not_available: another publish touching the same
-// relations (e.g. a concurrent build recreating a dependent view) won; the transaction rolled back
-// completely, so it is safe to run it again.
-const RETRY_SQLSTATES = new Set(['40P01', '40001', '55P03']);
 const PUBLISH_ATTEMPTS = 5;
 
-async function inTransaction<T>(client: pg.PoolClient, fn: () => Promise<T>, logger?: Logger): Promise<T> {
+/**
+ * One publish transaction, run again when it lost a lock race: deadlock, serialization failure
+ * or lock timeout (another publish touching the same relations won; the transaction rolled back
+ * completely, so it is safe to run it again).
+ */
+async function publishTransaction<T>(
+  client: pg.PoolClient,
+  fn: () => Promise<T>,
+  logger?: Logger,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    await client.query('begin');
     try {
-      const value = await fn();
-      await client.query('commit');
-      return value;
+      return await inTransaction(client, fn);
     } catch (error) {
-      // On a broken connection the rollback fails too; the original error is what matters.
-      await client.query('rollback').catch(() => undefined);
-      const code = (error as { code?: string }).code ?? '';
-      if (!RETRY_SQLSTATES.has(code) || attempt >= PUBLISH_ATTEMPTS) throw error;
-      logger?.warn({ sqlstate: code, attempt }, 'publish transaction lost a lock race; retrying');
+      const { family, sqlState } = classifyPgError(error);
+      if ((family !== 'conflict' && family !== 'lock') || attempt >= PUBLISH_ATTEMPTS) throw error;
+      logger?.warn({ sqlstate: sqlState, attempt }, 'publish transaction lost a lock race; retrying');
       await new Promise((r) => setTimeout(r, 20 * attempt + Math.floor(Math.random() * 30)));
     }
   }
@@ -199,15 +195,24 @@ async function publish(
   newKind: 'table' | 'view',
   selectSql?: string,
 ): Promise<string> {
-  return inTransaction(
+  return publishTransaction(
     ctx.client,
     async () => {
       const lock = planPublishLock(relation);
       await ctx.client.query(lock.text, lock.values);
       const existing = await relationKind(ctx.client, relation);
-      // Lock first, then read dependents: nobody can create a new view on the old relation between
-      // the capture and the drop of the backup (that view would make the drop fail).
-      if (existing) await ctx.client.query(planLockRelation(relation));
+      const held = new Set<string>();
+      if (existing) {
+        // Queue on shared dependent views before locking the relation (see planDependentViewLocks).
+        const viewNames = await ctx.client.query<{ schema: string; name: string; depth: number }>(
+          DEPENDENT_VIEW_NAMES_SQL,
+          [relation.sql],
+        );
+        await lockDependentViews(ctx.client, viewNames.rows, held);
+        // Lock, then read dependents: nobody can create a new view on the old relation between
+        // the capture and the drop of the backup (that view would make the drop fail).
+        await ctx.client.query(planLockRelation(relation));
+      }
       if (newKind === 'view' && existing === 'view' && selectSql !== undefined) {
         const [before, after] = await Promise.all([
           columnsOf(ctx.client, relation),
@@ -218,7 +223,8 @@ async function publish(
           return 'replaced';
         }
       }
-      const dependents = existing ? await dependentViews(ctx.client, relation) : [];
+      const dependents = existing ? await captureDependentViews(ctx.client, relation.sql) : [];
+      await lockDependentViews(ctx.client, dependents, held);
       await runAll(ctx.client, planSwap({ relation, names, newKind, existing, dependents }), ctx.logger);
       if (dependents.length > 0)
         ctx.logger?.info(
@@ -289,7 +295,7 @@ export async function materializeModel(
       const action = await publish(ctx, relation, names, kind, kind === 'view' ? selectSql : undefined);
       return { ...(rows !== undefined ? { rows } : {}), audits, action };
     }
-    const applied = await inTransaction(
+    const applied = await publishTransaction(
       ctx.client,
       async () => {
         const lock = planPublishLock(relation);

@@ -1,19 +1,16 @@
+import {
+  type DependentView,
+  dropDependentViewsSql,
+  MAX_IDENTIFIER_BYTES,
+  qualify,
+  quoteIdent,
+  recreateDependentViewsSql,
+  truncateBytes,
+} from '@dataflow/pg';
 import type { IncrementalStrategy, RelationInfo } from './graph.js';
-import { MAX_IDENTIFIER_BYTES, qualify, quoteIdent, truncateBytes } from './quote.js';
 
 /** Kind of an existing relation as PostgreSQL reports it. */
 export type RelationKind = 'table' | 'view' | 'materialized view';
-
-/** A view (or materialized view) that reads from a relation about to be replaced. */
-export interface DependentView {
-  schema: string;
-  name: string;
-  kind: 'view' | 'materialized view';
-  /** `pg_get_viewdef` captured with an empty search_path, so every name in it is schema-qualified. */
-  definition: string;
-  /** `reloptions` such as `security_barrier=true`. */
-  options: string[];
-}
 
 /** Per-run names next to the final relation; unique per run so concurrent builds never collide. */
 export interface WorkNames {
@@ -69,7 +66,8 @@ export function planLockRelation(relation: RelationInfo): string {
 /**
  * The publish transaction's body for a swap: dependents are dropped (deepest first), the old
  * relation is renamed to the backup name, the new one takes the final name, dependents are
- * recreated from their captured definitions (shallowest first), then the backup is dropped.
+ * recreated from their captured definitions (shallowest first, with their grants and comments),
+ * then the backup is dropped.
  * No CASCADE anywhere: if something else depends on the old relation, the drop fails and the
  * transaction rolls back with the previous version live.
  *
@@ -85,20 +83,14 @@ export function planSwap(args: {
   dependents: DependentView[];
 }): string[] {
   const { relation, names, newKind, existing, dependents } = args;
-  const out: string[] = [];
-  if (existing) {
-    for (const d of [...dependents].reverse()) out.push(`drop ${d.kind} ${qualify(d.schema, d.name)}`);
-    out.push(`alter ${existing} ${relation.sql} rename to ${quoteIdent(names.backup.identifier)}`);
-  }
-  out.push(`alter ${newKind} ${names.temp.sql} rename to ${quoteIdent(relation.identifier)}`);
-  if (existing) {
-    for (const d of dependents) {
-      const withOptions = d.options.length > 0 ? ` with (${d.options.join(', ')})` : '';
-      out.push(`create ${d.kind} ${qualify(d.schema, d.name)}${withOptions} as\n${trimSql(d.definition)}`);
-    }
-    out.push(`drop ${existing} ${names.backup.sql}`);
-  }
-  return out;
+  if (!existing) return [`alter ${newKind} ${names.temp.sql} rename to ${quoteIdent(relation.identifier)}`];
+  return [
+    ...dropDependentViewsSql(dependents),
+    `alter ${existing} ${relation.sql} rename to ${quoteIdent(names.backup.identifier)}`,
+    `alter ${newKind} ${names.temp.sql} rename to ${quoteIdent(relation.identifier)}`,
+    ...recreateDependentViewsSql(dependents),
+    `drop ${existing} ${names.backup.sql}`,
+  ];
 }
 
 /**
@@ -212,11 +204,13 @@ join pg_catalog.pg_class c on c.oid = a.attrelid join pg_catalog.pg_namespace n 
 where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped order by a.attnum`;
 
 /**
- * Catalog query: every view / materialized view that depends (transitively) on the relation,
- * through pg_depend → pg_rewrite, with its depth so dependents can be dropped deepest first and
- * recreated shallowest first. Run after `set local search_path = ''` so definitions are qualified.
+ * Publish lock of every view depending (transitively) on a relation, taken before the relation's
+ * table lock, in a fixed order: two publishes whose relations share a dependent view (a view over
+ * two seeds) queue on that view instead of both capturing, dropping and recreating it, which
+ * deadlocked or failed with "could not open relation with OID". Names only: no `pg_get_viewdef`,
+ * which would block on (and then miss) a view another publish is recreating.
  */
-export const DEPENDENT_VIEWS_SQL = `with recursive deps(oid, depth) as (
+export const DEPENDENT_VIEW_NAMES_SQL = `with recursive deps(oid, depth) as (
   select distinct r.ev_class, 1
   from pg_catalog.pg_depend d join pg_catalog.pg_rewrite r on r.oid = d.objid
   where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
@@ -228,8 +222,26 @@ export const DEPENDENT_VIEWS_SQL = `with recursive deps(oid, depth) as (
   where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
     and r.ev_class <> deps.oid and deps.depth < 100
 )
-select n.nspname as schema, c.relname as name, c.relkind as kind, max(deps.depth) as depth,
-  pg_catalog.pg_get_viewdef(c.oid) as definition, coalesce(c.reloptions, '{}') as options
+select n.nspname as schema, c.relname as name, max(deps.depth)::int as depth
 from deps join pg_catalog.pg_class c on c.oid = deps.oid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-group by n.nspname, c.relname, c.relkind, c.oid, c.reloptions
+group by n.nspname, c.relname
 order by max(deps.depth), n.nspname, c.relname`;
+
+/**
+ * The publish locks to take for dependent views (shallowest first, then by name: an order every
+ * publish shares), skipping those already `held`.
+ *
+ * @example
+ * planDependentViewLocks([{ schema: 'a', name: 'v', depth: 1 }], new Set());
+ * // [{ key: '"a"."v"', text: 'select pg_advisory_xact_lock(hashtext($1))', values: ['dataflow.publish:"a"."v"'] }]
+ */
+export function planDependentViewLocks(
+  views: ReadonlyArray<{ schema: string; name: string; depth: number }>,
+  held: ReadonlySet<string>,
+): Array<{ key: string; text: string; values: string[] }> {
+  return [...views]
+    .sort((x, y) => x.depth - y.depth || x.schema.localeCompare(y.schema) || x.name.localeCompare(y.name))
+    .map((v) => qualify(v.schema, v.name))
+    .filter((key, i, all) => !held.has(key) && all.indexOf(key) === i)
+    .map((key) => ({ key, ...planPublishLock({ schema: '', identifier: '', sql: key }) }));
+}

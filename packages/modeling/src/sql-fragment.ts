@@ -1,4 +1,4 @@
-import { quoteIdent, quoteLiteral } from './quote.js';
+import { quoteIdent, quoteLiteral } from '@dataflow/pg';
 
 /** A relation returned by `ref()`, `source()` or `self` in a TypeScript model. */
 export interface RelationRef {

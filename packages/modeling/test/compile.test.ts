@@ -9,6 +9,7 @@ import {
   planBuild,
   RELATION_PLACEHOLDER,
   type SourceNode,
+  selectNodes,
   sql,
   type TestNode,
 } from '../src/index.js';
@@ -317,6 +318,38 @@ describe('TypeScript API', () => {
     expect(model(graph, 'm').compiledSql).toBe(
       'select * from "public"."raw_orders" join "public"."raw_payments" using (id)',
     );
+  });
+});
+
+describe('linking by relation identity (issue 11)', () => {
+  it('ref() of a loaded relation and TypeScript models keep the edge to the source of the same table, so source:raw+ selects them', async () => {
+    const m = defineModel({ name: 'ts_orders', sql: ({ ref }) => sql`select * from ${ref('raw_orders')}` });
+    const { graph, diagnostics } = await compileProject({
+      project: defineProject({ name: 'shop', models: [m] }),
+      schema: 'a',
+      externalRelations: [{ name: 'raw_orders', schema: 'public', identifier: 'raw_orders' }],
+      sources: { raw: { orders: { schema: 'public', identifier: 'raw_orders' } } },
+    });
+    expect(diagnostics).toEqual([]);
+    expect(model(graph, 'ts_orders').dependsOn).toEqual(['source.shop.raw.orders']);
+    expect(graph.childMap['source.shop.raw.orders']).toEqual(['model.shop.ts_orders']);
+    expect(selectNodes(graph, { select: ['source:raw+'] })).toEqual(['model.shop.ts_orders']);
+  });
+
+  it('a model reading a seed through source() waits for that seed (regression: CTAS deadlocked with the seed swap)', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': projectYml(),
+      'seeds/raw_items.csv': 'id\n1\n',
+      'models/sources.yml':
+        'version: 2\nsources:\n  - name: raw\n    schema: s\n    tables:\n      - name: items\n        identifier: raw_items\n',
+      'models/items.sql': `select * from {{ source('raw', 'items') }}`,
+      'models/by_ref.sql': `select * from {{ ref('raw_items') }}`,
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 's' });
+    expect(diagnostics).toEqual([]);
+    expect(model(graph, 'items').dependsOn).toEqual(['source.shop.raw.items', 'seed.shop.raw_items']);
+    expect(model(graph, 'by_ref').dependsOn).toEqual(['seed.shop.raw_items', 'source.shop.raw.items']);
+    expect(planBuild(graph).waitsFor['model.shop.items']).toEqual(['seed.shop.raw_items']);
   });
 });
 

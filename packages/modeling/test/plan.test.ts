@@ -9,6 +9,7 @@ import {
   viewColumnsCompatible,
   workNames,
 } from '../src/index.js';
+import { planDependentViewLocks, planPublishLock } from '../src/plan.js';
 
 const relation = { schema: 'analytics', identifier: 'orders', sql: '"analytics"."orders"' };
 const names = workNames(relation, 'ab12cd34');
@@ -32,7 +33,7 @@ describe('workNames', () => {
 });
 
 describe('golden SQL per materialization', () => {
-  it('table: CTAS into the temp name, then swap with dependents recreated and no CASCADE', () => {
+  it('table: CTAS into the temp name, then swap with dependents recreated (grants and comments kept) and no CASCADE', () => {
     expect(planCreateTemp('table', names.temp, 'select 1 as id;\n')).toEqual([
       'create table "analytics"."orders__df_tmp_ab12cd34" as (\nselect 1 as id\n)',
     ]);
@@ -48,6 +49,11 @@ describe('golden SQL per materialization', () => {
           kind: 'view',
           definition: ' SELECT id FROM analytics.orders;',
           options: [],
+          depth: 1,
+          owner: 'etl',
+          grants: [{ grantee: 'reporting', privilege: 'SELECT', grantable: false }],
+          comment: 'orders by id',
+          columnComments: [],
         },
         {
           schema: 'reporting',
@@ -55,6 +61,11 @@ describe('golden SQL per materialization', () => {
           kind: 'view',
           definition: ' SELECT id FROM analytics.v1;',
           options: ['security_barrier=true'],
+          depth: 2,
+          owner: 'etl',
+          grants: [],
+          comment: null,
+          columnComments: [],
         },
       ],
     });
@@ -63,8 +74,10 @@ describe('golden SQL per materialization', () => {
       'drop view "analytics"."v1"',
       'alter table "analytics"."orders" rename to "orders__df_bak_ab12cd34"',
       'alter table "analytics"."orders__df_tmp_ab12cd34" rename to "orders"',
-      'create view "analytics"."v1" as\nSELECT id FROM analytics.orders',
-      'create view "reporting"."v2" with (security_barrier=true) as\nSELECT id FROM analytics.v1',
+      'create view "analytics"."v1" as SELECT id FROM analytics.orders',
+      'grant SELECT on "analytics"."v1" to "reporting"',
+      `comment on view "analytics"."v1" is 'orders by id'`,
+      'create view "reporting"."v2" with (security_barrier=true) as SELECT id FROM analytics.v1',
       'drop table "analytics"."orders__df_bak_ab12cd34"',
     ]);
     expect(swap.join('\n')).not.toMatch(/cascade/i);
@@ -152,5 +165,25 @@ describe('golden SQL per materialization', () => {
     expect(planDuplicateKeyCheck(names.temp, ['id'])).toBe(
       'select "id", count(*)::bigint as n from "analytics"."orders__df_tmp_ab12cd34" group by "id" having count(*) > 1 limit 5',
     );
+  });
+});
+
+describe('planDependentViewLocks', () => {
+  it('locks shared dependent views shallowest first, then by name, once each, skipping those held', () => {
+    const locks = planDependentViewLocks(
+      [
+        { schema: 'b', name: 'top', depth: 2 },
+        { schema: 'a', name: 'wide', depth: 1 },
+        { schema: 'a', name: 'narrow', depth: 1 },
+        { schema: 'a', name: 'wide', depth: 1 },
+      ],
+      new Set(['"a"."narrow"']),
+    );
+    expect(locks.map((l) => l.key)).toEqual(['"a"."wide"', '"b"."top"']);
+    // The same key a publish of that view takes for itself (planPublishLock).
+    expect(locks[0]).toEqual({
+      key: '"a"."wide"',
+      ...planPublishLock({ schema: 'a', identifier: 'wide', sql: '"a"."wide"' }),
+    });
   });
 });

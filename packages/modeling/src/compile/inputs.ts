@@ -1,0 +1,55 @@
+import type { RenderScope } from '../jinja.js';
+import type { ConfigLayer } from '../project-files.js';
+import type { TestDeclaration, YmlSourceTable } from '../schema-yml.js';
+
+/** A model before rendering, from either a `.sql` file or a TS definition. */
+export interface ModelSource {
+  name: string;
+  file?: string;
+  fqn: string[];
+  rawSql?: string;
+  layers: ConfigLayer[];
+  /** TS-API config (wins like an inline `config()` call). */
+  inline: ConfigLayer;
+  description?: string;
+  columns: Record<string, { description?: string }>;
+  tests: TestDeclaration[];
+  testsFile?: string;
+  /**
+   * The template outputs `ref()` / `source()` / `this` only directly (see `outputsContextDirectly`):
+   * its first render, with tokens for those values, becomes the final SQL by substituting them.
+   */
+  substitutable?: boolean;
+  render(scope: RenderScope): string;
+}
+
+/** A seed CSV with its config layers and declared tests. */
+export interface SeedSource {
+  name: string;
+  file: string;
+  absPath: string;
+  layers: ConfigLayer[];
+  tests: TestDeclaration[];
+  testsFile?: string;
+}
+
+/** A singular test (a `.sql` file under test-paths or a TS `defineTest`). */
+export interface SingularSource {
+  name: string;
+  file?: string;
+  rawSql?: string;
+  severity?: string;
+  render(scope: RenderScope): string;
+}
+
+/** What the parse phase reads from a project: the input of everything after it. */
+export interface ProjectInputs {
+  name: string;
+  rootDir?: string;
+  vars: Record<string, unknown>;
+  models: ModelSource[];
+  seeds: SeedSource[];
+  /** Source tables declared in schema.yml (locations only as far as the yml states them). */
+  sources: YmlSourceTable[];
+  singular: SingularSource[];
+}

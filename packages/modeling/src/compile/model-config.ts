@@ -1,0 +1,84 @@
+import type { IncrementalStrategy, Materialization, ModelConfig } from '../graph.js';
+import type { ConfigLayer } from '../project-files.js';
+
+const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'incremental', 'ephemeral'];
+const STRATEGIES: readonly IncrementalStrategy[] = ['append', 'delete+insert', 'merge'];
+
+/**
+ * Layers configuration like dbt: later layers win key by key (project folders < schema.yml <
+ * inline `config()`), except `tags`, which accumulate.
+ *
+ * @example
+ * mergeLayers([{ materialized: 'view', tags: ['a'] }, { materialized: 'table', tags: 'b' }]);
+ * // { materialized: 'table', tags: ['a', 'b'] }
+ */
+export function mergeLayers(layers: ConfigLayer[]): ConfigLayer {
+  const out: ConfigLayer = {};
+  const tags = new Set<string>();
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (k === 'tags') {
+        for (const t of Array.isArray(v) ? v : [v]) if (typeof t === 'string') tags.add(t);
+      } else if (v !== undefined) out[k] = v;
+    }
+  }
+  out.tags = [...tags];
+  return out;
+}
+
+function uniqueKeyOf(raw: unknown, report: (msg: string) => void): string[] | undefined {
+  if (typeof raw === 'string') return [raw];
+  if (Array.isArray(raw) && raw.every((k) => typeof k === 'string')) return raw as string[];
+  if (raw !== undefined && raw !== null) report('unique_key must be a column name or a list of column names');
+  return undefined;
+}
+
+function oneOf<T extends string>(
+  raw: unknown,
+  allowed: readonly T[],
+  what: string,
+  report: (msg: string) => void,
+) {
+  if (raw === undefined) return undefined;
+  if (allowed.includes(raw as T)) return raw as T;
+  report(`unknown ${what} ${JSON.stringify(raw)} (expected ${allowed.join(', ')})`);
+  return undefined;
+}
+
+/**
+ * A merged config layer as a typed {@link ModelConfig}; each invalid value is reported (and its
+ * default kept). Without `unique_key` an incremental model appends.
+ *
+ * @example
+ * toModelConfig({ materialized: 'incremental', unique_key: 'id' }, console.error);
+ * // { materialized: 'incremental', incrementalStrategy: 'merge', uniqueKey: ['id'], tags: [], enabled: true }
+ */
+export function toModelConfig(raw: ConfigLayer, report: (msg: string) => void): ModelConfig {
+  const materialized = oneOf(raw.materialized, MATERIALIZATIONS, 'materialization', report) ?? 'view';
+  const uniqueKey = uniqueKeyOf(raw.unique_key, report);
+  const strategy = oneOf(raw.incremental_strategy, STRATEGIES, 'incremental_strategy', report);
+  const incrementalStrategy: IncrementalStrategy =
+    strategy ?? (raw.incremental_strategy === undefined && !uniqueKey ? 'append' : 'merge');
+  if (materialized === 'incremental' && incrementalStrategy !== 'append' && !uniqueKey)
+    report(`incremental_strategy ${incrementalStrategy} needs a unique_key`);
+  const config: ModelConfig = {
+    materialized,
+    incrementalStrategy,
+    tags: (raw.tags as string[]) ?? [],
+    enabled: raw.enabled !== false,
+  };
+  if (uniqueKey) config.uniqueKey = uniqueKey;
+  if (typeof raw.schema === 'string') config.schema = raw.schema;
+  if (typeof raw.alias === 'string') config.alias = raw.alias;
+  if (typeof raw.full_refresh === 'boolean') config.fullRefresh = raw.full_refresh;
+  return config;
+}
+
+/**
+ * dbt's default `generate_schema_name`: a custom schema is appended to the target schema.
+ *
+ * @example
+ * schemaFor('analytics', 'staging'); // 'analytics_staging'
+ */
+export const schemaFor = (target: string, custom: unknown): string =>
+  typeof custom === 'string' && custom ? `${target}_${custom}` : target;

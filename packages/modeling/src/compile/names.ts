@@ -1,0 +1,108 @@
+import { identifierBytes, MAX_IDENTIFIER_BYTES, qualify, quoteIdent, truncateBytes } from '@dataflow/pg';
+import type { RelationInfo, SeedNode } from '../graph.js';
+import type { CompileContext } from './context.js';
+import type { SeedSource } from './inputs.js';
+import { mergeLayers, schemaFor } from './model-config.js';
+
+/** What a name that `ref()` can reach stands for. `uniqueId` is empty for external relations. */
+export interface NameEntry {
+  uniqueId: string;
+  relation: RelationInfo;
+  ephemeral?: boolean;
+  file?: string;
+}
+
+/** The names `ref()` resolves: seeds, models, then relations loaded outside the project. */
+export type NameTable = Map<string, NameEntry>;
+
+/**
+ * A relation's quoted form; three-part only when a `database` is stated. An identifier over 63
+ * bytes (already a `NAME_TOO_LONG` diagnostic) is cut the way PostgreSQL would cut it, so the
+ * compile still reports every other problem.
+ *
+ * @example
+ * relationOf('analytics', 'orders').sql; // '"analytics"."orders"'
+ */
+export function relationOf(schema: string, identifier: string, database?: string): RelationInfo {
+  const name = truncateBytes(identifier, MAX_IDENTIFIER_BYTES);
+  return {
+    ...(database !== undefined ? { database } : {}),
+    schema,
+    identifier,
+    sql: database !== undefined ? `${quoteIdent(database)}.${qualify(schema, name)}` : qualify(schema, name),
+  };
+}
+
+/**
+ * Claims `name` for a node; a second claim is a `DUPLICATE_NAME` diagnostic and returns false
+ * (the first owner keeps the name).
+ */
+export function claimName(ctx: CompileContext, names: NameTable, name: string, entry: NameEntry): boolean {
+  const prior = names.get(name);
+  if (prior) {
+    ctx.diagnostics
+      .at(name, entry.file)
+      .error(
+        'DUPLICATE_NAME',
+        `two resources are named ${name}: ${prior.file ?? prior.uniqueId} and ${entry.file ?? entry.uniqueId}`,
+      );
+    return false;
+  }
+  names.set(name, entry);
+  return true;
+}
+
+/** Reports a relation name PostgreSQL would truncate (`NAME_TOO_LONG`). */
+export function checkIdentifierLength(ctx: CompileContext, name: string, what: string, file?: string): void {
+  const bytes = identifierBytes(name);
+  if (bytes > MAX_IDENTIFIER_BYTES)
+    ctx.diagnostics
+      .at(name, file)
+      .error(
+        'NAME_TOO_LONG',
+        `${what} name ${name} is ${bytes} bytes; PostgreSQL identifiers are at most ${MAX_IDENTIFIER_BYTES}`,
+      );
+}
+
+/**
+ * Seeds as graph nodes, claiming their names first (a model of the same name is the duplicate).
+ *
+ * @example
+ * const seeds = seedNodes(ctx, inputs.seeds, names); // [{ uniqueId: 'seed.shop.raw_orders', ... }]
+ */
+export function seedNodes(ctx: CompileContext, seeds: SeedSource[], names: NameTable): SeedNode[] {
+  const out: SeedNode[] = [];
+  for (const seed of seeds) {
+    const cfg = mergeLayers(seed.layers);
+    const relation = relationOf(schemaFor(ctx.targetSchema, cfg.schema), seed.name);
+    const uniqueId = `seed.${ctx.projectName}.${seed.name}`;
+    checkIdentifierLength(ctx, seed.name, 'seed', seed.file);
+    if (!claimName(ctx, names, seed.name, { uniqueId, relation, file: seed.file })) continue;
+    const node: SeedNode = {
+      uniqueId,
+      name: seed.name,
+      resourceType: 'seed',
+      packageName: ctx.projectName,
+      file: seed.file,
+      fqn: [ctx.projectName, seed.name],
+      tags: (cfg.tags as string[]) ?? [],
+      dependsOn: [],
+      relation,
+      seedPath: seed.absPath,
+    };
+    if (cfg.column_types && typeof cfg.column_types === 'object')
+      node.columnTypes = cfg.column_types as Record<string, string>;
+    out.push(node);
+  }
+  return out;
+}
+
+/** Relations loaded outside the project take the names no node claimed. */
+export function addExternalRelations(
+  names: NameTable,
+  externals: ReadonlyArray<{ name: string; schema: string; identifier: string }>,
+): void {
+  for (const ext of externals)
+    if (!names.has(ext.name))
+      names.set(ext.name, { uniqueId: '', relation: relationOf(ext.schema, ext.identifier) });
+}

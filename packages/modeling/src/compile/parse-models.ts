@@ -1,0 +1,103 @@
+import type { ModelConfig, RelationInfo } from '../graph.js';
+import { templateProblem } from '../jinja.js';
+import type { ConfigLayer } from '../project-files.js';
+import type { CompileContext } from './context.js';
+import type { ModelSource } from './inputs.js';
+import { mergeLayers, schemaFor, toModelConfig } from './model-config.js';
+import { checkIdentifierLength, claimName, type NameTable, relationOf } from './names.js';
+
+/** What a token in a first render stands for; see {@link ModelSource.substitutable}. */
+export type ContextValue = { ref: string } | { source: [string, string] };
+/** Matches the tokens a substitutable first render outputs for `ref()`, `source()` and `this`. */
+export const TOKEN = /\uE000df(\d+|this)\uE000/g;
+const token = (index: number | 'this') => `\uE000df${index}\uE000`;
+/** What `ref()` / `source()` output where no relation is known (first render, unknown names). */
+export const refPlaceholder = (name: string): string => `__df_ref__${name}__`;
+export const sourcePlaceholder = (s: string, t: string): string => `__df_source__${s}__${t}__`;
+
+/** A model after its first render: what it reads, its layered config. */
+export interface ParsedModel {
+  src: ModelSource;
+  refs: string[];
+  sources: Array<[string, string]>;
+  config: ModelConfig;
+  /** The first render with tokens for `tokens[i]`, when the template is substitutable. */
+  tokenized?: { sql: string; tokens: ContextValue[] };
+}
+
+/** A parsed model that owns its name: its unique id and target relation. */
+export interface NamedModel extends ParsedModel {
+  uniqueId: string;
+  relation: RelationInfo;
+}
+
+/**
+ * First render of one model (dbt's parse): collects `ref()`, `source()` and `config()` calls with
+ * placeholders for the relations; a substitutable template keeps its render with tokens so the
+ * compile phase can substitute relations instead of rendering again. Returns undefined (after
+ * reporting) on a template error or when the model is disabled.
+ *
+ * @example
+ * const parsed = parseModel(ctx, inputs.models[0]); // { refs: ['stg_orders'], config: { materialized: 'table', ... } }
+ */
+export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel | undefined {
+  const report = ctx.diagnostics.at(src.name, src.file);
+  const refs: string[] = [];
+  const sources: Array<[string, string]> = [];
+  const inline: ConfigLayer = {};
+  const tokens: ContextValue[] = [];
+  const tokenFor = (value: ContextValue) => token(tokens.push(value) - 1);
+  let firstRender: string;
+  try {
+    firstRender = src.render({
+      ref: (n) => {
+        refs.push(n);
+        return src.substitutable ? tokenFor({ ref: n }) : refPlaceholder(n);
+      },
+      source: (s, t) => {
+        sources.push([s, t]);
+        return src.substitutable ? tokenFor({ source: [s, t] }) : sourcePlaceholder(s, t);
+      },
+      config: (values) => Object.assign(inline, values),
+      var: ctx.var,
+      // Every `{{ this }}` of a substitutable template outputs the same token.
+      thisRelation: src.substitutable ? token('this') : '__df_this__',
+      isIncremental: false,
+    });
+  } catch (error) {
+    const p = templateProblem(error, src.file ?? src.name, src.rawSql);
+    report.error('TEMPLATE_ERROR', p.message, p.line);
+    return undefined;
+  }
+  const config = toModelConfig(mergeLayers([...src.layers, src.inline, inline]), (message) =>
+    report.error('CONFIG_ERROR', `${src.name}: ${message}`),
+  );
+  if (!config.enabled) return undefined;
+  return {
+    src,
+    refs,
+    sources,
+    config,
+    ...(src.substitutable ? { tokenized: { sql: firstRender, tokens } } : {}),
+  };
+}
+
+/** Gives a parsed model its relation and claims its name; undefined when the name is taken. */
+export function nameModel(
+  ctx: CompileContext,
+  parsed: ParsedModel,
+  names: NameTable,
+): NamedModel | undefined {
+  const { src, config } = parsed;
+  const identifier = config.alias ?? src.name;
+  checkIdentifierLength(ctx, identifier, 'model', src.file);
+  const relation = relationOf(schemaFor(ctx.targetSchema, config.schema), identifier);
+  const uniqueId = `model.${ctx.projectName}.${src.name}`;
+  const entry = {
+    uniqueId,
+    relation,
+    ephemeral: config.materialized === 'ephemeral',
+    ...(src.file ? { file: src.file } : {}),
+  };
+  return claimName(ctx, names, src.name, entry) ? { ...parsed, uniqueId, relation } : undefined;
+}

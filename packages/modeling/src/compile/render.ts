@@ -1,0 +1,115 @@
+import { templateProblem } from '../jinja.js';
+import type { CompileContext } from './context.js';
+import type { Linker } from './link.js';
+import { type NamedModel, refPlaceholder, sourcePlaceholder, TOKEN } from './parse-models.js';
+
+/** A model's final SQL before its ephemeral parents are inlined. */
+export interface RenderedModel {
+  sql: string;
+  /** Incremental models: the SQL with `is_incremental()` true. */
+  incrementalSql?: string;
+  /** Unique ids of the ephemeral models it reads (inlined as CTEs by {@link inlineEphemerals}). */
+  ephemeralRefs: string[];
+}
+
+/** The CTE name an ephemeral model is inlined as (dbt's). */
+export const cteName = (name: string): string => `__dbt__cte__${name}`;
+
+/**
+ * Renders one model with relations resolved, `is_incremental()` as given. Callable on its own so
+ * the build can render a node again just before it runs; throws the template's error.
+ *
+ * @example
+ * renderModelSql(ctx, model, linker, false); // { sql: 'select * from "analytics"."stg_orders"', ephemeralRefs: [] }
+ */
+export function renderModelSql(
+  ctx: CompileContext,
+  model: NamedModel,
+  linker: Linker,
+  isIncremental: boolean,
+): { sql: string; ephemeralRefs: string[] } {
+  const ephemeralRefs = new Set<string>();
+  const sql = model.src.render({
+    ref: (n) => resolveRef(linker, n, ephemeralRefs),
+    source: (s, t) => resolveSource(linker, s, t),
+    config: () => undefined,
+    var: ctx.var,
+    thisRelation: model.relation.sql,
+    isIncremental,
+  });
+  return { sql, ephemeralRefs: [...ephemeralRefs] };
+}
+
+function resolveRef(linker: Linker, name: string, ephemerals: Set<string>): string {
+  const r = linker.ref(name);
+  if (!r) return refPlaceholder(name);
+  if (r.ephemeral) {
+    ephemerals.add(r.nodeIds[0] as string);
+    return cteName(name);
+  }
+  return r.relation.sql;
+}
+
+const resolveSource = (linker: Linker, s: string, t: string) =>
+  linker.source(s, t)?.relation.sql ?? sourcePlaceholder(s, t);
+
+/**
+ * The first render with its tokens substituted; undefined when the model has no tokenized render
+ * or some token did not come out intact (each `ref()` / `source()` value exactly once, nothing
+ * else looking like a token): then the model is rendered again.
+ */
+export function substituteTokens(
+  model: NamedModel,
+  linker: Linker,
+): { sql: string; ephemeralRefs: string[] } | undefined {
+  if (!model.tokenized) return undefined;
+  const { sql: text, tokens } = model.tokenized;
+  const seen = new Set<number>();
+  const ephemerals = new Set<string>();
+  let intact = true;
+  const out = text.replace(TOKEN, (_m, key: string) => {
+    if (key === 'this') return model.relation.sql;
+    const index = Number(key);
+    const value = tokens[index];
+    if (value === undefined || seen.has(index)) intact = false;
+    seen.add(index);
+    if (value === undefined) return '';
+    return 'ref' in value
+      ? resolveRef(linker, value.ref, ephemerals)
+      : resolveSource(linker, ...value.source);
+  });
+  if (!intact || seen.size !== tokens.length || out.includes('\uE000')) return undefined;
+  return { sql: out, ephemeralRefs: [...ephemerals] };
+}
+
+/**
+ * Compile phase of models: each model's final SQL (and incremental SQL), reporting template errors
+ * per model; a model that fails is absent from the result.
+ *
+ * @example
+ * const rendered = renderModels(ctx, models, linker); // Map { 'model.shop.orders' => { sql, ephemeralRefs } }
+ */
+export function renderModels(
+  ctx: CompileContext,
+  models: NamedModel[],
+  linker: Linker,
+): Map<string, RenderedModel> {
+  const rendered = new Map<string, RenderedModel>();
+  for (const m of models) {
+    try {
+      const main = substituteTokens(m, linker) ?? renderModelSql(ctx, m, linker, false);
+      const incremental =
+        m.config.materialized === 'incremental' ? renderModelSql(ctx, m, linker, true) : undefined;
+      rendered.set(m.uniqueId, {
+        sql: main.sql,
+        ...(incremental ? { incrementalSql: incremental.sql } : {}),
+        // The incremental branch may read other ephemeral models: both renders' CTEs are inlined.
+        ephemeralRefs: [...new Set([...main.ephemeralRefs, ...(incremental?.ephemeralRefs ?? [])])],
+      });
+    } catch (error) {
+      const prob = templateProblem(error, m.src.file ?? m.src.name, m.src.rawSql);
+      ctx.diagnostics.at(m.src.name, m.src.file).error('TEMPLATE_ERROR', prob.message, prob.line);
+    }
+  }
+  return rendered;
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { mergeLayers, schemaFor, toModelConfig } from '../../src/compile/model-config.js';
+
+describe('model config layering', () => {
+  it('later layers win key by key; tags accumulate without duplicates', () => {
+    expect(
+      mergeLayers([
+        { materialized: 'view', tags: ['a'], schema: 'x' },
+        { materialized: 'table', tags: 'b' },
+        { tags: ['a', 'c'], schema: undefined },
+      ]),
+    ).toEqual({ materialized: 'table', schema: 'x', tags: ['a', 'b', 'c'] });
+  });
+
+  it('defaults: view, append without unique_key, merge with one', () => {
+    const report: string[] = [];
+    expect(toModelConfig({}, (m) => report.push(m))).toEqual({
+      materialized: 'view',
+      incrementalStrategy: 'append',
+      tags: [],
+      enabled: true,
+    });
+    expect(
+      toModelConfig({ materialized: 'incremental', unique_key: 'id', full_refresh: false }, (m) =>
+        report.push(m),
+      ),
+    ).toEqual({
+      materialized: 'incremental',
+      incrementalStrategy: 'merge',
+      uniqueKey: ['id'],
+      tags: [],
+      enabled: true,
+      fullRefresh: false,
+    });
+    expect(report).toEqual([]);
+  });
+
+  it('reports each invalid value and keeps its default', () => {
+    const report: string[] = [];
+    const config = toModelConfig(
+      { materialized: 'snapshot', unique_key: 3, incremental_strategy: 'upsert', enabled: false },
+      (m) => report.push(m),
+    );
+    expect(config).toMatchObject({ materialized: 'view', incrementalStrategy: 'merge', enabled: false });
+    expect(report).toEqual([
+      'unknown materialization "snapshot" (expected view, table, incremental, ephemeral)',
+      'unique_key must be a column name or a list of column names',
+      'unknown incremental_strategy "upsert" (expected append, delete+insert, merge)',
+    ]);
+    const needsKey: string[] = [];
+    toModelConfig({ materialized: 'incremental', incremental_strategy: 'merge' }, (m) => needsKey.push(m));
+    expect(needsKey).toEqual(['incremental_strategy merge needs a unique_key']);
+  });
+
+  it("schemaFor follows dbt's generate_schema_name", () => {
+    expect(schemaFor('analytics', 'staging')).toBe('analytics_staging');
+    expect(schemaFor('analytics', undefined)).toBe('analytics');
+    expect(schemaFor('analytics', '')).toBe('analytics');
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { createLinker } from '../../src/compile/link.js';
+import { type NameTable, seedNodes } from '../../src/compile/names.js';
+import { sourceNodes } from '../../src/compile/sources.js';
+import { compileTests, testResolver } from '../../src/compile/tests.js';
+import { RELATION_PLACEHOLDER } from '../../src/graph.js';
+import { testContext } from './context.js';
+
+function setup() {
+  const ctx = testContext();
+  const names: NameTable = new Map();
+  const seeds = seedNodes(
+    ctx,
+    [{ name: 'items', file: 'seeds/items.csv', absPath: '/p', layers: [], tests: [] }],
+    names,
+  );
+  const sources = sourceNodes(ctx, [], { raw: { items: { schema: 'a', identifier: 'items' } } });
+  const linker = createLinker(names, sources);
+  const nodes = Object.fromEntries(seeds.map((s) => [s.uniqueId, s]));
+  return { ctx, names, sources, linker, nodes };
+}
+
+describe('test phase', () => {
+  it('testResolver resolves ref(), source() and bare names, records what the test reads, and emits the placeholder for itself', () => {
+    const { linker } = setup();
+    const deps = new Set<string>();
+    const resolve = testResolver(linker, deps, 'seed.shop.items');
+    expect(resolve("ref('items')")).toBe(RELATION_PLACEHOLDER);
+    expect(resolve("source('raw', 'items')")).toBe('"a"."items"');
+    expect([...deps].sort()).toEqual(['seed.shop.items', 'source.shop.raw.items']);
+    expect(() => resolve('nowhere')).toThrow('nowhere is not a model, seed or loaded relation');
+  });
+
+  it('compiles generic tests of seeds with a placeholder template, and a singular test of one seed as its audit', () => {
+    const { ctx, sources, linker, nodes } = setup();
+    const tests = compileTests(ctx, {
+      inputs: {
+        models: [],
+        seeds: [
+          {
+            name: 'items',
+            file: 'seeds/items.csv',
+            absPath: '/p',
+            layers: [],
+            tests: [{ test: 'not_null', column: 'id', args: {}, config: {} }],
+            testsFile: 'seeds/schema.yml',
+          },
+        ],
+        sources: [],
+        singular: [
+          {
+            name: 'no_negative',
+            file: 'tests/no_negative.sql',
+            render: (scope) => `select * from ${scope.ref('items')} where id < 0`,
+          },
+        ],
+      },
+      nodes,
+      sources,
+      linker,
+    });
+    expect(tests.map((t) => [t.name, t.testKind, t.attachedNode, t.file])).toEqual([
+      ['not_null_items_id', 'generic', 'seed.shop.items', 'seeds/schema.yml'],
+      ['no_negative', 'singular', 'seed.shop.items', 'tests/no_negative.sql'],
+    ]);
+    for (const t of tests) {
+      expect(t.uniqueId).toMatch(new RegExp(`^test\\.shop\\.${t.name}\\.[0-9a-f]{10}$`));
+      expect(t.sqlTemplate).toContain(RELATION_PLACEHOLDER);
+      expect(t.compiled.sql).toContain('"a"."items"');
+      expect(t.compiled.sql).not.toContain(RELATION_PLACEHOLDER);
+    }
+    expect(ctx.diagnostics.list).toEqual([]);
+  });
+
+  it('reports an unknown test and an unknown ref per test, and compiles the rest', () => {
+    const { ctx, sources, linker, nodes } = setup();
+    const tests = compileTests(ctx, {
+      inputs: {
+        models: [],
+        seeds: [
+          {
+            name: 'items',
+            file: 'seeds/items.csv',
+            absPath: '/p',
+            layers: [],
+            tests: [
+              { test: 'no_such_test', args: {}, config: {} },
+              { test: 'unique', column: 'id', args: {}, config: { enabled: false } },
+            ],
+          },
+        ],
+        sources: [],
+        singular: [{ name: 'lost', render: (scope) => `select * from ${scope.ref('nowhere')}` }],
+      },
+      nodes,
+      sources,
+      linker,
+    });
+    expect(tests).toEqual([]);
+    expect(ctx.diagnostics.list.map((d) => [d.code, d.node])).toEqual([
+      ['UNKNOWN_TEST', 'items'],
+      ['UNKNOWN_REF', 'lost'],
+    ]);
+  });
+});
