@@ -194,8 +194,10 @@ async function migrate(pool: pg.Pool, schema: string): Promise<{ applied: number
       try {
         return await pool.connect();
       } catch (cause) {
-        const code = (cause as { code?: unknown }).code;
-        const why = typeof code === 'string' ? ` (${code})` : '';
+        // The errno when there is one, else the first line (a connect timeout has no code).
+        const { code, message } = cause as { code?: unknown; message?: unknown };
+        const text = typeof message === 'string' ? message.split('\n')[0] : undefined;
+        const why = typeof code === 'string' ? ` (${code})` : text ? ` (${text})` : '';
         throw new RunlogError('MIGRATION_FAILED', `run log: cannot connect to PostgreSQL${why}`, { cause });
       }
     },
