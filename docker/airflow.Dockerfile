@@ -29,6 +29,7 @@ COPY packages/warehouse/package.json packages/warehouse/
 COPY packages/quality/package.json packages/quality/
 COPY packages/modeling/package.json packages/modeling/
 COPY packages/runlog/package.json packages/runlog/
+COPY packages/lineage/package.json packages/lineage/
 COPY packages/testkit/package.json packages/testkit/
 COPY apps/cli/package.json apps/cli/
 RUN npm ci --no-audit --no-fund

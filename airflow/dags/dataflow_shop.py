@@ -18,6 +18,10 @@ Configure with Airflow Variables ``dataflow_cli`` and ``dataflow_project_dir`` (
 run time), or the worker env DATAFLOW_CLI / DATAFLOW_PROJECT_DIR; the warehouse, lake and
 S3 endpoint come from the worker env (DATAFLOW_DATABASE_URL, DATAFLOW_LAKE_URL,
 DATAFLOW_S3_ENDPOINT, AWS_*), see docker-compose.yml. Works on Airflow 2.6+ and 3.x.
+
+Data-aware scheduling: ``load`` declares the raw tables and ``build`` the models as outlets
+(Airflow 3 ``Asset``, Airflow 2 ``Dataset``), URIs ``postgres://host:port/db/analytics/<table>``
+from DATAFLOW_DATABASE_URL, so a downstream DAG can use ``schedule=[Asset(uri)]``.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ import pendulum
 
 try:  # Airflow 3.x
     from airflow.providers.standard.operators.bash import BashOperator
-    from airflow.sdk import DAG, Param, task
+    from airflow.sdk import DAG, Asset, Param, task
 except ImportError:  # Airflow 2.x
     from airflow import DAG
+    from airflow.datasets import Dataset as Asset
     from airflow.decorators import task
     from airflow.models.param import Param
     from airflow.operators.bash import BashOperator
@@ -66,11 +71,20 @@ operator_args = {
 }
 
 
+def _outlets(step: dict) -> list:
+    """The tables a step writes, as Assets (3.x) / Datasets (2.x); both take ``uri=``."""
+    return [Asset(uri=uri) for uri in step["outlets"]]
+
+
 def _operator(step: dict) -> BashOperator:
     """One step of the plan: a task mapped over its commands, or a single task."""
     if step["mapped"]:
-        return BashOperator.partial(task_id=step["task_id"], **operator_args).expand(bash_command=step["commands"])
-    return BashOperator(task_id=step["task_id"], bash_command=step["commands"][0], **operator_args)
+        return BashOperator.partial(task_id=step["task_id"], outlets=_outlets(step), **operator_args).expand(
+            bash_command=step["commands"]
+        )
+    return BashOperator(
+        task_id=step["task_id"], bash_command=step["commands"][0], outlets=_outlets(step), **operator_args
+    )
 
 
 def _chain(steps: list, tasks: dict) -> None:
@@ -118,15 +132,18 @@ with DAG(
         steps = plan.backfill_plan(SOURCES, params["start"], params["end"])
         return next(s["commands"] for s in steps if s["task_id"] == step_id)
 
+    # The outlets do not depend on the range: take them from the daily plan's steps.
+    outlets = {step["task_id"]: _outlets(step) for step in daily_steps}
     ingest_all = BashOperator.partial(task_id="ingest", **operator_args).expand(
         bash_command=commands_of.override(task_id="ingest_commands")("ingest")
     )
-    load_all = BashOperator.partial(task_id="load", **operator_args).expand(
+    load_all = BashOperator.partial(task_id="load", outlets=outlets["load"], **operator_args).expand(
         bash_command=commands_of.override(task_id="load_commands")("load")
     )
     build_range = BashOperator(
         task_id="build",
         bash_command=plan.build_range_command("{{ params.start }}", "{{ params.end }}"),
+        outlets=outlets["build"],
         **operator_args,
     )
     ingest_all >> load_all >> build_range

@@ -19,6 +19,10 @@ another task runs. Exit 99 (nothing to load for the day) marks a task skipped, a
 models downstream of it are skipped too. Configure with Airflow Variables dataflow_cli /
 dataflow_project_dir, or the worker env DATAFLOW_CLI / DATAFLOW_PROJECT_DIR;
 DATAFLOW_START_DATE / DATAFLOW_END_DATE bound the catchup window. Airflow 2.6+ and 3.x.
+
+Each load, model and seed task declares the tables it publishes as outlets (Airflow 3
+Assets, Airflow 2 Datasets): postgres://host:port/<database>/<schema>/<table> from the
+worker's DATAFLOW_DATABASE_URL (no credentials), so other DAGs can be scheduled on them.
 """
 
 from __future__ import annotations
@@ -26,14 +30,16 @@ from __future__ import annotations
 import json
 import os
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 import pendulum
 
 try:  # Airflow 3.x
     from airflow.providers.standard.operators.bash import BashOperator
-    from airflow.sdk import DAG, TaskGroup
+    from airflow.sdk import DAG, Asset, TaskGroup
 except ImportError:  # Airflow 2.x
     from airflow import DAG
+    from airflow.datasets import Dataset as Asset
     from airflow.operators.bash import BashOperator
     from airflow.utils.task_group import TaskGroup
 
@@ -57,9 +63,18 @@ OPERATOR_ENV = {
     "DATAFLOW_CLI": "{{ var.value.get('dataflow_cli', %s) }}" % json.dumps(DEFAULT_CLI),
     "DATAFLOW_PROJECT_DIR": "{{ var.value.get('dataflow_project_dir', %s) }}" % json.dumps(DEFAULT_PROJECT_DIR),
 }
+# Where the published tables live: DATAFLOW_DATABASE_URL without its credentials (the embedded
+# PostgreSQL when unset). Asset URIs: postgres://host:port/<database>/<schema>/<table>.
+_DB = urlsplit(os.environ.get("DATAFLOW_DATABASE_URL") or "postgres://localhost:5432/postgres")
+DATABASE = "postgres://%s:%d/%s" % (_DB.hostname or "localhost", _DB.port or 5432, unquote(_DB.path.strip("/")) or "postgres")
 
 
-def dataflow(task_id: str, command: str, *args: str) -> BashOperator:
+def table(schema: str, name: str) -> Asset:
+    """A table a task publishes: an Asset (Airflow 3) or a Dataset (Airflow 2)."""
+    return Asset(uri="%s/%s/%s" % (DATABASE, schema, name))
+
+
+def dataflow(task_id: str, command: str, *args: str, outlets: tuple = ()) -> BashOperator:
     """`dataflow <command> --project $DATAFLOW_PROJECT_DIR <args> --date {{ ds }}`; exit 99 = skipped."""
     return BashOperator(
         task_id=task_id,
@@ -67,6 +82,7 @@ def dataflow(task_id: str, command: str, *args: str) -> BashOperator:
         env=OPERATOR_ENV,
         append_env=True,  # keep the worker env: DATAFLOW_DATABASE_URL, AWS_* ...
         skip_on_exit_code=99,
+        outlets=list(outlets),
     )
 
 
@@ -88,10 +104,10 @@ with DAG(
         ingest_payments = dataflow("payments", "ingest", "--source", "payments")
         ingest_rates = dataflow("rates", "ingest", "--source", "rates")
     with TaskGroup(group_id="load"):
-        load_customers = dataflow("customers", "load", "--source", "customers")
-        load_orders = dataflow("orders", "load", "--source", "orders")
-        load_payments = dataflow("payments", "load", "--source", "payments")
-        load_rates = dataflow("rates", "load", "--source", "rates")
+        load_customers = dataflow("customers", "load", "--source", "customers", outlets=(table("analytics", "raw_customers"),))
+        load_orders = dataflow("orders", "load", "--source", "orders", outlets=(table("analytics", "raw_orders"),))
+        load_payments = dataflow("payments", "load", "--source", "payments", outlets=(table("analytics", "raw_payments"),))
+        load_rates = dataflow("rates", "load", "--source", "rates", outlets=(table("analytics", "raw_rates"),))
     with TaskGroup(group_id="source_tests"):
         # runs 1 test(s)
         source_test_customers = dataflow("customers", "test", "--select", "source:raw.customers")
@@ -99,19 +115,19 @@ with DAG(
         source_test_orders = dataflow("orders", "test", "--select", "source:raw.orders")
     with TaskGroup(group_id="models"):
         # runs 3 test(s)
-        model_dim_customers = dataflow("dim_customers", "build", "--select", "dim_customers")
+        model_dim_customers = dataflow("dim_customers", "build", "--select", "dim_customers", outlets=(table("analytics", "dim_customers"),))
         # runs 4 test(s)
-        model_fct_daily_revenue = dataflow("fct_daily_revenue", "build", "--select", "fct_daily_revenue")
+        model_fct_daily_revenue = dataflow("fct_daily_revenue", "build", "--select", "fct_daily_revenue", outlets=(table("analytics", "fct_daily_revenue"),))
         # runs 5 test(s)
-        model_fct_orders = dataflow("fct_orders", "build", "--select", "fct_orders", "--exclude", "relationships_fct_orders_customer_id__customer_id__ref_stg_customers_")
+        model_fct_orders = dataflow("fct_orders", "build", "--select", "fct_orders", "--exclude", "relationships_fct_orders_customer_id__customer_id__ref_stg_customers_", outlets=(table("analytics", "fct_orders"),))
         # runs 4 test(s)
-        model_stg_customers = dataflow("stg_customers", "build", "--select", "stg_customers", "--exclude", "relationships_fct_orders_customer_id__customer_id__ref_stg_customers_", "--exclude", "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_")
+        model_stg_customers = dataflow("stg_customers", "build", "--select", "stg_customers", "--exclude", "relationships_fct_orders_customer_id__customer_id__ref_stg_customers_", "--exclude", "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_", outlets=(table("analytics", "stg_customers"),))
         # runs 7 test(s)
-        model_stg_orders = dataflow("stg_orders", "build", "--select", "stg_orders", "--exclude", "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_", "--exclude", "relationships_stg_payments_order_id__order_id__ref_stg_orders_")
+        model_stg_orders = dataflow("stg_orders", "build", "--select", "stg_orders", "--exclude", "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_", "--exclude", "relationships_stg_payments_order_id__order_id__ref_stg_orders_", outlets=(table("analytics", "stg_orders"),))
         # runs 4 test(s)
-        model_stg_payments = dataflow("stg_payments", "build", "--select", "stg_payments", "--exclude", "assert_order_amount_reconciles", "--exclude", "relationships_stg_payments_order_id__order_id__ref_stg_orders_")
+        model_stg_payments = dataflow("stg_payments", "build", "--select", "stg_payments", "--exclude", "assert_order_amount_reconciles", "--exclude", "relationships_stg_payments_order_id__order_id__ref_stg_orders_", outlets=(table("analytics", "stg_payments"),))
         # runs 3 test(s)
-        model_stg_rates = dataflow("stg_rates", "build", "--select", "stg_rates")
+        model_stg_rates = dataflow("stg_rates", "build", "--select", "stg_rates", outlets=(table("analytics", "stg_rates"),))
     with TaskGroup(group_id="tests"):
         test_relationships_fct_orders_customer_id__customer_id__ref_stg_customers_ = dataflow("relationships_fct_orders_customer_id__customer_id__ref_stg_customers_", "test", "--select", "relationships_fct_orders_customer_id__customer_id__ref_stg_customers_")
         test_relationships_stg_orders_customer_id__customer_id__ref_stg_customers_ = dataflow("relationships_stg_orders_customer_id__customer_id__ref_stg_customers_", "test", "--select", "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_")

@@ -1,7 +1,8 @@
 """Loads a DAG file against a minimal stand-in for Airflow and prints its structure as JSON.
 
 Airflow cannot be installed on the test machines, so this records what the DAG file asks
-Airflow to build (DAG arguments, operators, partial/expand mapping, dependencies) through the
+Airflow to build (DAG arguments, operators, partial/expand mapping, dependencies, outlets as
+``airflow.sdk.Asset`` on 3.x or ``airflow.datasets.Dataset`` on 2.x) through the
 same import paths Airflow 2.x and 3.x expose. It proves the DAG file runs and wires what we
 expect; it does not prove Airflow's own behaviour.
 
@@ -56,6 +57,8 @@ def _jsonable(value):
         return {"xcom_from": value.task_id}
     if isinstance(value, _Param):
         return {"param": value.default}
+    if isinstance(value, _DataReference):
+        return {type(value).__name__: value.uri}
     return value
 
 
@@ -104,6 +107,23 @@ class _XComArg(_Node):
     pass
 
 
+class _DataReference:
+    def __init__(self, name=None, uri=None, **kwargs):
+        self.uri = uri if uri is not None else name
+        self.kwargs = kwargs
+
+
+class Asset(_DataReference):
+    """airflow.sdk.Asset (3.x): ``Asset(name=None, uri=None, ...)``."""
+
+
+class Dataset(_DataReference):
+    """airflow.datasets.Dataset (2.4+): ``Dataset(uri, extra=None)``."""
+
+    def __init__(self, uri, extra=None):
+        super().__init__(uri=uri, extra=extra)
+
+
 class _Param:
     def __init__(self, default=None, **kwargs):
         self.default = default
@@ -147,7 +167,8 @@ def _pendulum():
 def install(major):
     modules = {name: types.ModuleType(name) for name in ["airflow", "airflow.models", "airflow.models.param",
                                                          "airflow.operators", "airflow.operators.bash",
-                                                         "airflow.decorators"]}
+                                                         "airflow.decorators", "airflow.datasets"]}
+    modules["airflow.datasets"].Dataset = Dataset
     modules["airflow"].DAG = DAG
     modules["airflow.models.param"].Param = _Param
     modules["airflow.operators.bash"].BashOperator = BashOperator
@@ -159,10 +180,12 @@ def install(major):
         modules["airflow.sdk"].DAG = DAG
         modules["airflow.sdk"].Param = _Param
         modules["airflow.sdk"].task = task
+        modules["airflow.sdk"].Asset = Asset
         modules["airflow.providers.standard.operators.bash"].BashOperator = BashOperator
         # Airflow 3 moved these: importing the 2.x paths must not be what makes the DAG work.
         del modules["airflow.operators.bash"].BashOperator
         del modules["airflow"].DAG
+        del modules["airflow.datasets"].Dataset
     sys.modules.update(modules)
     sys.modules["pendulum"] = _pendulum()
 

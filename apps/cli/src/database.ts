@@ -8,7 +8,8 @@ import { acquireEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded
 /** The connections of one invocation: the warehouse pool, the run log's pool when separate, the embedded server. */
 export interface Database {
   pool: pg.Pool;
-  /** The warehouse URL `pool` connects to (the embedded server's when none is configured). */
+  /** The warehouse's connection string, the embedded server's when none is configured (secret: for
+   * cancelling server work and lineage's host, port and database only). */
   url: string;
   /** `metadata.url`'s pool, when the run log lives in another database. */
   metaPool?: pg.Pool;

@@ -42,6 +42,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     description: 'Generate an Airflow DAG with one task per model (Cosmos style) from the compiled project',
     load: async () => (await import('./commands/airflow.js')).airflowCommand,
   },
+  docs: {
+    description: 'Generate the lineage and run-history site (docs generate [--out DIR])',
+    load: async () => (await import('./commands/docs.js')).docsCommand,
+  },
   runs: {
     description: 'Recent runs from the run log (table, or --json)',
     load: async () => (await import('./commands/runs.js')).runsCommand,

@@ -19,6 +19,7 @@ import { EXIT, type ExitCode, statusForExit } from './exit-codes.js';
 import { exitCodeFor } from './exit-mapping.js';
 import type { DayInterval } from './interval.js';
 import type { Invocation } from './lifecycle.js';
+import { type CliLineage, openLineage } from './lineage.js';
 import { cancelServerWorkOnAbort } from './shutdown.js';
 import { emptyTotals, errorInfo, printSummary, type RunTotals } from './summary.js';
 import { VERSION } from './version.js';
@@ -41,12 +42,20 @@ export interface Session {
   /** Closed at the end of the run, in reverse order (object stores, servers). */
   readonly closers: Array<() => void | Promise<void>>;
   readonly database: Database;
+  /** OpenLineage events of this run and its jobs (a no-op when lineage is not configured). */
+  readonly lineage: CliLineage;
 }
 
 /** A redactor seeded with the secret-bearing environment variables the CLI and SDKs read. */
 export function createInvocationRedactor(env: Record<string, string | undefined>): Redactor {
   return createRedactor(
-    ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'DATAFLOW_DATABASE_URL', 'PGPASSWORD'].flatMap((k) => {
+    [
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'DATAFLOW_DATABASE_URL',
+      'PGPASSWORD',
+      'OPENLINEAGE_API_KEY',
+    ].flatMap((k) => {
       const v = env[k];
       return v ? [v] : [];
     }),
@@ -79,6 +88,17 @@ export async function openSession(
 ): Promise<Session> {
   const { runId, logger, project, days } = options;
   const { redactor } = invocation;
+  // Before anything is opened: a bad `lineage:` setting is a configuration error (exit 2).
+  const lineage = openLineage({
+    config: project.config.lineage,
+    env: invocation.env,
+    projectDir: project.dir,
+    project: project.config.name,
+    command,
+    runId,
+    interval: intervalOf(days),
+    logger,
+  });
   const database = await openDatabase(project, logger, invocation.signal);
   if (database.embedded) redactor.add(decodeURIComponent(new URL(database.embedded.url).password));
   const stopCancelling = cancelServerWorkOnAbort(invocation.signal, {
@@ -107,6 +127,7 @@ export async function openSession(
     });
     logger.info({ project: project.config.name, interval, version: VERSION }, `dataflow ${command} started`);
     await sweepLeftovers(database.pool, runLog, logger);
+    await lineage.run('START');
     return {
       runId,
       command,
@@ -121,6 +142,7 @@ export async function openSession(
       startedAt: performance.now(),
       closers: [stopCancelling],
       database,
+      lineage,
       ...(database.embedded ? { embedded: database.embedded } : {}),
       ...(database.metaPool ? { metaPool: database.metaPool } : {}),
     };
@@ -180,6 +202,14 @@ export async function closeSession(
     logger.error({ err: { message: (finishError as Error).message } }, 'could not record the end of the run');
     if (exitCode === EXIT.OK) exitCode = EXIT.RUNTIME;
   }
+  await session.lineage.run(
+    exitCode === EXIT.OK || exitCode === EXIT.NOTHING_TO_DO
+      ? 'COMPLETE'
+      : abortReason !== undefined
+        ? 'ABORT'
+        : 'FAIL',
+    error,
+  );
   const durationMs = performance.now() - session.startedAt;
   const fields = {
     status: statusForExit(exitCode),

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 const exec = promisify(execFile);
 
 // A stand-in for the parts of Airflow the generated file uses. TaskGroup prefixes task ids with
-// the group id, as Airflow does; `>>` records the upstream task.
+// the group id, as Airflow does; `>>` records the upstream task; outlets are recorded as
+// `{ Asset: uri }` (airflow.sdk, 3.x) or `{ Dataset: uri }` (airflow.datasets, 2.x).
 export const STUB = `
 import datetime as dt, json, runpy, sys, types
 TASKS, DAGS, GROUPS = [], [], []
@@ -39,7 +40,16 @@ class BashOperator:
         other.upstream.append(self.task_id)
         return other
 
+class Asset:
+    def __init__(self, name=None, uri=None, **kwargs):
+        self.uri = uri if uri is not None else name
+
+class Dataset(Asset):
+    def __init__(self, uri, extra=None):
+        super().__init__(uri=uri)
+
 def jsonable(v):
+    if isinstance(v, Asset): return {type(v).__name__: v.uri}
     if isinstance(v, dict): return {k: jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)): return [jsonable(x) for x in v]
     if isinstance(v, dt.timedelta): return {"seconds": v.total_seconds()}
@@ -47,7 +57,8 @@ def jsonable(v):
     return v
 
 def install(major):
-    names = ["airflow", "airflow.operators", "airflow.operators.bash", "airflow.utils", "airflow.utils.task_group"]
+    names = ["airflow", "airflow.datasets", "airflow.operators", "airflow.operators.bash", "airflow.utils",
+             "airflow.utils.task_group"]
     if major == 3:
         names = ["airflow", "airflow.sdk", "airflow.providers", "airflow.providers.standard",
                  "airflow.providers.standard.operators", "airflow.providers.standard.operators.bash"]
@@ -55,9 +66,11 @@ def install(major):
     if major == 3:
         mods["airflow.sdk"].DAG = DAG
         mods["airflow.sdk"].TaskGroup = TaskGroup
+        mods["airflow.sdk"].Asset = Asset
         mods["airflow.providers.standard.operators.bash"].BashOperator = BashOperator
     else:
         mods["airflow"].DAG = DAG
+        mods["airflow.datasets"].Dataset = Dataset
         mods["airflow.operators.bash"].BashOperator = BashOperator
         mods["airflow.utils.task_group"].TaskGroup = TaskGroup
     sys.modules.update(mods)

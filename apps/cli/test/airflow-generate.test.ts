@@ -168,7 +168,8 @@ describe('dataflow airflow on a small project', () => {
   });
 
   it('declares one task per source step, model, seed step and detached test, grouped', () => {
-    const ids = [...text.matchAll(/^ +(\w+) = dataflow\(("[^"]+"), ("[^"]+")(.*)\)$/gm)].map((m) =>
+    const calls = text.replace(/, outlets=\((?:table\("\w+", "\w+"\),)+\)\)$/gm, ')');
+    const ids = [...calls.matchAll(/^ +(\w+) = dataflow\(("[^"]+"), ("[^"]+")(.*)\)$/gm)].map((m) =>
       [m[1], JSON.parse(m[2] as string), JSON.parse(m[3] as string), `[${(m[4] as string).slice(2)}]`].join(
         ' ',
       ),
@@ -187,6 +188,20 @@ describe('dataflow airflow on a small project', () => {
       'test_relationships_stg_b_a_id__id__ref_stg_a_ relationships_stg_b_a_id__id__ref_stg_a_ test ["--select", "relationships_stg_b_a_id__id__ref_stg_a_"]',
     ]);
     expect(text).not.toMatch(/eph_a/); // ephemeral: no task, its input passes through
+  });
+
+  it('declares the tables each load, model and seed task publishes as outlets', () => {
+    const outlets = [...text.matchAll(/^ +(\w+) = dataflow\(.*, outlets=\((.*)\)\)$/gm)].map(
+      (m) => `${m[1]}: ${m[2]}`,
+    );
+    expect(outlets).toEqual([
+      'load_a: table("wh", "raw_a"),',
+      'load_b: table("wh", "raw_b"),',
+      'seeds: table("wh", "codes"),',
+      'model_mart: table("wh", "mart"),',
+      'model_stg_a: table("wh", "stg_a"),',
+      'model_stg_b: table("wh", "stg_b"),',
+    ]);
   });
 
   it('writes the dependency lines of the graph: sources -> raw tables -> models, through the ephemeral model', () => {
@@ -282,6 +297,23 @@ describe('dataflow airflow on a small project', () => {
       expect(byId['models.mart']?.upstream).toEqual(['models.stg_a', 'models.stg_b', 'seed']);
       expect(byId['load.a']?.upstream).toEqual(['ingest.a']);
       expect(byId['source_tests.a']?.upstream).toEqual(['load.a']);
+      // Outlets: Assets on Airflow 3, Datasets on 2; the embedded PostgreSQL's URI when no URL is set.
+      const asset = (table: string) => ({
+        [major === 3 ? 'Asset' : 'Dataset']: `postgres://localhost:5432/postgres/wh/${table}`,
+      });
+      expect(byId['load.a']?.kwargs.outlets).toEqual([asset('raw_a')]);
+      expect(byId['models.stg_a']?.kwargs.outlets).toEqual([asset('stg_a')]);
+      expect(byId.seed?.kwargs.outlets).toEqual([asset('codes')]);
+      expect(byId['ingest.a']?.kwargs.outlets).toEqual([]);
+      expect(byId['tests.relationships_stg_b_a_id__id__ref_stg_a_']?.kwargs.outlets).toEqual([]);
+      const withUrl = await inspectDag(text, major, {
+        DATAFLOW_DATABASE_URL: 'postgresql://etl:s3cret@db.internal/dw',
+      });
+      const mart = withUrl.tasks.find((t) => t.task_id === 'models.mart');
+      expect(mart?.kwargs.outlets).toEqual([
+        { [major === 3 ? 'Asset' : 'Dataset']: 'postgres://db.internal:5432/dw/wh/mart' },
+      ]);
+      expect(JSON.stringify(withUrl)).not.toContain('s3cret');
     },
   );
 
@@ -515,6 +547,20 @@ describe('the committed shop DAG (airflow/dags/dataflow_shop_models.py)', () => 
     expect(upstreamOf['source_tests.orders']).toEqual(['load.orders']);
     for (const s of ['customers', 'orders', 'payments', 'rates'])
       expect(upstreamOf[`load.${s}`]).toEqual([`ingest.${s}`]);
+  });
+
+  it('declares each raw table and model of the shop as an outlet of the task that publishes it', () => {
+    const uri = (t: string) => `postgres://localhost:5432/postgres/analytics/${t}`;
+    const outlets = Object.fromEntries(
+      dag.tasks.map((t) => [t.task_id, (t.kwargs.outlets as Array<{ Asset: string }>).map((a) => a.Asset)]),
+    );
+    for (const s of ['customers', 'orders', 'payments', 'rates'])
+      expect(outlets[`load.${s}`]).toEqual([uri(`raw_${s}`)]);
+    const models = Object.values(graph.nodes).filter((n) => n.resourceType === 'model');
+    expect(models).toHaveLength(7);
+    for (const m of models) expect(outlets[`models.${m.name}`]).toEqual([uri(m.name)]);
+    const published = Object.values(outlets).flat();
+    expect(published).toHaveLength(4 + 7);
   });
 
   it('runs every model and every data test of the shop exactly once per day', () => {

@@ -17,12 +17,22 @@ const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dagsDir = join(root, 'airflow/dags');
 const SOURCES = ['customers', 'orders', 'payments', 'rates'];
+const MODELS = [
+  'stg_customers',
+  'stg_orders',
+  'stg_payments',
+  'stg_rates',
+  'dim_customers',
+  'fct_orders',
+  'fct_daily_revenue',
+];
 
 interface Step {
   task_id: string;
   mapped: boolean;
   commands: string[];
   upstream: string[];
+  outlets: string[];
 }
 interface PlanOutput {
   sources: string[];
@@ -132,6 +142,28 @@ describe('dataflow_tasks.py: the daily plan', () => {
     expect(out.plan[0]?.commands).toHaveLength(2);
   });
 
+  it('lists the raw tables load writes and the models build writes, as postgres:// table URIs', async () => {
+    const out = await plan([], { DATAFLOW_DATABASE_URL: 'postgres://etl:s3cret@warehouse.internal:6543/dw' });
+    const base = 'postgres://warehouse.internal:6543/dw/analytics';
+    expect(out.plan.map((s) => [s.task_id, s.outlets])).toEqual([
+      ['ingest', []],
+      ['load', SOURCES.map((s) => `${base}/raw_${s}`)],
+      ['build', MODELS.map((m) => `${base}/${m}`)],
+    ]);
+    expect(JSON.stringify(out)).not.toContain('s3cret');
+    // No DATAFLOW_DATABASE_URL: the CLI's embedded PostgreSQL on the worker; port defaults to 5432.
+    expect((await plan([], { DATAFLOW_SCHEMA: 'shop', DATAFLOW_MODELS: 'a,b' })).plan[2]?.outlets).toEqual([
+      'postgres://localhost:5432/postgres/shop/a',
+      'postgres://localhost:5432/postgres/shop/b',
+    ]);
+    expect((await plan([], { DATAFLOW_DATABASE_URL: 'postgresql://h/db' })).plan[1]?.outlets[0]).toBe(
+      'postgres://h:5432/db/analytics/raw_customers',
+    );
+    await expect(plan([], { DATAFLOW_DATABASE_URL: 'mysql://h/db' })).rejects.toThrow(
+      /must be a postgres:\/\/ URL/,
+    );
+  });
+
   it('rejects a source name that could inject shell', async () => {
     await expect(plan([], { DATAFLOW_SOURCES: 'orders;rm -rf /' })).rejects.toThrow(
       /letters, digits and _ only/,
@@ -182,6 +214,21 @@ describe.each([2, 3] as const)('dataflow_shop.py under Airflow %i import paths',
       const step = expected.find((s) => s.task_id === t.task_id) as Step;
       if (step.mapped) expect(t.mapped).toEqual({ bash_command: step.commands });
       else expect(t.kwargs.bash_command).toBe(step.commands[0]);
+    }
+  });
+
+  it(`declares load's raw tables and build's models as ${major === 3 ? 'Assets' : 'Datasets'}, in both DAGs`, async () => {
+    const env = { DATAFLOW_DATABASE_URL: 'postgres://etl:pw@db:5432/dw' };
+    const kind = major === 3 ? 'Asset' : 'Dataset';
+    const expected = (await plan([], env)).plan;
+    const outletsOf = (step: string) =>
+      (expected.find((s) => s.task_id === step) as Step).outlets.map((uri) => ({ [kind]: uri }));
+    for (const dag of await inspect(major, env)) {
+      const byId = Object.fromEntries(dag.tasks.map((t) => [t.task_id, t]));
+      expect(byId.load?.kwargs.outlets, dag.dag_id).toEqual(outletsOf('load'));
+      expect(byId.build?.kwargs.outlets, dag.dag_id).toEqual(outletsOf('build'));
+      expect(outletsOf('load')).toHaveLength(SOURCES.length);
+      expect(outletsOf('build')).toHaveLength(MODELS.length);
     }
   });
 

@@ -118,10 +118,10 @@ describe('demo script helpers', () => {
       step,
       target: 'x',
       status: 'success',
-      startedAt: new Date(Date.UTC(2026, 4, 1, 0, 0, start)).toISOString(),
-      endedAt: new Date(Date.UTC(2026, 4, 1, 0, 0, end)).toISOString(),
-      durationMs: (end - start) * 1000,
-      rowsOut,
+      started_at: new Date(Date.UTC(2026, 4, 1, 0, 0, start)).toISOString(),
+      ended_at: new Date(Date.UTC(2026, 4, 1, 0, 0, end)).toISOString(),
+      duration_ms: (end - start) * 1000,
+      rows_out: rowsOut,
     });
     const jobs = [
       job('ingest', 0, 2, 10),

@@ -150,10 +150,10 @@ export interface RunJob {
   step: string;
   target: string;
   status: string;
-  startedAt: string;
-  endedAt: string | null;
-  durationMs: number | null;
-  rowsOut: number | null;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  rows_out: number | null;
 }
 
 /** Wall time of one step of a run, from its job_status rows. */
@@ -174,10 +174,10 @@ export function stepSpans(jobs: RunJob[]): StepSpan[] {
   for (const step of ['ingest', 'load', 'seed', 'model', 'test']) {
     const mine = jobs.filter((j) => j.step === step);
     if (mine.length === 0) continue;
-    const start = Math.min(...mine.map((j) => Date.parse(j.startedAt)));
-    const end = Math.max(...mine.map((j) => Date.parse(j.endedAt ?? j.startedAt)));
-    const rows = mine.reduce((n, j) => n + (step === 'ingest' || step === 'load' ? (j.rowsOut ?? 0) : 0), 0);
-    const busy = mine.reduce((n, j) => n + (j.durationMs ?? 0), 0);
+    const start = Math.min(...mine.map((j) => Date.parse(j.started_at)));
+    const end = Math.max(...mine.map((j) => Date.parse(j.ended_at ?? j.started_at)));
+    const rows = mine.reduce((n, j) => n + (step === 'ingest' || step === 'load' ? (j.rows_out ?? 0) : 0), 0);
+    const busy = mine.reduce((n, j) => n + (j.duration_ms ?? 0), 0);
     out.push({ step, jobs: mine.length, rows, seconds: (end - start) / 1000, busySeconds: busy / 1000 });
   }
   return out;

@@ -2,6 +2,7 @@ import type { CompiledGraph } from '@dataflow/modeling';
 import type { ProjectConfig } from '../config/schema.js';
 import { dagScope, graphInputs } from './graph-inputs.js';
 import { planNodeTasks } from './node-tasks.js';
+import { tableOutlets } from './outlets.js';
 import { pinSelections } from './selectors.js';
 import { planSourceTasks } from './source-tasks.js';
 import { createTaskTable, sanitizeTaskId } from './task-table.js';
@@ -9,7 +10,7 @@ import { assignTests } from './test-owners.js';
 import type { AirflowDagOptions, AirflowDagPlan, AirflowTaskKind } from './types.js';
 
 export { sanitizeTaskId } from './task-table.js';
-export type { AirflowDagOptions, AirflowDagPlan, AirflowTask, AirflowTaskKind } from './types.js';
+export type { AirflowDagOptions, AirflowDagPlan, AirflowTask, AirflowTaskKind, TableRef } from './types.js';
 
 const KIND_RANK: Record<AirflowTaskKind, number> = {
   ingest: 0,
@@ -37,6 +38,8 @@ const KIND_RANK: Record<AirflowTaskKind, number> = {
  *   (`dataflow test --select <test>`) downstream of all its inputs. Every test in scope runs exactly
  *   once; a model's build excludes (`--exclude`) the tests another task runs. This is checked here
  *   with the same selection code the CLI uses, so a plan that would skip or repeat a test throws.
+ * - Each load, model and seed task lists the tables it publishes (`outlets`), which the DAG
+ *   declares as Airflow Assets (Datasets on Airflow 2) for data-aware scheduling.
  */
 export function planAirflowDag(
   graph: CompiledGraph,
@@ -55,7 +58,10 @@ export function planAirflowDag(
       if (task.command === 'build' || task.command === 'test')
         task.args.push('--target-schema', options.targetSchema);
   }
-  for (const task of table.tasks.values()) task.upstream = [...new Set(task.upstream)].sort();
+  for (const task of table.tasks.values()) {
+    task.upstream = [...new Set(task.upstream)].sort();
+    task.outlets = tableOutlets(graph, config, task, scope.seeds);
+  }
   const ordered = [...table.tasks.values()].sort(
     (a, b) => KIND_RANK[a.kind] - KIND_RANK[b.kind] || a.taskId.localeCompare(b.taskId),
   );

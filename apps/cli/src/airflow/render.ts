@@ -35,6 +35,10 @@ function docstring(plan: AirflowDagPlan): string[] {
     'models downstream of it are skipped too. Configure with Airflow Variables dataflow_cli /',
     'dataflow_project_dir, or the worker env DATAFLOW_CLI / DATAFLOW_PROJECT_DIR;',
     'DATAFLOW_START_DATE / DATAFLOW_END_DATE bound the catchup window. Airflow 2.6+ and 3.x.',
+    '',
+    'Each load, model and seed task declares the tables it publishes as outlets (Airflow 3',
+    'Assets, Airflow 2 Datasets): postgres://host:port/<database>/<schema>/<table> from the',
+    "worker's DATAFLOW_DATABASE_URL (no credentials), so other DAGs can be scheduled on them.",
     '"""',
     '',
   ];
@@ -48,14 +52,16 @@ function dagPreamble(plan: AirflowDagPlan): string[] {
     'import json',
     'import os',
     'from datetime import timedelta',
+    'from urllib.parse import unquote, urlsplit',
     '',
     'import pendulum',
     '',
     'try:  # Airflow 3.x',
     '    from airflow.providers.standard.operators.bash import BashOperator',
-    '    from airflow.sdk import DAG, TaskGroup',
+    '    from airflow.sdk import DAG, Asset, TaskGroup',
     'except ImportError:  # Airflow 2.x',
     '    from airflow import DAG',
+    '    from airflow.datasets import Dataset as Asset',
     '    from airflow.operators.bash import BashOperator',
     '    from airflow.utils.task_group import TaskGroup',
     '',
@@ -79,9 +85,18 @@ function dagPreamble(plan: AirflowDagPlan): string[] {
     '    "DATAFLOW_CLI": "{{ var.value.get(\'dataflow_cli\', %s) }}" % json.dumps(DEFAULT_CLI),',
     '    "DATAFLOW_PROJECT_DIR": "{{ var.value.get(\'dataflow_project_dir\', %s) }}" % json.dumps(DEFAULT_PROJECT_DIR),',
     '}',
+    '# Where the published tables live: DATAFLOW_DATABASE_URL without its credentials (the embedded',
+    '# PostgreSQL when unset). Asset URIs: postgres://host:port/<database>/<schema>/<table>.',
+    '_DB = urlsplit(os.environ.get("DATAFLOW_DATABASE_URL") or "postgres://localhost:5432/postgres")',
+    'DATABASE = "postgres://%s:%d/%s" % (_DB.hostname or "localhost", _DB.port or 5432, unquote(_DB.path.strip("/")) or "postgres")',
     '',
     '',
-    'def dataflow(task_id: str, command: str, *args: str) -> BashOperator:',
+    'def table(schema: str, name: str) -> Asset:',
+    '    """A table a task publishes: an Asset (Airflow 3) or a Dataset (Airflow 2)."""',
+    '    return Asset(uri="%s/%s/%s" % (DATABASE, schema, name))',
+    '',
+    '',
+    'def dataflow(task_id: str, command: str, *args: str, outlets: tuple = ()) -> BashOperator:',
     '    """`dataflow <command> --project $DATAFLOW_PROJECT_DIR <args> --date {{ ds }}`; exit 99 = skipped."""',
     '    return BashOperator(',
     '        task_id=task_id,',
@@ -89,6 +104,7 @@ function dagPreamble(plan: AirflowDagPlan): string[] {
     '        env=OPERATOR_ENV,',
     '        append_env=True,  # keep the worker env: DATAFLOW_DATABASE_URL, AWS_* ...',
     '        skip_on_exit_code=99,',
+    '        outlets=list(outlets),',
     '    )',
     '',
     '',
@@ -122,7 +138,12 @@ function taskLines(plan: AirflowDagPlan): string[] {
     if (group) push(`    with TaskGroup(group_id=${py(group)}):`);
     for (const t of tasks) {
       const id = group ? t.taskId.slice(group.length + 1) : t.taskId;
-      const call = `${t.variable} = dataflow(${[id, t.command, ...t.args].map(py).join(', ')})`;
+      const outlets = t.outlets.map((o) => `table(${py(o.schema)}, ${py(o.table)})`);
+      const params = [
+        ...[id, t.command, ...t.args].map(py),
+        ...(outlets.length ? [`outlets=(${outlets.join(', ')},)`] : []),
+      ];
+      const call = `${t.variable} = dataflow(${params.join(', ')})`;
       if (t.tests.length > 0 && t.kind !== 'test') push(`${indent}# runs ${t.tests.length} test(s)`);
       push(`${indent}${call}`);
     }

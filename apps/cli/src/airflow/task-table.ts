@@ -17,7 +17,7 @@ export function sanitizeTaskId(name: string): string {
 }
 
 /** What a task is, before the table gives it an id, a group and a variable. */
-export type TaskSpec = Omit<AirflowTask, 'taskId' | 'variable' | 'group' | 'upstream' | 'tests'>;
+export type TaskSpec = Omit<AirflowTask, 'taskId' | 'variable' | 'group' | 'upstream' | 'tests' | 'outlets'>;
 
 /** The tasks of a DAG being planned, with unique ids per TaskGroup. */
 export interface TaskTable {
@@ -61,7 +61,7 @@ export function createTaskTable(): TaskTable {
     used.add(id.toLowerCase());
     const taskId = group ? `${group}.${id}` : id;
     const variable = spec.kind === 'seed' ? 'seeds' : `${spec.kind}_${id.replaceAll('-', '_')}`;
-    const task: AirflowTask = { ...spec, group, taskId, variable, upstream: [], tests: [] };
+    const task: AirflowTask = { ...spec, group, taskId, variable, upstream: [], tests: [], outlets: [] };
     tasks.set(taskId, task);
     return task;
   };

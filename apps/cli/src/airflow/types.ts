@@ -20,6 +20,12 @@ export interface AirflowDagOptions {
 /** Which CLI step a task runs, and which group it sits in. */
 export type AirflowTaskKind = 'ingest' | 'load' | 'source_test' | 'seed' | 'model' | 'test';
 
+/** A table a task publishes (an outlet of the task: an Airflow Asset / Dataset). */
+export interface TableRef {
+  schema: string;
+  table: string;
+}
+
 /** One BashOperator of the generated DAG. */
 export interface AirflowTask {
   kind: AirflowTaskKind;
@@ -39,6 +45,8 @@ export interface AirflowTask {
   node: string;
   /** Unique ids of the data tests this task runs, sorted. */
   tests: string[];
+  /** Tables the task publishes (load: its raw table; models.<model>: its relation; seed: the seeds). */
+  outlets: TableRef[];
 }
 
 /** The DAG before it is rendered as Python. */

@@ -1,4 +1,5 @@
 import { COLUMN_TYPES, type ColumnType } from '@dataflow/ingest';
+import { lineageConfigSchema } from '@dataflow/lineage';
 import { z } from 'zod';
 import { warehouseTimeoutFields } from '../connection-options.js';
 
@@ -120,6 +121,8 @@ export const configSchema = z.strictObject({
     })
     .default({}),
   sources: z.record(identifier, z.discriminatedUnion('type', [csvSource, apiSource])).default({}),
+  /** OpenLineage: transport, url, api_key, namespace… (the OPENLINEAGE_* env fills what is not set). */
+  lineage: lineageConfigSchema.optional(),
   build: z
     .strictObject({
       threads: z.number().int().positive().default(4),

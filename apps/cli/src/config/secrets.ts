@@ -2,7 +2,7 @@ import type { ProjectConfig } from './schema.js';
 
 /**
  * Values of a validated config that are credentials even when written literally: URL passwords,
- * the lake's secret key, API auth and credential-like request headers.
+ * the lake's secret key, the OpenLineage API key, API auth and credential-like request headers.
  *
  * @example
  * configSecrets(config); // ['hunter2', …]
@@ -14,6 +14,9 @@ export function configSecrets(config: ProjectConfig): string[] {
     if (password) secrets.push(password);
   }
   if (config.lake.secret_access_key) secrets.push(config.lake.secret_access_key);
+  if (config.lineage?.api_key) secrets.push(config.lineage.api_key);
+  const lineageUrlPassword = config.lineage?.url ? passwordOf(config.lineage.url) : undefined;
+  if (lineageUrlPassword) secrets.push(lineageUrlPassword);
   for (const source of Object.values(config.sources)) {
     for (const [name, value] of Object.entries(source.headers ?? {})) {
       if (SECRET_HEADER.test(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''), value);

@@ -1,6 +1,8 @@
-import { type BuildResult, build, planBuild } from '@dataflow/modeling';
+import { parseManifest } from '@dataflow/lineage';
+import { type BuildResult, build, manifestJson, planBuild } from '@dataflow/modeling';
 import { compile } from '../compile-project.js';
 import type { DayInterval } from '../interval.js';
+import { emitNodeEvents } from '../lineage.js';
 import type { Session } from '../session.js';
 
 /** Options `build`, `seed` and `test` share. */
@@ -40,6 +42,8 @@ export async function buildProject(
     return undefined;
   }
   const pending: Promise<unknown>[] = [];
+  // Lineage reads nodes as target/manifest.json has them (relations, columns, compiled SQL).
+  const manifest = session.lineage.enabled ? parseManifest(manifestJson(graph)) : undefined;
   const result = await build(session.pool, graph, {
     ...selection,
     threads: flags.threads ?? config.build.threads,
@@ -50,6 +54,7 @@ export async function buildProject(
     logger,
     onNodeResult: (r) => {
       pending.push(recordNode(session, r, day));
+      if (manifest) pending.push(emitNodeEvents(session.lineage, manifest, r, session.database.url));
     },
   });
   await Promise.all(pending);

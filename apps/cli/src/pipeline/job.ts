@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { JobLineage } from '@dataflow/lineage';
 import type { Session } from '../session.js';
 
 /** What a step reports back to {@link job}: its value and its row counts. */
@@ -12,14 +13,21 @@ export interface JobOutcome<T> {
 
 /**
  * Runs one step as a job_status row: started, then finished with its counts, or failed with its
- * error (recorded, then rethrown). Every ingest and load goes through it.
+ * error (recorded, then rethrown). Every ingest and load goes through it. `lineage` (what the
+ * job reads and writes, given its value once done) also sends the job's OpenLineage START and
+ * COMPLETE / FAIL / ABORT events.
  */
 export async function job<T>(
   session: Session,
-  spec: { step: 'ingest' | 'load'; target: string; partition: string },
+  {
+    lineage,
+    ...spec
+  }: { step: 'ingest' | 'load'; target: string; partition: string; lineage?: (value?: T) => JobLineage },
   fn: () => Promise<JobOutcome<T>>,
 ): Promise<T> {
   const jobId = await session.runLog.startJob({ runId: session.runId, ...spec });
+  const emit = session.lineage.enabled ? lineage : undefined;
+  if (emit) await session.lineage.job('START', emit());
   const log = session.logger.child({ step: spec.step, source: spec.target, partition: spec.partition });
   const started = performance.now();
   log.info({}, `${spec.step} ${spec.target} ${spec.partition} started`);
@@ -40,6 +48,7 @@ export async function job<T>(
       },
       `${spec.step} ${spec.target} ${spec.partition} ${out.status ?? 'done'}`,
     );
+    if (emit) await session.lineage.job('COMPLETE', emit(out.value));
     return out.value;
   } catch (error) {
     const aborted = session.invocation.signal.aborted;
@@ -57,6 +66,7 @@ export async function job<T>(
       { err: { code: typeof code === 'string' ? code : undefined, message } },
       `${spec.step} ${spec.target} failed`,
     );
+    if (emit) await session.lineage.job(aborted ? 'ABORT' : 'FAIL', emit(), { error });
     throw error;
   }
 }

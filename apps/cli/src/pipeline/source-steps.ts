@@ -3,6 +3,7 @@ import { isWarehouseError, type LoadResult, loadPartition } from '@dataflow/ware
 import { apiIngestOptions, csvIngestOptions, lakeOptions, loadOptions } from '../config/library-options.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { DayInterval } from '../interval.js';
+import { ingestJob, loadJob } from '../lineage.js';
 import type { Session } from '../session.js';
 import { job } from './job.js';
 
@@ -26,7 +27,11 @@ export async function ingestSource(
   const { signal } = session.invocation;
   const logger = session.logger.child({ step: 'ingest' });
   const run = { interval: day, store, runId: session.runId, signal, logger };
-  return job(session, { step: 'ingest', target: name, partition: day.start }, async () => {
+  const { dir, config } = session.project;
+  const lakeUrl = lakeOptions(config, dir, session.invocation.env).url;
+  const lineage = (manifest?: PartitionManifest) =>
+    ingestJob({ name, source, projectDir: dir, lakeUrl, ds: day.start, manifest });
+  return job(session, { step: 'ingest', target: name, partition: day.start, lineage }, async () => {
     const manifest =
       source.type === 'csv'
         ? await ingestCsv({
@@ -63,11 +68,24 @@ export async function loadSource(
   day: DayInterval,
 ): Promise<LoadResult | undefined> {
   const logger = session.logger.child({ step: 'load' });
-  return job(session, { step: 'load', target: name, partition: day.start }, async () => {
+  const { config, dir } = session.project;
+  const options = loadOptions(name, source, config);
+  const lineage = (result?: LoadResult) =>
+    loadJob({
+      name,
+      lakeUrl: lakeOptions(config, dir, session.invocation.env).url,
+      ds: day.start,
+      warehouseUrl: session.database.url,
+      schema: options.schema ?? config.warehouse.schema,
+      table: options.table ?? `raw_${name}`,
+      result,
+    });
+  const where = { step: 'load' as const, target: name, partition: day.start, lineage };
+  return job<LoadResult | undefined>(session, where, async () => {
     let result: LoadResult;
     try {
       result = await loadPartition(session.pool, {
-        ...loadOptions(name, source, session.project.config),
+        ...options,
         store,
         interval: day,
         runId: session.runId,
