@@ -86,12 +86,12 @@ async function main(): Promise<number> {
       );
     }
     const slowest = jobs
-      .filter((j) => j.durationMs !== null)
-      .sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))
+      .filter((j) => j.duration_ms !== null)
+      .sort((a, b) => (b.duration_ms ?? 0) - (a.duration_ms ?? 0))
       .slice(0, 8);
     process.stdout.write('slowest jobs:\n');
     for (const j of slowest) {
-      const seconds = ((j.durationMs ?? 0) / 1000).toFixed(1);
+      const seconds = ((j.duration_ms ?? 0) / 1000).toFixed(1);
       process.stdout.write(`  ${j.step.padEnd(7)} ${j.target.padEnd(60)} ${seconds.padStart(6)}s\n`);
     }
     process.stdout.write(
