@@ -66,10 +66,23 @@ export function resolveSourceLocation(
   };
 }
 
+/** dbt resources that a properties file may declare and dataflow parses but does not run. */
+export const NOT_RUN_KINDS = [
+  'semantic_models',
+  'metrics',
+  'saved_queries',
+  'exposures',
+  'groups',
+  'versions',
+] as const;
+export type NotRunKind = (typeof NOT_RUN_KINDS)[number];
+
 export interface SchemaYml {
   models: YmlModel[];
   seeds: YmlModel[];
   sources: YmlSourceTable[];
+  /** Names of declared resources of kinds dataflow does not run (`versions`: `<model>.v<n>`). */
+  notRun: Partial<Record<NotRunKind, string[]>>;
   problems: Array<{ message: string; file: string; line?: number }>;
 }
 
@@ -162,7 +175,7 @@ export function collectTests(
 
 /** Parses one properties file (`schema.yml`): models, seeds, sources. Problems are returned, not thrown. */
 export function parseSchemaYml(text: string, file: string): SchemaYml {
-  const out: SchemaYml = { models: [], seeds: [], sources: [], problems: [] };
+  const out: SchemaYml = { models: [], seeds: [], sources: [], notRun: {}, problems: [] };
   let doc: unknown;
   try {
     doc = readYaml(text);
@@ -176,6 +189,7 @@ export function parseSchemaYml(text: string, file: string): SchemaYml {
     return out;
   }
   if (!isRecord(doc)) return out;
+  collectNotRun(doc, out.notRun);
   for (const kind of ['models', 'seeds'] as const) {
     const list = doc[kind];
     if (list === undefined || list === null) continue;
@@ -250,4 +264,21 @@ export function parseSchemaYml(text: string, file: string): SchemaYml {
     }
   }
   return out;
+}
+
+/** Records the names of resources dataflow does not run, so the compile can say so once per kind. */
+function collectNotRun(doc: Record<string, unknown>, into: SchemaYml['notRun']): void {
+  const add = (kind: NotRunKind, name: string) => {
+    (into[kind] ??= []).push(name);
+  };
+  for (const kind of NOT_RUN_KINDS) {
+    const list = doc[kind];
+    if (kind === 'versions' || !Array.isArray(list)) continue;
+    for (const entry of list) add(kind, isRecord(entry) && typeof entry.name === 'string' ? entry.name : '?');
+  }
+  for (const model of Array.isArray(doc.models) ? doc.models : []) {
+    if (!isRecord(model) || !Array.isArray(model.versions)) continue;
+    for (const v of model.versions)
+      add('versions', `${String(model.name)}.v${isRecord(v) ? String(v.v) : '?'}`);
+  }
 }

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { type JinjaEnvironment, outputsContextDirectly } from '../jinja.js';
 import { folderConfigLayers, listFiles, type ProjectFile, readProjectFile } from '../project-files.js';
-import { parseSchemaYml, type YmlModel, type YmlSourceTable } from '../schema-yml.js';
+import {
+  NOT_RUN_KINDS,
+  type NotRunKind,
+  parseSchemaYml,
+  type YmlModel,
+  type YmlSourceTable,
+} from '../schema-yml.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import type { ModelSource, ProjectInputs, SeedSource, SingularSource } from './inputs.js';
 
@@ -18,6 +24,8 @@ export interface YmlDeclarations {
   models: Map<string, YmlModel>;
   seeds: Map<string, YmlModel>;
   sources: YmlSourceTable[];
+  /** Declared resources of kinds dataflow does not run, by kind, with the files declaring them. */
+  notRun: Map<NotRunKind, { names: string[]; files: Set<string> }>;
 }
 
 /**
@@ -45,6 +53,7 @@ export async function readDbtProject(
       node: name,
     });
   }
+  reportNotRun(yml.notRun, diagnostics);
   return {
     name: pf.name,
     rootDir: root,
@@ -54,6 +63,21 @@ export async function readDbtProject(
     sources: yml.sources,
     singular: await readSingularTests(root, pf, jinja),
   };
+}
+
+/** One warning line per kind of declared resource that is parsed but not run: never dropped silently. */
+export function reportNotRun(notRun: YmlDeclarations['notRun'], diagnostics: DiagnosticSink): void {
+  for (const kind of NOT_RUN_KINDS) {
+    const seen = notRun.get(kind);
+    if (!seen) continue;
+    const shown = seen.names.slice(0, 5).join(', ') + (seen.names.length > 5 ? ', …' : '');
+    const what = kind === 'versions' ? 'model versions' : kind.replace('_', ' ');
+    diagnostics.warning(
+      'CONFIG_ERROR',
+      `${seen.names.length} ${what} parsed but not run by dataflow (${shown}) in ${[...seen.files].join(', ')}`,
+      { file: [...seen.files][0] as string },
+    );
+  }
 }
 
 async function loadMacros(
@@ -77,7 +101,7 @@ export async function readSchemaFiles(
   dirs: string[],
   diagnostics: DiagnosticSink,
 ): Promise<YmlDeclarations> {
-  const out: YmlDeclarations = { models: new Map(), seeds: new Map(), sources: [] };
+  const out: YmlDeclarations = { models: new Map(), seeds: new Map(), sources: [], notRun: new Map() };
   for (const ymlDir of dirs) {
     for (const file of await listFiles(root, ymlDir, ['.yml', '.yaml'])) {
       const parsed = parseSchemaYml(readSource(root, file), file);
@@ -95,6 +119,12 @@ export async function readSchemaFiles(
       }
       for (const s of parsed.seeds) out.seeds.set(s.name, s);
       out.sources.push(...parsed.sources);
+      for (const [kind, names] of Object.entries(parsed.notRun) as [NotRunKind, string[]][]) {
+        const seen = out.notRun.get(kind) ?? { names: [], files: new Set<string>() };
+        seen.names.push(...names);
+        seen.files.add(file);
+        out.notRun.set(kind, seen);
+      }
     }
   }
   return out;
