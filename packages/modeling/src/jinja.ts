@@ -136,8 +136,12 @@ export class JinjaEnvironment {
     this.env.addGlobal('target', { schema: target.schema, name: 'default', type: 'postgres' });
   }
 
-  /** Loads one macro file; returns a problem instead of throwing. */
-  loadMacros(source: string, file: string): TemplateProblem | undefined {
+  /**
+   * Loads one macro file; returns a problem instead of throwing. A package's macros (`packageName` set) are reachable as
+   * `<package>.<macro>`, and unqualified until a later file (the root project's, loaded last) defines
+   * the same name.
+   */
+  loadMacros(source: string, file: string, packageName?: string): TemplateProblem | undefined {
     if (CONTEXT_WORD.test(source)) this.macrosReadContext = true;
     try {
       const template = new nunjucks.Template(rewriteTestBlocks(source), this.env, file, true);
@@ -159,12 +163,22 @@ export class JinjaEnvironment {
           if (typeof fn !== 'function') continue;
           if (name.startsWith('test_')) this.testMacros.set(name.slice(5), fn as MacroFn);
           this.env.addGlobal(name, fn);
+          if (packageName) this.packageNamespace(packageName)[name] = fn;
         }
       });
       return problem;
     } catch (error) {
       return templateProblem(error, file);
     }
+  }
+
+  private packageNamespace(name: string): Record<string, unknown> {
+    const globals = (this.env as unknown as { globals: Record<string, unknown> }).globals;
+    const existing = globals[name];
+    if (existing && typeof existing === 'object') return existing as Record<string, unknown>;
+    const namespace: Record<string, unknown> = {};
+    this.env.addGlobal(name, namespace);
+    return namespace;
   }
 
   /** Renders a model / test template within `scope`. Throws a nunjucks error on failure. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { basename, join, resolve as resolvePath } from 'node:path';
+import { basename, join, posix, resolve as resolvePath } from 'node:path';
 import { type JinjaEnvironment, outputsContextDirectly } from '../jinja.js';
 import { folderConfigLayers, listFiles, type ProjectFile, readProjectFile } from '../project-files.js';
 import {
@@ -10,7 +10,8 @@ import {
   type YmlSourceTable,
 } from '../schema-yml.js';
 import type { DiagnosticSink } from './diagnostics.js';
-import type { ModelSource, ProjectInputs, SeedSource, SingularSource } from './inputs.js';
+import type { ModelSource, PackageInputs, ProjectInputs, SeedSource, SingularSource } from './inputs.js';
+import { findInstalledPackages, type ProjectPart } from './read-packages.js';
 
 /**
  * Reads project source files (SQL, yml: small text, not data). Synchronously on purpose: compiling
@@ -43,9 +44,27 @@ export async function readDbtProject(
 ): Promise<ProjectInputs> {
   const root = resolvePath(dir);
   const pf = await readProjectFile(root);
-  await loadMacros(root, pf, jinja, diagnostics);
-  const yml = await readSchemaFiles(root, [...pf.modelPaths, ...pf.seedPaths], diagnostics);
-  const models = await readModels(root, pf, yml.models, jinja);
+  const rootPart: ProjectPart = {
+    prefix: '',
+    pf,
+    layers: (tree, parts) => folderConfigLayers(pf[tree], pf.name, parts),
+  };
+  const packages = await findInstalledPackages(root, pf, diagnostics);
+  for (const part of packages) await loadMacros(root, part, jinja, diagnostics);
+  await loadMacros(root, rootPart, jinja, diagnostics);
+  const packageInputs: PackageInputs[] = [];
+  const packageModels: ModelSource[] = [];
+  const packageSeeds: SeedSource[] = [];
+  const packageSources: YmlSourceTable[] = [];
+  for (const part of packages) {
+    const own = await readSchemaFiles(root, partDirs(part), diagnostics);
+    packageModels.push(...(await readModels(root, part, own.models, jinja)));
+    packageSeeds.push(...(await readSeeds(root, part, own.seeds)));
+    packageSources.push(...own.sources);
+    packageInputs.push({ name: part.pf.name, dir: part.prefix, vars: part.pf.vars });
+  }
+  const yml = await readSchemaFiles(root, partDirs(rootPart), diagnostics);
+  const models = await readModels(root, rootPart, yml.models, jinja);
   // readModels takes the entries it uses: the rest describe models that do not exist.
   for (const [name, entry] of yml.models) {
     diagnostics.warning('CONFIG_ERROR', `${entry.file} describes model ${name}, which has no .sql file`, {
@@ -58,10 +77,11 @@ export async function readDbtProject(
     name: pf.name,
     rootDir: root,
     vars: pf.vars,
-    models,
-    seeds: await readSeeds(root, pf, yml.seeds),
-    sources: yml.sources,
+    models: [...packageModels, ...models],
+    seeds: [...packageSeeds, ...(await readSeeds(root, rootPart, yml.seeds))],
+    sources: [...packageSources, ...yml.sources],
     singular: await readSingularTests(root, pf, jinja),
+    ...(packageInputs.length > 0 ? { packages: packageInputs } : {}),
   };
 }
 
@@ -80,15 +100,19 @@ export function reportNotRun(notRun: YmlDeclarations['notRun'], diagnostics: Dia
   }
 }
 
+const partDirs = (part: ProjectPart) =>
+  [...part.pf.modelPaths, ...part.pf.seedPaths].map((d) => posix.join(part.prefix, d));
+
 async function loadMacros(
   root: string,
-  pf: ProjectFile,
+  part: ProjectPart,
   jinja: JinjaEnvironment,
   diagnostics: DiagnosticSink,
 ) {
+  const { pf, prefix } = part;
   for (const macroDir of [...pf.macroPaths, ...pf.testPaths.map((t) => `${t}/generic`)]) {
-    for (const file of await listFiles(root, macroDir, ['.sql'])) {
-      const p = jinja.loadMacros(readSource(root, file), file);
+    for (const file of await listFiles(root, posix.join(prefix, macroDir), ['.sql'])) {
+      const p = jinja.loadMacros(readSource(root, file), file, part.packageName);
       if (p)
         diagnostics.error('TEMPLATE_ERROR', p.message, { file: p.file, ...(p.line ? { line: p.line } : {}) });
     }
@@ -132,12 +156,14 @@ export async function readSchemaFiles(
 
 async function readModels(
   root: string,
-  pf: ProjectFile,
+  part: ProjectPart,
   yml: Map<string, YmlModel>,
   jinja: JinjaEnvironment,
 ): Promise<ModelSource[]> {
   const models: ModelSource[] = [];
-  for (const modelDir of pf.modelPaths) {
+  const { pf } = part;
+  for (const dir of pf.modelPaths) {
+    const modelDir = posix.join(part.prefix, dir);
     for (const file of await listFiles(root, modelDir, ['.sql'])) {
       const rawSql = readSource(root, file);
       const name = basename(file, '.sql');
@@ -150,9 +176,10 @@ async function readModels(
       models.push({
         name,
         file,
+        ...(part.packageName ? { packageName: part.packageName } : {}),
         fqn: [pf.name, ...folders, name],
         rawSql,
-        layers: [...folderConfigLayers(pf.models, pf.name, [...folders, name]), entry?.config ?? {}],
+        layers: [...part.layers('models', [...folders, name]), entry?.config ?? {}],
         inline: {},
         ...(entry?.description ? { description: entry.description } : {}),
         columns: entry?.columns ?? {},
@@ -166,9 +193,10 @@ async function readModels(
   return models;
 }
 
-async function readSeeds(root: string, pf: ProjectFile, yml: Map<string, YmlModel>): Promise<SeedSource[]> {
+async function readSeeds(root: string, part: ProjectPart, yml: Map<string, YmlModel>): Promise<SeedSource[]> {
   const seeds: SeedSource[] = [];
-  for (const seedDir of pf.seedPaths) {
+  for (const dir of part.pf.seedPaths) {
+    const seedDir = posix.join(part.prefix, dir);
     for (const file of await listFiles(root, seedDir, ['.csv'])) {
       const name = basename(file, '.csv');
       const folders = file
@@ -178,9 +206,10 @@ async function readSeeds(root: string, pf: ProjectFile, yml: Map<string, YmlMode
       const entry = yml.get(name);
       seeds.push({
         name,
+        ...(part.packageName ? { packageName: part.packageName } : {}),
         file,
         absPath: join(root, file),
-        layers: [...folderConfigLayers(pf.seeds, pf.name, [...folders, name]), entry?.config ?? {}],
+        layers: [...part.layers('seeds', [...folders, name]), entry?.config ?? {}],
         tests: entry?.tests ?? [],
         ...(entry ? { testsFile: entry.file } : {}),
       });
