@@ -52,7 +52,11 @@ describe('installed packages (dbt_packages/)', () => {
     });
 
     const result = await build(db.pool, graph, { runId: 'pkg1', threads: 2 });
-    expect(result.nodes.every((n) => n.status === 'success')).toBe(true);
+    expect(result.results.map((r) => [r.name, r.status]).sort()).toEqual([
+      ['orders', 'success'],
+      ['pkg_codes', 'success'],
+      ['pkg_rate', 'success'],
+    ]);
     expect(await relationAsCsv(db.pool, `"${db.schema}"."orders"`, 'code')).toEqual([
       'code,cents,rate',
       'a,150,3',
