@@ -1,4 +1,9 @@
-import nunjucks from 'nunjucks';
+import { type DispatchConfig, type DispatchSettings, resolveDispatch } from './compile/dispatch.js';
+import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/dbt-context.js';
+import { createDispatch, loadDbtMacros, MacroNamespace } from './jinja/dbt-macros.js';
+import { Environment, type Template } from './jinja/environment.js';
+import { TemplateError } from './jinja/errors.js';
+import { isPyCallable, type PyCallable, PyError, pyFunction, pyStr, toPlain } from './jinja/values.js';
 
 /** What templates see through dbt's context functions during one render. */
 export interface RenderScope {
@@ -17,28 +22,16 @@ export interface TemplateProblem {
   line?: number;
 }
 
-type MacroFn = (...args: unknown[]) => unknown;
+/** A macro as the compiler calls it: positional arguments and keyword arguments. */
+type MacroFn = PyCallable;
 
-const KEYWORDS = '__keywords';
-
-function stripKeywords(value: unknown): Record<string, unknown> {
-  if (!value || typeof value !== 'object') return {};
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (k !== KEYWORDS) out[k] = v;
-  return out;
-}
-
-/** Turns a nunjucks error into message + line (nunjucks puts `[Line n, Column m]` in the text). */
+/** Turns a template error into message + line (a {@link TemplateError} carries both). */
 export function templateProblem(error: unknown, file: string, source?: string): TemplateProblem {
   const text = error instanceof Error ? error.message : String(error);
-  const m = /\[Line (\d+), Column \d+\]/.exec(text);
-  const message = text
-    .replace(/^\([^)]*\)\s*(\[Line \d+, Column \d+\])?\s*/, '')
-    .replace(/^Error: /, '')
-    .trim();
-  let line = m ? Number(m[1]) : undefined;
-  // nunjucks attributes runtime errors to the start of the enclosing output; a missing var is
-  // located precisely by finding its var('name') call.
+  const message = text.replace(/^Error: /, '').trim();
+  let line = error instanceof TemplateError ? error.line : undefined;
+  // An error is attributed to the start of the enclosing statement; a missing var is located
+  // precisely by finding its var('name') call.
   const missingVar = /required var '([^']+)'/.exec(message);
   if (missingVar && source) {
     const at = source.search(
@@ -78,62 +71,181 @@ export function outputsContextDirectly(source: string): boolean {
   return true;
 }
 
-/** dbt's `{% test name(model, column_name) %}` blocks become nunjucks macros named `test_<name>`. */
+/**
+ * dbt's `{% test name(model, column_name) %}` blocks as macros named `test_<name>`. The parser reads
+ * `test` blocks itself; this text form is kept for callers that still want it.
+ */
 export function rewriteTestBlocks(source: string): string {
   return source
     .replace(/\{%(-?)\s*test\s+([A-Za-z_][\w]*)\s*\(/g, '{%$1 macro test_$2(')
     .replace(/\{%(-?)\s*endtest\s*(-?)%\}/g, '{%$1 endmacro $2%}');
 }
 
+/** Options of {@link JinjaEnvironment}: the target schema, plus what {@link createDbtContext} takes. */
+export type JinjaEnvironmentOptions = { schema: string } & Partial<Omit<DbtContextOptions, 'target'>> & {
+    target?: DbtContextOptions['target'];
+  };
+
+/** `this`: prints as the relation, with `.schema`, `.identifier`, `.name` and `.database` when quoted parts are known. */
+class ThisRelation {
+  readonly database: string | null = null;
+  readonly schema: string | null = null;
+  readonly identifier: string | null = null;
+  constructor(private readonly text: string) {
+    const parts = [...text.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => (m[1] as string).replaceAll('""', '"'));
+    if (parts.length >= 2 && parts.join('').length + parts.length * 2 + parts.length - 1 === text.length) {
+      this.identifier = parts[parts.length - 1] as string;
+      this.schema = parts[parts.length - 2] as string;
+      this.database = parts.length > 2 ? (parts[0] as string) : null;
+    }
+  }
+  get name(): string | null {
+    return this.identifier;
+  }
+  get table(): string | null {
+    return this.identifier;
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
 /**
- * One nunjucks environment per compile: dbt context functions as globals that delegate to the
- * scope of the render in progress (rendering is synchronous, so one scope at a time), and
- * project macros exported as globals so models call them like dbt does.
+ * One Jinja environment per compile: dbt's globals ({@link createDbtContext}), the context functions
+ * that delegate to the scope of the render in progress (rendering is synchronous, so one scope at a
+ * time), and project macros exported as globals so models call them like dbt does.
  */
 export class JinjaEnvironment {
-  private readonly env: nunjucks.Environment;
+  /** The engine: add globals, filters or tests here. */
+  readonly env = new Environment();
   private scope: RenderScope | undefined;
-  /** Custom generic tests found in macro files: name → parameter-free macro wrapper. */
+  /** What `config(…)` set during the render in progress (read by `config.get`). */
+  private inlineConfig: Record<string, unknown> = {};
+  /** `store_result` / `load_result` of the render in progress. */
+  private results = new Map<string, Record<string, unknown>>();
+  /** Custom generic tests found in macro files: name → macro taking `(args, kwargs)`. */
   readonly testMacros = new Map<string, MacroFn>();
   /** Whether some macro mentions `ref`, `source` or `this` (see {@link outputsContextDirectly}). */
   macrosReadContext = false;
-  /** Compiled templates by file: a model renders up to three times per compile. */
-  private readonly templates = new Map<string, { source: string; compiled: nunjucks.Template }>();
+  /** The root project's macros by name (what dispatch searches for the root project). */
+  private readonly rootMacros = new Map<string, PyCallable>();
+  /** Installed packages' macros: `<package>.<macro>`. */
+  private readonly packages = new Map<string, MacroNamespace>();
+  private dbtMacros: MacroNamespace = new MacroNamespace();
+  private adapterType = 'postgres';
 
-  constructor(target: { schema: string }) {
-    this.env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
-    const current = (): RenderScope => {
-      if (!this.scope) throw new Error('dbt context function called outside a model render');
-      return this.scope;
-    };
-    this.env.addGlobal('ref', (...names: unknown[]) => current().ref(String(names[names.length - 1])));
-    this.env.addGlobal('source', (s: unknown, t: unknown) => current().source(String(s), String(t)));
-    this.env.addGlobal('config', (...args: unknown[]) => {
+  constructor(options: JinjaEnvironmentOptions) {
+    const { schema, target, ...rest } = options;
+    const dbt = createDbtContext({ ...rest, target: { ...target, schema: target?.schema ?? schema } });
+    for (const [name, value] of Object.entries(dbt)) this.env.globals.set(name, value);
+    for (const [name, filter] of Object.entries(DBT_FILTERS)) this.env.filters.set(name, filter);
+    this.installContextFunctions(dbt.var as PyCallable);
+    this.installDbtPackage(target?.type ?? 'postgres');
+    this.installResults();
+  }
+
+  private current(): RenderScope {
+    if (!this.scope) throw new Error('dbt context function called outside a model render');
+    return this.scope;
+  }
+
+  /** `ref`, `source`, `config`, `var`, `is_incremental`: the render in progress answers them. */
+  private installContextFunctions(dbtVar: PyCallable): void {
+    const ref = pyFunction('ref', (args) => this.current().ref(pyStr(args[args.length - 1])));
+    const source = pyFunction('source', (args) => this.current().source(pyStr(args[0]), pyStr(args[1])));
+    const config = this.configFunction();
+    this.env.globals.set('ref', ref);
+    this.env.globals.set('source', source);
+    this.env.globals.set('config', config);
+    this.env.globals.set('builtins', { ref, source, config });
+    this.env.globals.set(
+      'var',
+      pyFunction('var', (args, kwargs) => {
+        if (!this.scope) return dbtVar(args, kwargs);
+        const value = this.scope.var(pyStr(args[0]), toPlain(args[1]), args.length > 1);
+        return value === undefined ? null : value;
+      }),
+    );
+    this.env.globals.set(
+      'is_incremental',
+      pyFunction('is_incremental', () => this.current().isIncremental),
+    );
+  }
+
+  /**
+   * `config(…)`, with dbt's `config.get(name, default)` / `config.require(name)` reading what this
+   * render set with `config(…)`; project and YAML layers are the compiler's to add.
+   */
+  private configFunction(): PyCallable {
+    const config = pyFunction('config', (args, kwargs) => {
       const values: Record<string, unknown> = {};
-      for (const a of args) Object.assign(values, stripKeywords(a));
-      current().config(values);
+      for (const a of args) Object.assign(values, toPlain(a));
+      Object.assign(values, toPlain(kwargs));
+      Object.assign(this.inlineConfig, values);
+      this.current().config(values);
       return '';
     });
-    this.env.addGlobal('var', (...args: unknown[]) => {
-      const kw =
-        args.length > 0 && typeof args[args.length - 1] === 'object' && args[args.length - 1] !== null;
-      const positional = kw && KEYWORDS in (args[args.length - 1] as object) ? args.slice(0, -1) : args;
-      return current().var(String(positional[0]), positional[1], positional.length > 1);
+    return Object.assign(config, {
+      get: pyFunction('get', (args, kwargs) => {
+        const name = pyStr(args[0]);
+        if (Object.hasOwn(this.inlineConfig, name)) return this.inlineConfig[name];
+        return args[1] ?? kwargs.default ?? null;
+      }),
+      require: pyFunction('require', (args) => {
+        const name = pyStr(args[0]);
+        if (Object.hasOwn(this.inlineConfig, name)) return this.inlineConfig[name];
+        throw new PyError('CompilerError', `the model does not define a required config parameter '${name}'`);
+      }),
     });
-    this.env.addGlobal('is_incremental', () => current().isIncremental);
-    this.env.addGlobal('env_var', (name: unknown, fallback?: unknown) => {
-      const v = process.env[String(name)];
-      if (v !== undefined) return v;
-      if (fallback !== undefined) return fallback;
-      throw new Error(`env_var: ${String(name)} is not set`);
+  }
+
+  /**
+   * The built-in `dbt` package: `dbt.date_trunc(…)`, unqualified names that project macros (loaded
+   * later, as globals) override, and `adapter.dispatch` over both, as in dbt.
+   */
+  private installDbtPackage(adapterType: string): void {
+    const dbtMacros = loadDbtMacros(this.env);
+    this.dbtMacros = dbtMacros;
+    this.adapterType = adapterType;
+    const builtins = new Set<unknown>(Object.values(dbtMacros));
+    for (const [name, macro] of Object.entries(dbtMacros)) this.env.globals.set(name, macro);
+    this.env.globals.set('dbt', dbtMacros);
+    const projectMacro = (name: string) => {
+      const found = this.env.globals.get(name);
+      return isPyCallable(found) && !builtins.has(found) ? found : undefined;
+    };
+    this.env.globals.set('adapter', {
+      dispatch: createDispatch({ projectMacro, dbt: dbtMacros, adapterType }),
     });
-    this.env.addGlobal('log', () => '');
-    this.env.addGlobal('exceptions', {
-      raise_compiler_error: (msg: unknown) => {
-        throw new Error(String(msg));
-      },
-    });
-    this.env.addGlobal('target', { schema: target.schema, name: 'default', type: 'postgres' });
+  }
+
+  /** `store_result` / `store_raw_result` / `load_result`: statement results by name, per render. */
+  private installResults(): void {
+    this.env.globals.set(
+      'store_result',
+      pyFunction('store_result', (args, kwargs) => {
+        const table = kwargs.agate_table ?? args[2] ?? null;
+        const data = table !== null && typeof table === 'object' && 'rows' in table ? table.rows : [];
+        this.results.set(pyStr(args[0]), { response: kwargs.response ?? args[1] ?? null, table, data });
+        return '';
+      }),
+    );
+    this.env.globals.set(
+      'store_raw_result',
+      pyFunction('store_raw_result', (args, kwargs) => {
+        const response = {
+          message: kwargs.message ?? null,
+          code: kwargs.code ?? null,
+          rows_affected: kwargs.rows_affected ?? null,
+        };
+        this.results.set(pyStr(args[0]), { response, table: kwargs.agate_table ?? null, data: [] });
+        return '';
+      }),
+    );
+    this.env.globals.set(
+      'load_result',
+      pyFunction('load_result', (args) => this.results.get(pyStr(args[0])) ?? null),
+    );
   }
 
   /**
@@ -144,60 +256,89 @@ export class JinjaEnvironment {
   loadMacros(source: string, file: string, packageName?: string): TemplateProblem | undefined {
     if (CONTEXT_WORD.test(source)) this.macrosReadContext = true;
     try {
-      const template = new nunjucks.Template(rewriteTestBlocks(source), this.env, file, true);
-      let problem: TemplateProblem | undefined;
-      // getExported is synchronous for templates without async filters.
-      const exporter = template as unknown as {
-        getExported(
-          ctx: object,
-          frame: null,
-          cb: (err: unknown, exported: Record<string, unknown>) => void,
-        ): void;
-      };
-      exporter.getExported({}, null, (err, exported) => {
-        if (err) {
-          problem = templateProblem(err, file);
-          return;
+      const exported = this.env.module(this.env.parse(source, file));
+      for (const [name, fn] of exported) {
+        if (!isPyCallable(fn)) continue;
+        if (name.startsWith('test_')) this.testMacros.set(name.slice(5), fn);
+        if (packageName) {
+          this.packageNamespace(packageName)[name] = fn;
+          // Unqualified only where nothing (no built-in, no earlier file) has the name yet.
+          if (!this.env.globals.has(name)) this.env.globals.set(name, fn);
+        } else {
+          this.rootMacros.set(name, fn);
+          this.env.globals.set(name, fn);
         }
-        for (const [name, fn] of Object.entries(exported)) {
-          if (typeof fn !== 'function') continue;
-          if (name.startsWith('test_')) this.testMacros.set(name.slice(5), fn as MacroFn);
-          this.env.addGlobal(name, fn);
-          if (packageName) this.packageNamespace(packageName)[name] = fn;
-        }
-      });
-      return problem;
+      }
+      return undefined;
     } catch (error) {
       return templateProblem(error, file);
     }
   }
 
-  private packageNamespace(name: string): Record<string, unknown> {
-    const globals = (this.env as unknown as { globals: Record<string, unknown> }).globals;
-    const existing = globals[name];
-    if (existing && typeof existing === 'object') return existing as Record<string, unknown>;
-    const namespace: Record<string, unknown> = {};
-    this.env.addGlobal(name, namespace);
+  private packageNamespace(name: string): MacroNamespace {
+    let namespace = this.packages.get(name);
+    if (!namespace) {
+      namespace = new MacroNamespace();
+      this.packages.set(name, namespace);
+      this.env.globals.set(name, namespace);
+    }
     return namespace;
   }
 
-  /** Renders a model / test template within `scope`. Throws a nunjucks error on failure. */
-  render(source: string, file: string, scope: RenderScope): string {
-    // Plain SQL (no `{{`, `{%` or `{#`) renders to itself; skipping nunjucks saves a compile per file.
-    if (!/\{[{%#]/.test(source)) return source;
-    const previous = this.scope;
-    this.scope = scope;
-    this.env.addGlobal('this', scope.thisRelation);
-    try {
-      let template = this.templates.get(file);
-      if (!template || template.source !== source) {
-        template = { source, compiled: new nunjucks.Template(source, this.env, file, true) };
-        this.templates.set(file, template);
+  /**
+   * dbt's `adapter.dispatch` over the project, its installed packages and the built-in `dbt`
+   * namespace, with the project's `dispatch:` search orders (see {@link dispatchCandidates}).
+   * Called by the parse phase once it knows the project and its packages.
+   */
+  configureDispatch(settings: { rootProject: string; dispatch: readonly DispatchConfig[] }): void {
+    const full: DispatchSettings = {
+      rootProject: settings.rootProject,
+      packages: new Set(this.packages.keys()),
+      dispatch: settings.dispatch,
+      prefixes: [this.adapterType, 'default'],
+    };
+    const lookup = (pkg: string | undefined, macro: string): PyCallable | undefined => {
+      const found =
+        pkg === undefined
+          ? this.env.globals.get(macro)
+          : pkg === settings.rootProject
+            ? this.rootMacros.get(macro)
+            : pkg === 'dbt'
+              ? this.dbtMacros[macro]
+              : this.packages.get(pkg)?.[macro];
+      return isPyCallable(found) ? found : undefined;
+    };
+    const adapter = this.env.globals.get('adapter') as Record<string, unknown>;
+    adapter.dispatch = pyFunction('dispatch', (args, kwargs) => {
+      const name = pyStr(args[0] ?? kwargs.macro_name);
+      const ns = args[1] ?? kwargs.macro_namespace;
+      const namespace = ns === undefined || ns === null ? undefined : pyStr(ns);
+      try {
+        return resolveDispatch(name, namespace, full, lookup);
+      } catch (error) {
+        throw new PyError('CompilerError', (error as Error).message);
       }
-      return template.compiled.render({});
-    } finally {
-      this.scope = previous;
-    }
+    });
+  }
+
+  /** Renders a model / test template within `scope`. Throws a {@link TemplateError} on failure. */
+  render(source: string, file: string, scope: RenderScope): string {
+    // Plain SQL (no `{{`, `{%` or `{#`) renders to itself; skipping the parser saves work per file.
+    if (!/\{[{%#]/.test(source)) return source;
+    const template: Template = this.env.parse(source, file);
+    return this.within(scope, () =>
+      this.env.render(template, { this: new ThisRelation(scope.thisRelation) }),
+    );
+  }
+
+  /**
+   * Renders text outside any model render (Jinja in YAML values such as `+enabled`): `var()` reads
+   * the options' `vars`, `ref`/`source`/`config` fail. {@link nativeValue} turns the text into the
+   * value dbt's native rendering would give.
+   */
+  renderText(source: string, file: string): string {
+    if (!/\{[{%#]/.test(source)) return source;
+    return this.env.render(this.env.parse(source, file));
   }
 
   /** Calls a custom generic test macro (`{% test name(model, column_name, ...) %}`) within `scope`. */
@@ -210,14 +351,27 @@ export class JinjaEnvironment {
   ) {
     const macro = this.testMacros.get(name);
     if (!macro) throw new Error(`unknown test macro ${name}`);
+    return this.within(scope, () =>
+      this.env.withContext({ this: new ThisRelation(scope.thisRelation) }, () => {
+        const kwargs = { ...args, model, ...(column === undefined ? {} : { column_name: column }) };
+        return pyStr(macro([], kwargs));
+      }),
+    );
+  }
+
+  private within<T>(scope: RenderScope, fn: () => T): T {
     const previous = this.scope;
+    const previousConfig = this.inlineConfig;
+    const previousResults = this.results;
     this.scope = scope;
+    this.inlineConfig = {};
+    this.results = new Map();
     try {
-      const kwargs = { ...args, [KEYWORDS]: true };
-      const out = column === undefined ? macro(model, kwargs) : macro(model, column, kwargs);
-      return String(out);
+      return fn();
     } finally {
       this.scope = previous;
+      this.inlineConfig = previousConfig;
+      this.results = previousResults;
     }
   }
 }

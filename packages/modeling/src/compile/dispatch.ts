@@ -23,8 +23,9 @@ export interface DispatchCandidate {
 /**
  * dbt's `adapter.dispatch(name, macro_namespace)` search list: the project's `dispatch:`
  * `search_order` for the namespace when configured (it replaces the default); else, for an
- * installed package, the root project then that package; else (the `dbt` namespace, or none)
- * the macros unqualified calls see, where project macros shadow built-ins. Within each package
+ * installed package or the built-in `dbt` one (dbt counts its internal packages as dependencies),
+ * the root project then that package; else (no namespace) the macros unqualified calls see,
+ * where project macros shadow built-ins. Within each package
  * the adapter's prefix comes before `default__`.
  *
  * @example
@@ -39,7 +40,7 @@ export function dispatchCandidates(
   const configured = settings.dispatch.find((d) => d.macro_namespace === namespace)?.search_order;
   const packages: (string | undefined)[] =
     configured ??
-    (namespace !== undefined && settings.packages.has(namespace)
+    (namespace !== undefined && (settings.packages.has(namespace) || namespace === 'dbt')
       ? [settings.rootProject, namespace]
       : [undefined]);
   return packages.flatMap((pkg) =>

@@ -52,6 +52,7 @@ export async function readDbtProject(
   const packages = await findInstalledPackages(root, pf, diagnostics);
   for (const part of packages) await loadMacros(root, part, jinja, diagnostics);
   await loadMacros(root, rootPart, jinja, diagnostics);
+  jinja.configureDispatch({ rootProject: pf.name, dispatch: pf.dispatch });
   const packageInputs: PackageInputs[] = [];
   const packageModels: ModelSource[] = [];
   const packageSeeds: SeedSource[] = [];

@@ -31,8 +31,14 @@ describe('dispatch search order (dbt adapter.dispatch)', () => {
     ]);
   });
 
-  it('the dbt namespace (not an installed package) searches the unqualified macros, where project macros shadow built-ins', () => {
-    expect(show('date_trunc', 'dbt')).toEqual(['*.postgres__date_trunc', '*.default__date_trunc']);
+  it("the dbt namespace searches the root project then the built-ins: a project's default__ beats the built-in postgres__", () => {
+    expect(show('date_trunc', 'dbt')).toEqual([
+      'shop.postgres__date_trunc',
+      'shop.default__date_trunc',
+      'dbt.postgres__date_trunc',
+      'dbt.default__date_trunc',
+    ]);
+    expect(show('date_trunc', undefined)).toEqual(['*.postgres__date_trunc', '*.default__date_trunc']);
   });
 
   it('resolves to the first macro found and names every place searched when none is', () => {

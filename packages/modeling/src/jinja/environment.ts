@@ -1,0 +1,460 @@
+import type { CallArgs, Expr, MacroParam, Stmt, Target } from './ast.js';
+import { TemplateError } from './errors.js';
+import { BUILTIN_FILTERS, type FilterContext, type FilterFn } from './filters.js';
+import { binaryOp, compareOp, concatOp, unaryOp } from './ops.js';
+import { BODY_VAR, parseTemplate } from './parser.js';
+import {
+  callValue,
+  getattr,
+  getitem,
+  jinjaGlobals,
+  LoopContext,
+  Namespace,
+  slice,
+  undefinedError,
+} from './runtime.js';
+import { BUILTIN_TESTS, type TestFn } from './tests.js';
+import {
+  dictEntries,
+  dictKey,
+  isMapping,
+  isUndefined,
+  type PyCallable,
+  PyError,
+  pyCompare,
+  pyFunction,
+  pyIter,
+  pyStr,
+  toTuple,
+  truthy,
+  Undefined,
+} from './values.js';
+
+/** Variables of one scope; lookups walk up to the template's top frame, then the render context. */
+class Frame {
+  readonly vars = new Map<string, unknown>();
+  constructor(readonly parent: Frame | undefined) {}
+}
+
+const BREAK = { signal: 'break' };
+const CONTINUE = { signal: 'continue' };
+
+/** dbt's `return(value)`: ends the macro call with `value` as its result. */
+export class MacroReturn {
+  constructor(readonly value: unknown) {}
+}
+
+/** A parsed template, ready to render many times. */
+export interface Template {
+  readonly file: string;
+  readonly body: Stmt[];
+}
+
+/**
+ * A Jinja2 environment: globals, filters, tests, and the render contexts of renders in progress
+ * (rendering is synchronous; a macro sees the context of the render that calls it, as in dbt).
+ *
+ * @example
+ * const env = new Environment();
+ * env.renderString('{{ [1, 2] ~ None }}', 'x.sql'); // "[1, 2]None"
+ */
+export class Environment {
+  readonly globals = new Map<string, unknown>(Object.entries(jinjaGlobals()));
+  readonly filters = new Map<string, FilterFn>(Object.entries(BUILTIN_FILTERS));
+  readonly tests = new Map<string, TestFn>(Object.entries(BUILTIN_TESTS));
+  private readonly contexts: Map<string, unknown>[] = [];
+  private readonly cache = new Map<string, { source: string; template: Template }>();
+
+  /** Parses (cached by file and text); throws {@link TemplateError} with file and line. */
+  parse(source: string, file: string): Template {
+    const hit = this.cache.get(file);
+    if (hit && hit.source === source) return hit.template;
+    const template = { file, body: parseTemplate(source, file) };
+    this.cache.set(file, { source, template });
+    return template;
+  }
+
+  /** Renders a template with `context` visible to it and to every macro it calls. */
+  render(template: Template, context: Record<string, unknown> | Map<string, unknown> = {}): string {
+    return this.withContext(context, () => {
+      const out: string[] = [];
+      try {
+        new Renderer(this, template.file).exec(template.body, new Frame(undefined), out);
+      } catch (e) {
+        if (!(e instanceof MacroReturn)) throw e;
+      }
+      return out.join('');
+    });
+  }
+
+  /** Parses and renders `source`. */
+  renderString(
+    source: string,
+    file: string,
+    context: Record<string, unknown> | Map<string, unknown> = {},
+  ): string {
+    return this.render(this.parse(source, file), context);
+  }
+
+  /** Runs a template's top level and returns what it defines (macros and top-level `set`s). */
+  module(
+    template: Template,
+    context: Record<string, unknown> | Map<string, unknown> = {},
+  ): Map<string, unknown> {
+    return this.withContext(context, () => {
+      const frame = new Frame(undefined);
+      new Renderer(this, template.file).exec(template.body, frame, []);
+      return frame.vars;
+    });
+  }
+
+  /** Runs `fn` with `context` as the innermost render context. */
+  withContext<T>(context: Record<string, unknown> | Map<string, unknown>, fn: () => T): T {
+    this.contexts.push(context instanceof Map ? context : new Map(Object.entries(context)));
+    try {
+      return fn();
+    } finally {
+      this.contexts.pop();
+    }
+  }
+
+  /** A name not set in the template: the innermost render context, then the globals. */
+  resolve(name: string): unknown {
+    const ctx = this.contexts[this.contexts.length - 1];
+    if (ctx?.has(name)) return ctx.get(name);
+    if (this.globals.has(name)) return this.globals.get(name);
+    return new Undefined(name);
+  }
+
+  applyFilter(name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown>): unknown {
+    const f = this.filters.get(name);
+    if (!f) throw new PyError('TemplateAssertionError', `No filter named '${name}'.`);
+    return f(this.filterContext, value, args, kwargs);
+  }
+
+  applyTest(name: string, value: unknown, args: unknown[]): boolean {
+    const t = this.tests.get(name);
+    if (!t) throw new PyError('TemplateAssertionError', `No test named '${name}'.`);
+    return t(value, args, this.lookup);
+  }
+
+  private readonly lookup = {
+    hasFilter: (n: string) => this.filters.has(n),
+    hasTest: (n: string) => this.tests.has(n),
+  };
+
+  private readonly filterContext: FilterContext = {
+    getattr,
+    applyFilter: (n, v, a, k) => this.applyFilter(n, v, a, k),
+    applyTest: (n, v, a) => this.applyTest(n, v, a),
+  };
+}
+
+function isControl(e: unknown): boolean {
+  return e === BREAK || e === CONTINUE || e instanceof MacroReturn;
+}
+
+/** Executes one template's statements; errors leave located at this file and a line. */
+class Renderer {
+  constructor(
+    private readonly env: Environment,
+    private readonly file: string,
+  ) {}
+
+  private locate(e: unknown, line: number): unknown {
+    if (isControl(e)) return e;
+    if (e instanceof TemplateError) {
+      if (e.file === this.file) {
+        if (e.line === undefined) e.line = line;
+        return e;
+      }
+      return new TemplateError(
+        e.code,
+        `${e.message} (in ${e.file}${e.line ? `:${e.line}` : ''})`,
+        this.file,
+        line,
+        { cause: e },
+      );
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    const code = e instanceof PyError && e.pyType === 'CompilerError' ? 'COMPILER_ERROR' : 'TEMPLATE_RUNTIME';
+    return new TemplateError(code, message, this.file, line, { cause: e });
+  }
+
+  exec(body: Stmt[], frame: Frame, out: string[]): void {
+    for (const stmt of body) {
+      if (stmt.kind === 'data') {
+        out.push(stmt.text);
+        continue;
+      }
+      try {
+        this.execOne(stmt, frame, out);
+      } catch (e) {
+        throw this.locate(e, stmt.line);
+      }
+    }
+  }
+
+  private execOne(stmt: Stmt, frame: Frame, out: string[]): void {
+    switch (stmt.kind) {
+      case 'data':
+        out.push(stmt.text);
+        return;
+      case 'print':
+        out.push(pyStr(this.eval(stmt.expr, frame)));
+        return;
+      case 'if':
+        for (const [test, body] of stmt.branches) {
+          if (truthy(this.eval(test, frame))) {
+            this.exec(body, frame, out);
+            return;
+          }
+        }
+        if (stmt.otherwise) this.exec(stmt.otherwise, frame, out);
+        return;
+      case 'for':
+        this.execFor(stmt, frame, out);
+        return;
+      case 'set':
+        this.assign(stmt.target, this.eval(stmt.value, frame), frame);
+        return;
+      case 'setblock':
+        this.assign(stmt.target, this.filtered(stmt.filters, this.capture(stmt.body, frame), frame), frame);
+        return;
+      case 'macro':
+        frame.vars.set(stmt.name, this.macro(stmt.name, stmt.params, stmt.body, frame));
+        return;
+      case 'callblock': {
+        const caller = this.macro('caller', stmt.params, stmt.body, frame);
+        out.push(pyStr(this.evalCall(stmt.call as Extract<Expr, { kind: 'call' }>, frame, caller)));
+        return;
+      }
+      case 'filterblock':
+        out.push(pyStr(this.filtered(stmt.filters, this.capture(stmt.body, frame), frame)));
+        return;
+      case 'with': {
+        const inner = new Frame(frame);
+        const values = stmt.assignments.map(([t, e]) => [t, this.eval(e, frame)] as const);
+        for (const [t, v] of values) this.assign(t, v, inner);
+        this.exec(stmt.body, inner, out);
+        return;
+      }
+      case 'do':
+        this.eval(stmt.expr, frame);
+        return;
+      case 'break':
+        throw BREAK;
+      case 'continue':
+        throw CONTINUE;
+      case 'block':
+        this.exec(stmt.body, frame, out);
+        return;
+    }
+  }
+
+  private capture(body: Stmt[], frame: Frame): string {
+    const out: string[] = [];
+    this.exec(body, frame, out);
+    return out.join('');
+  }
+
+  private filtered(filters: Expr[], value: string, frame: Frame): unknown {
+    if (!filters.length) return value;
+    const inner = new Frame(frame);
+    inner.vars.set(BODY_VAR, value);
+    return this.eval(filters[0] as Expr, inner);
+  }
+
+  private execFor(stmt: Extract<Stmt, { kind: 'for' }>, frame: Frame, out: string[]): void {
+    const loopFrame = new Frame(frame);
+    let items = [...pyIter(this.eval(stmt.iter, frame))];
+    if (stmt.filter) {
+      const filter = stmt.filter;
+      items = items.filter((item) => {
+        this.assign(stmt.target, item, loopFrame);
+        return truthy(this.eval(filter, loopFrame));
+      });
+    }
+    if (!items.length) {
+      if (stmt.otherwise) this.exec(stmt.otherwise, frame, out);
+      return;
+    }
+    const loop = new LoopContext(items);
+    for (let i = 0; i < items.length; i++) {
+      loop.index0 = i;
+      // Each iteration is a fresh scope: a `set` in the body is not seen by the next iteration.
+      const iterationFrame = new Frame(frame);
+      this.assign(stmt.target, items[i], iterationFrame);
+      iterationFrame.vars.set('loop', loop);
+      try {
+        this.exec(stmt.body, iterationFrame, out);
+      } catch (e) {
+        if (e === BREAK) break;
+        if (e === CONTINUE) continue;
+        throw e;
+      }
+    }
+  }
+
+  private assign(target: Target, value: unknown, frame: Frame): void {
+    if (target.kind === 'name') {
+      frame.vars.set(target.name, value);
+      return;
+    }
+    if (target.kind === 'nsattr') {
+      const ns = this.lookup(target.name, frame);
+      if (!(ns instanceof Namespace))
+        throw new PyError('TemplateRuntimeError', 'cannot assign attribute on non-namespace object');
+      ns[target.attr] = value;
+      return;
+    }
+    const items = pyIter(value);
+    if (items.length !== target.items.length) {
+      throw new PyError(
+        'ValueError',
+        items.length > target.items.length
+          ? `too many values to unpack (expected ${target.items.length})`
+          : `not enough values to unpack (expected ${target.items.length}, got ${items.length})`,
+      );
+    }
+    target.items.forEach((t, i) => {
+      this.assign(t, items[i], frame);
+    });
+  }
+
+  private lookup(name: string, frame: Frame): unknown {
+    for (let f: Frame | undefined = frame; f; f = f.parent) {
+      if (f.vars.has(name)) return f.vars.get(name);
+    }
+    return this.env.resolve(name);
+  }
+
+  private macro(name: string, params: MacroParam[], body: Stmt[], closure: Frame): PyCallable {
+    const fn = pyFunction(name, (args, kwargs) => {
+      const frame = new Frame(closure);
+      const extra = { ...kwargs };
+      params.forEach((p, i) => {
+        let v: unknown;
+        if (i < args.length) v = args[i];
+        else if (p.name in extra) v = extra[p.name];
+        else v = p.default ? this.eval(p.default, frame) : new Undefined(p.name);
+        delete extra[p.name];
+        frame.vars.set(p.name, v);
+      });
+      if ('caller' in extra) {
+        frame.vars.set('caller', extra.caller);
+        delete extra.caller;
+      }
+      frame.vars.set('varargs', toTuple(args.slice(params.length)));
+      frame.vars.set('kwargs', new Map(Object.entries(extra)));
+      const out: string[] = [];
+      try {
+        this.exec(body, frame, out);
+      } catch (e) {
+        if (e instanceof MacroReturn) return e.value;
+        throw e;
+      }
+      return out.join('');
+    });
+    return fn;
+  }
+
+  eval(expr: Expr, frame: Frame): unknown {
+    switch (expr.kind) {
+      case 'const':
+        return expr.value;
+      case 'name':
+        return this.lookup(expr.name, frame);
+      case 'list':
+        return expr.items.map((e) => this.eval(e, frame));
+      case 'tuple':
+        return toTuple(expr.items.map((e) => this.eval(e, frame)));
+      case 'dict': {
+        const m = new Map<unknown, unknown>();
+        for (const [k, v] of expr.pairs) m.set(dictKey(this.eval(k, frame)), this.eval(v, frame));
+        return m;
+      }
+      case 'getattr':
+        return getattr(this.eval(expr.obj, frame), expr.attr);
+      case 'getitem': {
+        const obj = this.eval(expr.obj, frame);
+        if (expr.key.kind === 'slice') {
+          const k = expr.key;
+          const part = (e: Expr | undefined) => (e ? this.eval(e, frame) : undefined);
+          if (isUndefined(obj)) throw undefinedError(obj);
+          return slice(obj, part(k.start), part(k.stop), part(k.step));
+        }
+        return getitem(obj, this.eval(expr.key, frame));
+      }
+      case 'slice':
+        throw new PyError('TypeError', 'slice outside a subscript');
+      case 'call':
+        return this.evalCall(expr, frame, undefined);
+      case 'filter': {
+        const value = this.eval(expr.node, frame);
+        const [args, kwargs] = this.args(expr, frame);
+        return this.env.applyFilter(expr.name, value, args, kwargs);
+      }
+      case 'test': {
+        const value = this.eval(expr.node, frame);
+        const [args] = this.args(expr, frame);
+        return this.env.applyTest(expr.name, value, args) !== expr.negated;
+      }
+      case 'unary': {
+        const v = this.eval(expr.node, frame);
+        if (expr.op === 'not') return !truthy(v);
+        return unaryOp(expr.op, v);
+      }
+      case 'binary': {
+        const left = this.eval(expr.left, frame);
+        if (expr.op === 'and') return truthy(left) ? this.eval(expr.right, frame) : left;
+        if (expr.op === 'or') return truthy(left) ? left : this.eval(expr.right, frame);
+        return binaryOp(expr.op, this.defined(left), this.defined(this.eval(expr.right, frame)));
+      }
+      case 'compare': {
+        let left = this.eval(expr.first, frame);
+        for (const [op, e] of expr.ops) {
+          const right = this.eval(e, frame);
+          if (!compareOp(op, left, right, (a, b) => pyCompare(this.defined(a), this.defined(b))))
+            return false;
+          left = right;
+        }
+        return true;
+      }
+      case 'concat':
+        return concatOp(expr.items.map((e) => this.eval(e, frame)));
+      case 'cond':
+        if (truthy(this.eval(expr.test, frame))) return this.eval(expr.value, frame);
+        return expr.otherwise ? this.eval(expr.otherwise, frame) : new Undefined('');
+    }
+  }
+
+  private defined(v: unknown): unknown {
+    if (isUndefined(v)) throw undefinedError(v);
+    return v;
+  }
+
+  private args(call: CallArgs, frame: Frame): [unknown[], Record<string, unknown>] {
+    const args = call.args.map((e) => this.eval(e, frame));
+    if (call.starArgs) args.push(...pyIter(this.eval(call.starArgs, frame)));
+    const kwargs: Record<string, unknown> = {};
+    for (const [k, e] of call.kwargs) kwargs[k] = this.eval(e, frame);
+    if (call.starKwargs) {
+      const extra = this.eval(call.starKwargs, frame);
+      if (isMapping(extra)) for (const [k, v] of dictEntries(extra)) kwargs[String(k)] = v;
+    }
+    return [args, kwargs];
+  }
+
+  private evalCall(
+    expr: Extract<Expr, { kind: 'call' }>,
+    frame: Frame,
+    caller: PyCallable | undefined,
+  ): unknown {
+    const fn = this.eval(expr.fn, frame);
+    const [args, kwargs] = this.args(expr, frame);
+    if (caller) kwargs.caller = caller;
+    if (isUndefined(fn)) throw undefinedError(fn);
+    return callValue(fn, args, kwargs);
+  }
+}
