@@ -309,6 +309,8 @@ export class JinjaEnvironment {
       return isPyCallable(found) ? found : undefined;
     };
     const adapter = this.env.globals.get('adapter') as Record<string, unknown>;
+    // dbt-postgres's quoting: double quotes, embedded quotes doubled.
+    adapter.quote ??= pyFunction('quote', (args) => `"${pyStr(args[0]).replaceAll('"', '""')}"`);
     adapter.dispatch = pyFunction('dispatch', (args, kwargs) => {
       const name = pyStr(args[0] ?? kwargs.macro_name);
       const ns = args[1] ?? kwargs.macro_namespace;
