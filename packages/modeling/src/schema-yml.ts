@@ -269,7 +269,9 @@ export function parseSchemaYml(text: string, file: string): SchemaYml {
 /** Records the names of resources dataflow does not run, so the compile can say so once per kind. */
 function collectNotRun(doc: Record<string, unknown>, into: SchemaYml['notRun']): void {
   const add = (kind: NotRunKind, name: string) => {
-    (into[kind] ??= []).push(name);
+    const names = into[kind] ?? [];
+    names.push(name);
+    into[kind] = names;
   };
   for (const kind of NOT_RUN_KINDS) {
     const list = doc[kind];
