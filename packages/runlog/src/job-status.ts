@@ -19,6 +19,8 @@ export interface FinishJobInput {
   rowsRejected?: number | undefined;
   /** When the step ran without a `startJob` (e.g. measured by a library), its duration. */
   durationMs?: number | undefined;
+  /** When it started, if the library measured it (ISO 8601); else now minus the duration. */
+  startedAt?: string | undefined;
   error?: unknown;
 }
 
@@ -82,7 +84,9 @@ export function recordJobQuery(
   return {
     text: `insert into ${quoteIdent(schema)}.job_status (run_id, step, target, partition, status, started_at, ended_at, duration_ms,
   rows_in, rows_out, rows_rejected, error_class, error_code, error_message)
-values ($1, $2, $3, $4, $5, clock_timestamp() - make_interval(secs => coalesce($6, 0)::float8 / 1000), clock_timestamp(), $6,
+values ($1, $2, $3, $4, $5,
+  coalesce($13::timestamptz, clock_timestamp() - make_interval(secs => coalesce($6, 0)::float8 / 1000)),
+  coalesce($13::timestamptz + make_interval(secs => coalesce($6, 0)::float8 / 1000), clock_timestamp()), $6,
   $7, $8, $9, $10, $11, $12)
 returning job_id`,
     values: [
@@ -98,6 +102,7 @@ returning job_id`,
       e.errorClass,
       e.errorCode,
       e.errorMessage,
+      input.startedAt ?? null,
     ],
   };
 }

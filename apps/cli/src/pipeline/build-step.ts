@@ -68,6 +68,7 @@ type NodeResultLike = {
   status: string;
   rows?: number | undefined;
   durationMs: number;
+  startedAt?: string | undefined;
   message?: string | undefined;
   test?:
     | {
@@ -103,6 +104,7 @@ async function recordNode(session: Session, r: NodeResultLike, day: DayInterval 
       partition: day?.start,
       status,
       durationMs: Math.round(r.durationMs),
+      startedAt: r.startedAt,
       ...(r.rows !== undefined ? { rowsOut: r.rows } : {}),
       ...(failureMessage ? { error: { name: 'NodeFailure', message: failureMessage } } : {}),
     });
