@@ -11,7 +11,7 @@ import {
 } from '@dataflow/runlog';
 import type pg from 'pg';
 import type { LoadedProject } from './config/load.js';
-import { type Database, openDatabase } from './database.js';
+import type { Database } from './database.js';
 import type { EmbeddedPostgresHandle } from './embedded-postgres.js';
 import { CliError } from './errors.js';
 import { EXIT, type ExitCode, statusForExit } from './exit-codes.js';
@@ -97,6 +97,9 @@ export async function openSession(
     interval: intervalOf(days),
     logger,
   });
+  // Imported here: pg is only for commands that open a session (cli.ts imports this module for
+  // its redactor on every command, compile included).
+  const { openDatabase } = await import('./database.js');
   const database = await openDatabase(project, logger, invocation.signal);
   try {
     const runLog = createRunLog(database.metaPool ?? database.pool, {
