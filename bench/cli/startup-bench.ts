@@ -64,6 +64,7 @@ const LIBRARIES = [
   'pg',
   'pino',
   '@aws-sdk/client-s3',
+  '@aws-sdk/lib-storage',
   'undici',
   'nunjucks',
   'js-yaml',

@@ -12,7 +12,7 @@ import {
 } from '@dataflow/runlog';
 import type pg from 'pg';
 import type { LoadedProject } from './config/load.js';
-import { type Database, openDatabase } from './database.js';
+import type { Database } from './database.js';
 import type { EmbeddedPostgresHandle } from './embedded-postgres.js';
 import { CliError } from './errors.js';
 import { EXIT, type ExitCode, statusForExit } from './exit-codes.js';
@@ -99,6 +99,9 @@ export async function openSession(
     interval: intervalOf(days),
     logger,
   });
+  // Imported here: pg is only for commands that open a session (cli.ts imports this module for
+  // its redactor on every command, compile included).
+  const { openDatabase } = await import('./database.js');
   const database = await openDatabase(project, logger, invocation.signal);
   if (database.embedded) redactor.add(decodeURIComponent(new URL(database.embedded.url).password));
   const stopCancelling = cancelServerWorkOnAbort(invocation.signal, {

@@ -3,13 +3,12 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { IngestError } from './errors.js';
 import { httpGet } from './http-client.js';
 import type { Logger } from './logger.js';
 import { redactUrl } from './redact.js';
 import type { RetryPolicy } from './retry.js';
-import { createS3Client, guardBody, type S3ClientOptions, s3Error } from './s3-client.js';
+import { guardBody, loadS3Sdk, type S3ClientOptions, s3ClientConfig, s3Error } from './s3-client.js';
 
 /** Where a CSV comes from, after template rendering. */
 export type SourceLocation =
@@ -100,12 +99,15 @@ export async function openSource(location: SourceLocation, options: OpenSourceOp
         consume: async (res) => res.body,
       });
     case 's3': {
-      const client = createS3Client({
-        ...options.s3,
-        ...(options.s3?.endpoint || !(process.env.AWS_ENDPOINT_URL_S3 || process.env.DATAFLOW_S3_ENDPOINT)
-          ? {}
-          : { endpoint: (process.env.AWS_ENDPOINT_URL_S3 || process.env.DATAFLOW_S3_ENDPOINT) as string }),
-      });
+      const { GetObjectCommand, S3Client } = await loadS3Sdk();
+      const client = new S3Client(
+        s3ClientConfig({
+          ...options.s3,
+          ...(options.s3?.endpoint || !(process.env.AWS_ENDPOINT_URL_S3 || process.env.DATAFLOW_S3_ENDPOINT)
+            ? {}
+            : { endpoint: (process.env.AWS_ENDPOINT_URL_S3 || process.env.DATAFLOW_S3_ENDPOINT) as string }),
+        }),
+      );
       try {
         const res = await client.send(
           new GetObjectCommand({ Bucket: location.bucket, Key: location.key }),

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { abortError, IngestError } from './errors.js';
 import type { Logger } from './logger.js';
 import { redactUrl } from './redact.js';
@@ -62,6 +62,8 @@ export async function httpGet<T>(options: HttpGetOptions<T>): Promise<T> {
   const shownUrl = redactUrl(url, options.secretParams);
   const context = { source, location: shownUrl, ...(page !== undefined ? { page } : {}) };
   const where = `${source}: GET ${shownUrl}${page !== undefined ? ` (page ${page})` : ''}`;
+  // Loaded on the first request only, so commands without an http(s) source never import undici.
+  const { request } = await import('undici');
   let lastError: IngestError | undefined;
   for (let attempt = 1; attempt <= retry.attempts; attempt++) {
     if (signal?.aborted) throw abortError(signal, context);

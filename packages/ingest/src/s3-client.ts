@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { finished, PassThrough, type Readable } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { IngestError } from './errors.js';
 
 /** Connection settings for an S3 client built by this package. */
@@ -16,23 +17,50 @@ export interface S3ClientOptions {
   checksum?: 'when_required' | 'when_supported';
 }
 
+/** The AWS SDK's S3 module, loaded on first use so commands without an `s3://` location never pay for it. */
+export type S3Sdk = typeof import('@aws-sdk/client-s3');
+
+let sdk: Promise<S3Sdk> | undefined;
+
 /**
- * Builds an S3Client from plain options (path-style and WHEN_REQUIRED checksums when an endpoint is set).
+ * Loads `@aws-sdk/client-s3` once. The package has no `exports` map, so `import()` and
+ * `require()` both resolve to its CommonJS build: one module instance for both paths.
+ */
+export const loadS3Sdk = (): Promise<S3Sdk> => {
+  sdk ??= import('@aws-sdk/client-s3');
+  return sdk;
+};
+
+/**
+ * The S3Client configuration for plain options: path-style and WHEN_REQUIRED checksums when an
+ * endpoint is set, the region from the options, `AWS_REGION`, `AWS_DEFAULT_REGION`, else us-east-1.
  *
  * @example
- * const client = createS3Client({ endpoint: 'http://localhost:9000', region: 'us-east-1' });
+ * s3ClientConfig({ endpoint: 'http://localhost:9000' }).forcePathStyle; // true
  */
-export function createS3Client(options: S3ClientOptions = {}): S3Client {
+export function s3ClientConfig(options: S3ClientOptions = {}): S3ClientConfig {
   const checksum = options.checksum ?? (options.endpoint ? 'when_required' : 'when_supported');
   const mode = checksum === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
-  return new S3Client({
+  return {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(options.credentials ? { credentials: options.credentials } : {}),
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     requestChecksumCalculation: mode,
     responseChecksumValidation: mode,
-  });
+  };
+}
+
+/**
+ * Builds an S3Client from plain options (see {@link s3ClientConfig}). Synchronous, so it loads the
+ * SDK with `require` on its first call; the package's own code awaits {@link loadS3Sdk} instead.
+ *
+ * @example
+ * const client = createS3Client({ endpoint: 'http://localhost:9000', region: 'us-east-1' });
+ */
+export function createS3Client(options: S3ClientOptions = {}): S3Client {
+  const { S3Client: Client } = createRequire(import.meta.url)('@aws-sdk/client-s3') as S3Sdk;
+  return new Client(s3ClientConfig(options));
 }
 
 interface SdkErrorShape {

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { IngestError } from './errors.js';
 import { assertKey, type ObjectStore } from './object-store.js';
-import { createS3Client, guardBody, type S3ClientOptions, s3Error } from './s3-client.js';
+import {
+  guardBody,
+  loadS3Sdk,
+  type S3ClientOptions,
+  type S3Sdk,
+  s3ClientConfig,
+  s3Error,
+} from './s3-client.js';
 import { uploadStream } from './s3-upload.js';
 
 export { createS3Client, type S3ClientOptions } from './s3-client.js';
@@ -32,9 +30,15 @@ export interface S3StoreOptions extends S3ClientOptions {
 
 const MIN_PART_SIZE = 5 * 1024 * 1024; // S3 rejects non-final parts below 5 MiB.
 
+/** The SDK and the store's client, loaded together on the store's first operation. */
+interface S3Connection {
+  sdk: S3Sdk;
+  client: S3Client;
+}
+
 /** The parts of a store that talk to S3, shared by its methods and the helpers below. */
 interface S3Root {
-  client: S3Client;
+  connect(): Promise<S3Connection>;
   bucket: string;
   rootPrefix: string;
   fullKey(key: string): string;
@@ -44,7 +48,8 @@ interface S3Root {
  * An {@link ObjectStore} on S3 or an S3-compatible server. `put` streams through lib-storage's
  * `Upload` and aborts the multipart upload on every failure. `putIfAbsent` uses
  * `If-None-Match: *` only after a probe saw the server answer 412 on an existing key (s3rver
- * and some S3-compatible servers ignore the header; there it reports `unsupported`).
+ * and some S3-compatible servers ignore the header; there it reports `unsupported`). The AWS SDK
+ * is imported on the first operation, not when the store is created.
  *
  * @example
  * const store = createS3Store({ bucket: 'lake', prefix: 'raw', endpoint: 'http://127.0.0.1:9000',
@@ -52,7 +57,8 @@ interface S3Root {
  */
 export function createS3Store(options: S3StoreOptions): ObjectStore {
   const ownsClient = options.client === undefined;
-  const client = options.client ?? createS3Client(options);
+  const lazy = lazyConnection(options);
+  const { connect } = lazy;
   const { bucket } = options;
   const base = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
   const rootPrefix = base === '' ? '' : `${base}/`;
@@ -60,30 +66,23 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     assertKey(key);
     return rootPrefix + key;
   };
-  const s3: S3Root = { client, bucket, rootPrefix, fullKey };
+  const s3: S3Root = { connect, bucket, rootPrefix, fullKey };
   const partSize = Math.max(MIN_PART_SIZE, options.partSize ?? 8 * 1024 * 1024);
   const queueSize = Math.max(1, options.queueSize ?? 4);
   let conditional: Promise<boolean> | undefined;
-  const putSmall = (
-    key: string,
-    body: string | Uint8Array,
-    extra: { ContentType?: string; IfNoneMatch?: string },
-  ) =>
-    client.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: fullKey(key),
-        Body: body,
-        // Explicit, so an empty body is not mistaken for a stream of unknown length.
-        ContentLength: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
-        ...extra,
-      }),
-    );
+  const putSmall = (key: string, body: string | Uint8Array, extra: PutExtra) =>
+    putObject(s3, key, body, extra);
 
   return {
     url: `s3://${bucket}/${rootPrefix}`,
-    put: (key, body, putOptions = {}) =>
-      uploadStream({ client, bucket, fullKey: fullKey(key), key, partSize, queueSize }, body, putOptions),
+    put: (key, body, putOptions = {}) => {
+      const client = async () => (await connect()).client;
+      return uploadStream(
+        { client, bucket, fullKey: fullKey(key), key, partSize, queueSize },
+        body,
+        putOptions,
+      );
+    },
 
     async putBytes(key, body, putOptions = {}) {
       await putSmall(key, body, putOptions.contentType ? { ContentType: putOptions.contentType } : {}).catch(
@@ -107,8 +106,9 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
 
     async get(key, getOptions = {}) {
       try {
+        const { sdk, client } = await connect();
         const res = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: fullKey(key) }),
+          new sdk.GetObjectCommand({ Bucket: bucket, Key: fullKey(key) }),
           getOptions.signal ? { abortSignal: getOptions.signal } : {},
         );
         if (!(res.Body instanceof Readable)) throw new Error('GetObject returned no Node.js stream body');
@@ -120,7 +120,8 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
 
     async exists(key) {
       try {
-        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+        const { sdk, client } = await connect();
+        await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
         return true;
       } catch (error) {
         const mapped = s3Error('head', key, error);
@@ -133,9 +134,14 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     listIncomplete: (prefix) => listUploads(s3, prefix),
 
     async abortIncomplete(write) {
+      const { sdk, client } = await connect();
       await client
         .send(
-          new AbortMultipartUploadCommand({ Bucket: bucket, Key: fullKey(write.key), UploadId: write.id }),
+          new sdk.AbortMultipartUploadCommand({
+            Bucket: bucket,
+            Key: fullKey(write.key),
+            UploadId: write.id,
+          }),
         )
         .catch((error: unknown) => {
           // Already completed or aborted: nothing left to collect.
@@ -147,9 +153,52 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     delete: (keys) => deleteObjects(s3, keys),
 
     close() {
-      if (ownsClient) client.destroy();
+      // A store that never ran an operation has no client (and never loaded the SDK).
+      if (ownsClient)
+        void lazy
+          .current()
+          ?.then(({ client }) => client.destroy())
+          .catch(() => undefined);
     },
   };
+}
+
+/** The store's connection, made on the first `connect()` (SDK import and client). */
+interface LazyConnection {
+  connect(): Promise<S3Connection>;
+  /** The connection once one was started, for `close()`. */
+  current(): Promise<S3Connection> | undefined;
+}
+
+function lazyConnection(options: S3StoreOptions): LazyConnection {
+  let connection: Promise<S3Connection> | undefined;
+  return {
+    connect() {
+      connection ??= loadS3Sdk().then((sdk) => ({
+        sdk,
+        client: options.client ?? new sdk.S3Client(s3ClientConfig(options)),
+      }));
+      return connection;
+    },
+    current: () => connection,
+  };
+}
+
+type PutExtra = { ContentType?: string; IfNoneMatch?: string };
+
+/** PutObject of a small in-memory body. */
+async function putObject(s3: S3Root, key: string, body: string | Uint8Array, extra: PutExtra) {
+  const { sdk, client } = await s3.connect();
+  return client.send(
+    new sdk.PutObjectCommand({
+      Bucket: s3.bucket,
+      Key: s3.fullKey(key),
+      Body: body,
+      // Explicit, so an empty body is not mistaken for a stream of unknown length.
+      ContentLength: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+      ...extra,
+    }),
+  );
 }
 
 const isPreconditionFailed = (error: unknown): boolean =>
@@ -175,11 +224,12 @@ async function probeConditionalPut(
 }
 
 async function* listObjects(s3: S3Root, prefix: string) {
+  const { sdk, client } = await s3.connect();
   let token: string | undefined;
   do {
-    const page = await s3.client
+    const page = await client
       .send(
-        new ListObjectsV2Command({
+        new sdk.ListObjectsV2Command({
           Bucket: s3.bucket,
           Prefix: s3.rootPrefix + prefix,
           ContinuationToken: token,
@@ -203,10 +253,11 @@ async function* listObjects(s3: S3Root, prefix: string) {
 async function* listUploads(s3: S3Root, prefix: string) {
   let keyMarker: string | undefined;
   let idMarker: string | undefined;
+  const { sdk, client } = await s3.connect();
   do {
-    const page = await s3.client
+    const page = await client
       .send(
-        new ListMultipartUploadsCommand({
+        new sdk.ListMultipartUploadsCommand({
           Bucket: s3.bucket,
           Prefix: s3.rootPrefix + prefix,
           KeyMarker: keyMarker,
@@ -226,11 +277,12 @@ async function* listUploads(s3: S3Root, prefix: string) {
 }
 
 async function deleteObjects(s3: S3Root, keys: string[]): Promise<void> {
+  const { sdk, client } = await s3.connect();
   // DeleteObjects takes at most 1000 keys per request.
   for (let i = 0; i < keys.length; i += 1000) {
     const batch = keys.slice(i, i + 1000).map((k) => ({ Key: s3.fullKey(k) }));
-    const res = await s3.client
-      .send(new DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: batch, Quiet: true } }))
+    const res = await client
+      .send(new sdk.DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: batch, Quiet: true } }))
       .catch((error: unknown) => {
         throw s3Error('delete', batch[0]?.Key ?? '', error);
       });

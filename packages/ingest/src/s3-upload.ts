@@ -1,13 +1,14 @@
 import { type Readable, pipeline as streamPipeline, Transform } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { Upload } from '@aws-sdk/lib-storage';
 import { IngestError } from './errors.js';
 import type { PutOptions } from './object-store.js';
 import { s3Error } from './s3-client.js';
 
 /** Where and how {@link uploadStream} writes. */
 export interface UploadTarget {
-  client: S3Client;
+  /** The client, awaited only once the body is wired (so a body failing meanwhile is handled). */
+  client(): Promise<S3Client>;
   bucket: string;
   /** Full object key (store prefix included). */
   fullKey: string;
@@ -49,8 +50,10 @@ export async function uploadStream(
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    // Loaded on the first upload only: the SDK is heavy and most commands never write to S3.
+    const [{ Upload }, client] = await Promise.all([import('@aws-sdk/lib-storage'), target.client()]);
     const upload = new Upload({
-      client: target.client,
+      client,
       partSize: target.partSize,
       queueSize: target.queueSize,
       leavePartsOnError: false,
