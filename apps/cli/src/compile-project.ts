@@ -16,7 +16,7 @@ import type { DayInterval } from './interval.js';
 export async function compile(
   project: LoadedProject,
   logger: Logger,
-  options: { targetSchema?: string | undefined },
+  options: { targetSchema?: string | undefined; redact?: (secret: string) => void },
   day: DayInterval | undefined,
 ): Promise<CompiledGraph> {
   const { config, dir, tsProject } = project;
@@ -31,6 +31,8 @@ export async function compile(
     schema: options.targetSchema ?? config.warehouse.schema,
     vars,
     ...modelingRelations(config, config.warehouse.schema),
+    // env_var('DBT_ENV_SECRET_*') values are secrets (dbt's rule): redacted from every output.
+    ...(options.redact ? { redact: options.redact } : {}),
   });
   for (const d of diagnostics) {
     const fields = { code: d.code, file: d.file, line: d.line, node: d.node };

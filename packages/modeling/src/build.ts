@@ -358,6 +358,7 @@ async function materializeNode(
     fullRefresh: options.fullRefresh ?? false,
     ensuredSchemas,
     audits: run.audits,
+    runId: options.runId,
     ...(signal ? { signal } : {}),
     ...(logger ? { logger } : {}),
   });
@@ -367,6 +368,7 @@ async function materializeNode(
   const loaded = await loadSeedToTemp(pool, node, {
     ...(options.seedsDir ? { seedsDir: options.seedsDir } : {}),
     ensuredSchemas,
+    runId: options.runId,
     ...(signal ? { signal } : {}),
     ...(logger ? { logger } : {}),
   });

@@ -42,6 +42,13 @@ export interface CompileOptions {
   sources?: GivenSources;
   /** Relations loaded outside the project that models may `ref()` by name. */
   externalRelations?: Array<{ name: string; schema: string; identifier: string }>;
+  /**
+   * Receives every secret a template reads: values of `DBT_ENV_SECRET_*` variables returned by
+   * `env_var()` (dbt's rule). Register them with your redactor; they are never printed.
+   */
+  redact?: (secret: string) => void;
+  /** Environment `env_var()` reads (default `process.env`). */
+  env?: Record<string, string | undefined>;
 }
 
 /** Result of {@link compileProject}: the graph is usable only when no diagnostic has severity `error`. */
@@ -63,7 +70,11 @@ export interface CompileResult {
  */
 export async function compileProject(options: CompileOptions): Promise<CompileResult> {
   const diagnostics = createDiagnosticSink();
-  const jinja = new JinjaEnvironment({ schema: options.schema });
+  const jinja = new JinjaEnvironment({
+    schema: options.schema,
+    ...(options.redact ? { redact: options.redact } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
   const inputs: ProjectInputs | undefined = options.project
     ? readTsProject(options.project, options.dir, diagnostics)
     : options.dir

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { captureDependentViews, classifyPgError, inTransaction, quoteIdent, sqlStateOf } from '@dataflow/pg';
+import {
+  captureDependentViews,
+  classifyPgError,
+  inTransaction,
+  quoteIdent,
+  runToken,
+  sqlStateOf,
+} from '@dataflow/pg';
 import { type CompiledTest, runTest, type TestResult } from '@dataflow/quality';
 import { type Logger, loadSeed } from '@dataflow/warehouse';
 import type pg from 'pg';
@@ -54,12 +61,21 @@ export interface MaterializeContext {
   logger?: Logger;
   /** Schemas this build already created (saves a round trip per model). */
   ensuredSchemas?: Set<string>;
+  /**
+   * The run building this model: its work relations carry the run's token
+   * (`<name>__df_tmp_<runToken(runId)>`), so a later run can sweep them once this run is dead.
+   */
+  runId?: string;
 }
 
 const KINDS: Record<string, RelationKind> = { r: 'table', p: 'table', v: 'view', m: 'materialized view' };
 
-/** Random per-run token used in temp / backup names. */
-export const newRunToken = (): string => randomBytes(4).toString('hex');
+/**
+ * The token in temp / backup names: `@dataflow/pg`'s `runToken(runId)` (what the dead-run sweep
+ * parses), or a random one when no run id is given (library use without a run log).
+ */
+export const newRunToken = (runId?: string): string =>
+  runId === undefined ? randomBytes(5).toString('hex') : runToken(runId);
 
 async function relationKind(db: pg.ClientBase, rel: RelationInfo): Promise<RelationKind | null> {
   const r = await db.query<{ relkind: string }>(RELATION_KIND_SQL, [rel.schema, rel.identifier]);
@@ -256,7 +272,7 @@ export async function materializeModel(
   const { relation, config } = node;
   if (config.materialized === 'ephemeral') return { audits: [], action: 'ephemeral' };
   await ensureSchema(ctx.client, relation.schema, ctx.ensuredSchemas);
-  const names = workNames(relation, newRunToken());
+  const names = workNames(relation, newRunToken(ctx.runId));
   const kind: 'table' | 'view' = config.materialized === 'view' ? 'view' : 'table';
   const existing = config.materialized === 'incremental' ? await relationKind(ctx.client, relation) : null;
   const fullRefresh = ctx.fullRefresh && config.fullRefresh !== false;
@@ -324,10 +340,16 @@ export interface LoadedSeed {
 export async function loadSeedToTemp(
   pool: pg.Pool,
   node: SeedNode,
-  options: { seedsDir?: string; signal?: AbortSignal; logger?: Logger; ensuredSchemas?: Set<string> } = {},
+  options: {
+    seedsDir?: string;
+    signal?: AbortSignal;
+    logger?: Logger;
+    ensuredSchemas?: Set<string>;
+    runId?: string;
+  } = {},
 ): Promise<LoadedSeed> {
   await ensureSchema(pool, node.relation.schema, options.ensuredSchemas);
-  const names = workNames(node.relation, newRunToken());
+  const names = workNames(node.relation, newRunToken(options.runId));
   try {
     const loaded = await loadSeed(pool, {
       file: options.seedsDir ? join(options.seedsDir, basename(node.seedPath)) : node.seedPath,

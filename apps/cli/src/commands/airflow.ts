@@ -64,7 +64,12 @@ export const airflowCommand = defineCommand({
         import('../airflow/command-line.js'),
       ],
     );
-    const graph = await compile(project, logger, { targetSchema: args['target-schema'] }, undefined);
+    const graph = await compile(
+      project,
+      logger,
+      { targetSchema: args['target-schema'], redact: (s) => invocation.redactor.add(s) },
+      undefined,
+    );
     const plan = planAirflowDag(graph, project.config, {
       dagId: args['dag-id'],
       schedule: args.schedule,

@@ -29,7 +29,12 @@ export const compileCommand = defineCommand({
       import('@dataflow/modeling'),
       import('../compile-project.js'),
     ]);
-    const graph = await compile(project, logger, { targetSchema: args['target-schema'] }, undefined);
+    const graph = await compile(
+      project,
+      logger,
+      { targetSchema: args['target-schema'], redact: (s) => invocation.redactor.add(s) },
+      undefined,
+    );
     await writeArtifacts(join(project.dir, project.config['target-path'] ?? 'target'), graph);
     if (args.json) {
       const { snakeKeys } = await import('../snake-case.js');

@@ -48,7 +48,7 @@ export const docsCommand = defineCommand({
         import('../config/checks.js'),
       ]);
     const { config, dir } = project;
-    const graph = await compile(project, logger, {}, undefined);
+    const graph = await compile(project, logger, { redact: (s) => invocation.redactor.add(s) }, undefined);
     const recent = await runLog.listRuns({ limit: args.limit });
     const runs = [];
     for (const r of recent) {

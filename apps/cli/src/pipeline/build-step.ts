@@ -25,7 +25,12 @@ export async function buildProject(
   flags: BuildFlags,
   day: DayInterval | undefined,
 ): Promise<BuildResult | undefined> {
-  const graph = await compile(session.project, session.logger, flags, day);
+  const graph = await compile(
+    session.project,
+    session.logger,
+    { targetSchema: flags.targetSchema, redact: (s) => session.redactor.add(s) },
+    day,
+  );
   const { config } = session.project;
   const logger = session.logger.child({ step: 'build' });
   const selection = {

@@ -30,7 +30,7 @@ import {
 export async function legacyDirect(run: LoadRun): Promise<LoadOutcome> {
   const { client, target, resolved } = run;
   const signal = run.signal ?? new AbortController().signal;
-  const rejectsStaging = qualify('pg_temp', `${helperBase(target.table)}_rej`);
+  const rejectsStaging = qualify('pg_temp', helperBase(target.table, run.runId).name('rej'));
   const outcomes = await inTransaction(client, async () => {
     const setting = (name: string, value: string) =>
       client.query('SELECT set_config($1, $2, true)', [name, value]);

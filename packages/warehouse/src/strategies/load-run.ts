@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { qualify, truncateBytes } from '@dataflow/pg';
+import { qualify, runRelationName } from '@dataflow/pg';
 import type pg from 'pg';
 import type { FileLoadContext, FileOutcome } from '../copy-plan.js';
 import type { LakeStore, Logger, PartitionManifest } from '../lake.js';
@@ -35,8 +35,17 @@ export interface LoadOutcome {
 }
 
 /** A unique base name for this load's own helper tables. */
-export function helperBase(table: string): string {
-  return `_stg_${truncateBytes(table, 40)}_${randomBytes(4).toString('hex')}`;
+export function helperBase(table: string, runId: string): HelperNames {
+  // `<table>__df_stg_<runToken(runId)>_<nonce>_<i>`: the run token lets a later run sweep staging
+  // tables a killed run left (`@dataflow/pg` sweepDeadRunRelations); the nonce keeps two loads of
+  // one table in the same run apart.
+  const nonce = randomBytes(3).toString('hex');
+  return { name: (suffix: string) => runRelationName(table, 'stg', runId, `${nonce}_${suffix}`) };
+}
+
+/** Names of one load's helper relations. */
+export interface HelperNames {
+  name(suffix: string): string;
 }
 
 /**

@@ -69,12 +69,12 @@ async function publish(
  */
 export async function stageAndPublish(run: LoadRun, stamp: LoadStamp | undefined): Promise<LoadOutcome> {
   const { client, target, manifest } = run;
-  const base = helperBase(target.table);
+  const base = helperBase(target.table, run.runId);
   const staged: StagedFile[] = manifest.files.map((f, i) => ({
-    staging: qualify(target.schema, `${base}_${i}`),
+    staging: qualify(target.schema, base.name(String(i))),
     sourceFile: f.key,
   }));
-  const rejectsStaging = qualify(target.schema, `${base}_rej`);
+  const rejectsStaging = qualify(target.schema, base.name('rej'));
   const created: string[] = [];
   const abort = new AbortController();
   const onAbort = () => abort.abort(run.signal?.reason);

@@ -36,7 +36,7 @@ async function attempt(
 ): Promise<FileOutcome[]> {
   const { client, target, resolved } = run;
   const fresh = qualify(target.schema, partitionTableName(target.table, stamp.partitionDate, stamp.loadId));
-  const rejectsStaging = qualify('pg_temp', `${helperBase(target.table)}_rej`);
+  const rejectsStaging = qualify('pg_temp', helperBase(target.table, run.runId).name('rej'));
   return inTransaction(client, async () => {
     await client.query(buildCreateFreshPartitionSql(fresh, target.tableColumns, stamp));
     await client.query(buildCreateRejectsStagingSql(rejectsStaging, true));
