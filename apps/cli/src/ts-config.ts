@@ -141,8 +141,11 @@ export async function importTsConfig(dir: string, file = TS_CONFIG_FILE): Promis
       tsconfig: (await exists(tsconfig)) ? tsconfig : false,
     })) as Record<string, unknown>;
   } catch (error) {
-    const { at, message } = locateLoadError(error, join(dir, file));
-    const hint = (await isEsmPackage(dir))
+    const esm = await isEsmPackage(dir);
+    // As CommonJS, tsx wraps the module, so its stack lines do not match the file (Node 22+ prints
+    // a wrapper line): only esbuild's own compile errors locate a problem there.
+    const { at, message } = locateLoadError(error, join(dir, file), esm);
+    const hint = esm
       ? ''
       : ` (hint: ${file} is loaded as CommonJS; add "type": "module" to the project's package.json)`;
     const detail = at ? await codeFrame(join(dir, file), at.line, at.column) : undefined;
@@ -170,6 +173,7 @@ export async function importTsConfig(dir: string, file = TS_CONFIG_FILE): Promis
 export function locateLoadError(
   error: unknown,
   path: string,
+  trustStack = true,
 ): { at?: { line: number; column: number }; message: string } {
   const text = String((error as Error)?.message ?? error);
   const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -182,6 +186,7 @@ export function locateLoadError(
     };
   }
   const first = text.split('\n')[0] ?? '';
+  if (!trustStack) return { message: first };
   const frame = new RegExp(`${escaped}(?:\\?[^:\\s)]*)?:(\\d+):(\\d+)`).exec(
     String((error as Error)?.stack ?? ''),
   );
