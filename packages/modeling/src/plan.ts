@@ -210,22 +210,7 @@ where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped 
  * deadlocked or failed with "could not open relation with OID". Names only: no `pg_get_viewdef`,
  * which would block on (and then miss) a view another publish is recreating.
  */
-export const DEPENDENT_VIEW_NAMES_SQL = `with recursive deps(oid, depth) as (
-  select distinct r.ev_class, 1
-  from pg_catalog.pg_depend d join pg_catalog.pg_rewrite r on r.oid = d.objid
-  where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-    and d.refobjid = $1::pg_catalog.regclass and r.ev_class <> $1::pg_catalog.regclass
-  union all
-  select distinct r.ev_class, deps.depth + 1
-  from deps join pg_catalog.pg_depend d on d.refobjid = deps.oid
-  join pg_catalog.pg_rewrite r on r.oid = d.objid
-  where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-    and r.ev_class <> deps.oid and deps.depth < 100
-)
-select n.nspname as schema, c.relname as name, max(deps.depth)::int as depth
-from deps join pg_catalog.pg_class c on c.oid = deps.oid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-group by n.nspname, c.relname
-order by max(deps.depth), n.nspname, c.relname`;
+export { DEPENDENT_VIEW_NAMES_SQL } from '@dataflow/pg';
 
 /**
  * The publish locks to take for dependent views (shallowest first, then by name: an order every

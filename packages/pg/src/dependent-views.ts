@@ -27,11 +27,8 @@ export interface DependentView {
   columnComments: Array<{ column: string; comment: string }>;
 }
 
-/**
- * Every view depending on the relation, transitively, through pg_depend → pg_rewrite, with its
- * depth, definition, grants and comments. Owner privileges are implicit and not listed.
- */
-export const DEPENDENT_VIEWS_SQL = `with recursive deps(oid, depth) as (
+/** Every view depending on relation `$1`, transitively through pg_depend → pg_rewrite, with its depth. */
+const DEPENDENTS_CTE = `with recursive deps(oid, depth) as (
   select distinct r.ev_class, 1
   from pg_catalog.pg_depend d join pg_catalog.pg_rewrite r on r.oid = d.objid
   where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
@@ -42,7 +39,23 @@ export const DEPENDENT_VIEWS_SQL = `with recursive deps(oid, depth) as (
   join pg_catalog.pg_rewrite r on r.oid = d.objid
   where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
     and r.ev_class <> deps.oid and deps.depth < 100
-)
+)`;
+
+/**
+ * Names and depths of the views depending on relation `$1`: no `pg_get_viewdef`, so it never
+ * blocks on a view another transaction is recreating (what a lock-ordering step needs).
+ */
+export const DEPENDENT_VIEW_NAMES_SQL = `${DEPENDENTS_CTE}
+select n.nspname as schema, c.relname as name, max(deps.depth)::int as depth
+from deps join pg_catalog.pg_class c on c.oid = deps.oid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+group by n.nspname, c.relname
+order by max(deps.depth), n.nspname, c.relname`;
+
+/**
+ * Every view depending on the relation, transitively, through pg_depend → pg_rewrite, with its
+ * depth, definition, grants and comments. Owner privileges are implicit and not listed.
+ */
+export const DEPENDENT_VIEWS_SQL = `${DEPENDENTS_CTE}
 select n.nspname as schema, c.relname as name, c.relkind as kind, max(deps.depth)::int as depth,
   pg_catalog.pg_get_viewdef(c.oid) as definition, coalesce(c.reloptions, '{}') as options,
   pg_catalog.pg_get_userbyid(c.relowner) as owner,

@@ -1,5 +1,6 @@
 export {
   captureDependentViews,
+  DEPENDENT_VIEW_NAMES_SQL,
   DEPENDENT_VIEWS_SQL,
   type DependentView,
   dropDependentViewsSql,
