@@ -38,6 +38,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     description: 'Run unit tests and data tests against the published relations',
     load: async () => (await import('./commands/pipeline.js')).testCommand,
   },
+  freshness: {
+    description: 'Check sources against their freshness rules; target/sources.json (exit 3 past error_after)',
+    load: async () => (await import('./commands/freshness.js')).freshnessCommand,
+  },
   compile: {
     description: 'Compile the project (no database): nodes, diagnostics, target/ artifacts',
     load: async () => (await import('./commands/compile.js')).compileCommand,
