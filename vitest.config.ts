@@ -18,6 +18,10 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          // Some unit tests spawn processes (python3 for the generated DAGs, tsx): on a loaded
+          // machine (load average 7) 5 s was not enough. No test may depend on an idle machine.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -1,20 +1,23 @@
 /**
  * Benchmark of @dataflow/modeling.
  *   node --conditions=source --import tsx bench/modeling/compile-bench.ts [--models 1000] [--exec-models 200]
- *     [--runs 5] [--compile-only]
+ *     [--runs 5] [--compile-only] [--with-packages]
  *
  * 1. Generates a dbt-style project of N models (Jinja: config, ref, set/for/loop.last, a macro) and
  *    3 tests per model (3,000 for 1,000 models) in a temp dir and times compileProject().
+ *    `--with-packages` links dbt_utils from the shared fixtures into `dbt_packages/`, configures
+ *    `dispatch:` for its namespace, and adds `dbt_utils.generate_surrogate_key` (dispatched through
+ *    dbt_utils and the `dbt` namespace's `hash` / `concat` / `type_string`) to every model.
  * 2. On an embedded PostgreSQL, builds M small table models with build() (threads 1, write-audit-publish
  *    without tests) and runs the same compiled SQL directly (`drop table if exists; create table as`)
  *    on one connection, and reports the per-model overhead.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, compileProject, type ModelNode, planBuild } from '@dataflow/modeling';
-import { startPostgresServer } from '@dataflow/testkit';
+import { dbtPackagesFixture, startPostgresServer } from '@dataflow/testkit';
 import pg from 'pg';
 
 const { values } = parseArgs({
@@ -23,11 +26,13 @@ const { values } = parseArgs({
     'exec-models': { type: 'string', default: '200' },
     'compile-only': { type: 'boolean', default: false },
     runs: { type: 'string', default: '5' },
+    'with-packages': { type: 'boolean', default: false },
   },
 });
 const MODELS = Number(values.models);
 const EXEC_MODELS = Number(values['exec-models']);
 const RUNS = Number(values.runs);
+const WITH_PACKAGES = values['with-packages'];
 
 /** Deterministic PRNG so every run generates the same project. */
 function rng(seed: number) {
@@ -41,7 +46,20 @@ function rng(seed: number) {
 async function generateProject(dir: string, models: number, withTests: boolean): Promise<void> {
   const rand = rng(42);
   await mkdir(join(dir, 'macros'), { recursive: true });
-  await writeFile(join(dir, 'dbt_project.yml'), 'name: bench\nmodels:\n  bench:\n    +materialized: table\n');
+  const dispatch = WITH_PACKAGES
+    ? 'dispatch:\n  - macro_namespace: dbt_utils\n    search_order: [bench, dbt_utils]\n'
+    : '';
+  await writeFile(
+    join(dir, 'dbt_project.yml'),
+    `name: bench\n${dispatch}models:\n  bench:\n    +materialized: table\n`,
+  );
+  if (WITH_PACKAGES) {
+    await mkdir(join(dir, 'dbt_packages'), { recursive: true });
+    await symlink(join(dbtPackagesFixture(), 'dbt_utils'), join(dir, 'dbt_packages', 'dbt_utils'), 'dir');
+  }
+  const surrogateKey = WITH_PACKAGES
+    ? `{{ dbt_utils.generate_surrogate_key(['a.id', 'a.kind']) }} as sk,`
+    : '';
   await writeFile(
     join(dir, 'macros', 'bump.sql'),
     '{% macro bump(col, by=1) %}({{ col }} + {{ by }}){% endmacro %}\n',
@@ -64,7 +82,7 @@ async function generateProject(dir: string, models: number, withTests: boolean):
         const p = (n: number) => `m_${String(n).padStart(4, '0')}`;
         body = [
           `{% set kinds = [0, 1, 2, 3] %}`,
-          `select a.id, a.kind, {{ bump('a.amount') }} as amount,`,
+          `select a.id, a.kind, {{ bump('a.amount') }} as amount, ${surrogateKey}`,
           `  {% for k in kinds %}case when a.kind = {{ k }} then 1 else 0 end as is_{{ k }}{% if not loop.last %},{% endif %}{% endfor %}`,
           `from {{ ref('${p(first as number)}') }} as a`,
           ...others.map((o, j) => `join {{ ref('${p(o)}') }} as b${j} on b${j}.id = a.id`),
@@ -108,7 +126,9 @@ async function benchCompile(): Promise<void> {
       nodes = Object.keys(graph.nodes).length;
       tests = Object.values(graph.nodes).filter((n) => n.resourceType === 'test').length;
     }
-    console.log(`compile: ${MODELS} models + ${tests} tests (${nodes} nodes), ${RUNS} runs in one process`);
+    console.log(
+      `compile: ${MODELS} models + ${tests} tests (${nodes} nodes)${WITH_PACKAGES ? ' with dbt_utils + dispatch' : ''}, ${RUNS} runs in one process`,
+    );
     console.log(
       `  wall: ${times.map(ms).join(', ')}  (run 1 = first compile in a fresh process, cold JIT: goal < 1000 ms)`,
     );

@@ -1,12 +1,15 @@
+import { createPool } from '@dataflow/pg';
 import { createRunLog, type Logger, type Redactor, type RunLog } from '@dataflow/runlog';
-import pg from 'pg';
+import type pg from 'pg';
 import type { LoadedProject } from './config/load.js';
+import { poolTimeouts } from './connection-options.js';
 import { acquireEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 
 /** The connections of one invocation: the warehouse pool, the run log's pool when separate, the embedded server. */
 export interface Database {
   pool: pg.Pool;
-  /** The warehouse's connection string (secret: for lineage's host, port and database only). */
+  /** The warehouse's connection string, the embedded server's when none is configured (secret: for
+   * cancelling server work and lineage's host, port and database only). */
   url: string;
   /** `metadata.url`'s pool, when the run log lives in another database. */
   metaPool?: pg.Pool;
@@ -16,15 +19,21 @@ export interface Database {
 }
 
 /**
- * A pool whose idle clients losing their connection do not crash the process (the next query
- * fails instead).
+ * A pool with the project's timeouts (connect, statement, lock) whose idle clients losing their
+ * connection do not crash the process (the next query fails instead).
  */
-export function newPool(url: string, max: number, logger: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'dataflow' } as pg.PoolConfig);
-  pool.on('error', (error) =>
-    logger.warn({ err: { message: error.message } }, 'idle PostgreSQL client error'),
-  );
-  return pool;
+export function newPool(
+  url: string,
+  max: number,
+  logger: Logger,
+  timeouts: ReturnType<typeof poolTimeouts>,
+): pg.Pool {
+  return createPool({
+    connectionString: url,
+    max,
+    ...timeouts,
+    onIdleError: (error) => logger.warn({ err: { message: error.message } }, 'idle PostgreSQL client error'),
+  });
 }
 
 /**
@@ -46,8 +55,12 @@ export async function openDatabase(
     url = embedded.url;
     logger.debug({ started: embedded.started }, 'using the embedded PostgreSQL');
   }
-  const pool = newPool(url, options.runLogOnly ? 2 : warehouse.pool_size, logger);
-  const metaPool = !options.runLogOnly && metadata.url ? newPool(metadata.url, 2, logger) : undefined;
+  const timeouts = poolTimeouts(warehouse);
+  const metaPool =
+    !options.runLogOnly && metadata.url ? newPool(metadata.url, 3, logger, timeouts) : undefined;
+  // A recorded run's log keeps one connection for its liveness lock: one more than the work needs.
+  const size = options.runLogOnly ? 2 : warehouse.pool_size + (metaPool ? 0 : 1);
+  const pool = newPool(url, size, logger, timeouts);
   const close = async () => {
     await pool.end().catch(() => undefined);
     await metaPool?.end().catch(() => undefined);

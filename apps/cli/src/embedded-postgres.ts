@@ -1,19 +1,35 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chown, mkdir, open, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, parse, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { quoteLiteral } from '@dataflow/pg';
 import pg from 'pg';
 import { CliError } from './errors.js';
 
 const execFileAsync = promisify(execFile);
 
-/** Local-only credentials of the embedded server (it listens on 127.0.0.1 only). */
+/** The embedded server's superuser; it listens on 127.0.0.1 only, with a random password. */
 const USER = 'postgres';
-const PASSWORD = 'dataflow';
+/** The fixed password clusters made before the random one had; rotated away on first use. */
+const LEGACY_PASSWORD = 'dataflow';
+/** Holds the random password, readable by the invoking OS user only (0600). */
+export const PASSWORD_FILE = 'postgres.password';
 
 /** A running embedded server this invocation holds a lease on. */
 export interface EmbeddedPostgresHandle {
@@ -90,32 +106,82 @@ async function freePort(): Promise<number> {
   });
 }
 
-const urlFor = (port: number) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+const urlFor = (port: number, password: string) =>
+  `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
-async function connectable(port: number): Promise<boolean> {
-  const client = new pg.Client({ connectionString: urlFor(port), connectionTimeoutMillis: 2000 });
+/**
+ * The cluster's password from `<stateDir>/postgres.password`, created (random, mode 0600) when
+ * missing; a file readable by others is tightened to 0600.
+ */
+export async function clusterPassword(stateDir: string): Promise<string> {
+  const file = join(stateDir, PASSWORD_FILE);
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (existing?.trim()) {
+    if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
+    return existing.trim();
+  }
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+type Probe = 'ok' | 'wrong-password' | 'down';
+
+async function probe(port: number, password: string): Promise<Probe> {
+  const client = new pg.Client({ connectionString: urlFor(port, password), connectionTimeoutMillis: 2000 });
   // A probe: any failure (including an async socket error) just means "not connectable".
   client.on('error', () => undefined);
   try {
     await client.connect();
     await client.query('select 1');
-    return true;
-  } catch {
-    return false;
+    return 'ok';
+  } catch (error) {
+    // 28P01 invalid_password: a server is there, it just has another password.
+    return (error as { code?: unknown }).code === '28P01' ? 'wrong-password' : 'down';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Makes the running server accept `password`: a cluster made with the old fixed password (or a
+ * file lost since) is rotated to the random one by logging in with the fixed password once.
+ */
+async function ensurePassword(port: number, password: string, log: Log): Promise<void> {
+  if ((await probe(port, password)) === 'ok') return;
+  const client = new pg.Client({
+    connectionString: urlFor(port, LEGACY_PASSWORD),
+    connectionTimeoutMillis: 10_000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    // ALTER ROLE takes no parameters; the password is base64url, quoted as a literal.
+    await client.query(`alter role ${USER} password ${quoteLiteral(password)}`);
+    log.debug({}, 'rotated the embedded PostgreSQL password away from the old fixed one');
+  } catch (cause) {
+    throw new CliError(
+      'EMBEDDED_POSTGRES',
+      `the embedded PostgreSQL rejects the password in ${PASSWORD_FILE} and the old default; delete .dataflow/postgres to start over`,
+      { cause },
+    );
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
 /** postmaster.pid: line 1 pid, line 4 port. */
-async function runningServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+async function runningServer(
+  dataDir: string,
+  password: string,
+): Promise<{ pid: number; port: number } | undefined> {
   const text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
   if (!text) return undefined;
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!Number.isInteger(pid) || !Number.isInteger(port) || !alive(pid)) return undefined;
-  return (await connectable(port)) ? { pid, port } : undefined;
+  return (await probe(port, password)) === 'down' ? undefined : { pid, port };
 }
 
 function alive(pid: number): boolean {
@@ -230,7 +296,12 @@ async function runBinary(path: string, args: string[], ids: Ids | undefined, log
  * initdb into `dataDir`. As root, PostgreSQL refuses to run, so (like embedded-postgres'
  * `createPostgresUser`) a `postgres` OS user is created when missing and owns the data dir.
  */
-async function initialiseCluster(dataDir: string, isRoot: boolean, log: Log): Promise<Ids | undefined> {
+async function initialiseCluster(
+  dataDir: string,
+  password: string,
+  isRoot: boolean,
+  log: Log,
+): Promise<Ids | undefined> {
   const { initdb } = await binaries();
   let ids: Ids | undefined;
   if (isRoot) {
@@ -251,8 +322,12 @@ async function initialiseCluster(dataDir: string, isRoot: boolean, log: Log): Pr
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (ids) await chown(dataDir, ids.uid, ids.gid);
-  const pwfile = join(tmpdir(), `dataflow-pw-${randomBytes(6).toString('hex')}`);
-  await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o644 });
+  // initdb reads the password from a file only it can read (as root: owned by the postgres user).
+  const pwdir = await mkdtemp(join(tmpdir(), 'dataflow-pw-'));
+  const pwfile = join(pwdir, 'password');
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  if (ids) await chown(pwdir, ids.uid, ids.gid);
+  if (ids) await chown(pwfile, ids.uid, ids.gid);
   try {
     await runBinary(
       initdb,
@@ -268,7 +343,7 @@ async function initialiseCluster(dataDir: string, isRoot: boolean, log: Log): Pr
       log,
     );
   } finally {
-    await rm(pwfile, { force: true });
+    await rm(pwdir, { recursive: true, force: true });
   }
   return ids;
 }
@@ -316,10 +391,12 @@ export async function acquireEmbeddedPostgres(
   const acquired = await withLock(join(stateDir, 'postgres.lock'), signal, async () => {
     await writeFile(lease, '');
     try {
-      const existing = await runningServer(dataDir);
+      const password = await clusterPassword(stateDir);
+      const existing = await runningServer(dataDir, password);
       if (existing) {
         log.debug({ port: existing.port }, 'reusing running embedded PostgreSQL');
-        return { port: existing.port, started: false };
+        await ensurePassword(existing.port, password, log);
+        return { port: existing.port, started: false, password };
       }
       const initialised = await stat(join(dataDir, 'PG_VERSION')).then(
         () => true,
@@ -328,7 +405,7 @@ export async function acquireEmbeddedPostgres(
       if (!initialised) {
         log.debug({ dataDir }, 'initialising embedded PostgreSQL');
         await rm(dataDir, { recursive: true, force: true });
-        ids = await initialiseCluster(dataDir, isRoot, log);
+        ids = await initialiseCluster(dataDir, password, isRoot, log);
       }
       const port = await freePort();
       const flags = [
@@ -343,7 +420,8 @@ export async function acquireEmbeddedPostgres(
         ids,
         log,
       );
-      return { port, started: true };
+      await ensurePassword(port, password, log);
+      return { port, started: true, password };
     } catch (error) {
       await rm(lease, { force: true });
       if (error instanceof CliError) throw error;
@@ -359,7 +437,7 @@ export async function acquireEmbeddedPostgres(
 
   let released = false;
   return {
-    url: urlFor(acquired.port),
+    url: urlFor(acquired.port, acquired.password),
     dataDir,
     started: acquired.started,
     async release() {
@@ -368,7 +446,7 @@ export async function acquireEmbeddedPostgres(
       await withLock(join(stateDir, 'postgres.lock'), undefined, async () => {
         await rm(lease, { force: true });
         if ((await liveLeases(leaseDir)).length > 0) return;
-        if (!(await runningServer(dataDir))) return;
+        if (!(await runningServer(dataDir, acquired.password))) return;
         log.debug({ dataDir }, 'stopping embedded PostgreSQL (last user)');
         await pgCtl(['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60'], await postgresIds(), log);
       });

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { sweepDeadRunRelations } from '@dataflow/pg';
 import {
   type AirflowContext,
   createRedactor,
@@ -19,6 +20,7 @@ import { exitCodeFor } from './exit-mapping.js';
 import type { DayInterval } from './interval.js';
 import type { Invocation } from './lifecycle.js';
 import { type CliLineage, openLineage } from './lineage.js';
+import { cancelServerWorkOnAbort } from './shutdown.js';
 import { emptyTotals, errorInfo, printSummary, type RunTotals } from './summary.js';
 import { VERSION } from './version.js';
 
@@ -98,12 +100,20 @@ export async function openSession(
     logger,
   });
   const database = await openDatabase(project, logger, invocation.signal);
+  if (database.embedded) redactor.add(decodeURIComponent(new URL(database.embedded.url).password));
+  const stopCancelling = cancelServerWorkOnAbort(invocation.signal, {
+    pools: [database.pool],
+    connectionString: database.url,
+    logger,
+  });
   try {
     const runLog = createRunLog(database.metaPool ?? database.pool, {
       schema: project.config.metadata.schema,
       redactor,
     });
     await runLog.migrate();
+    const abandoned = await runLog.abandonDeadRuns();
+    if (abandoned.length > 0) logger.warn({ runs: abandoned }, 'marked runs whose process died as abandoned');
     const interval = intervalOf(days);
     await runLog.startRun({
       runId,
@@ -116,6 +126,7 @@ export async function openSession(
       airflow: airflowContext(invocation.env),
     });
     logger.info({ project: project.config.name, interval, version: VERSION }, `dataflow ${command} started`);
+    await sweepLeftovers(database.pool, runLog, logger);
     await lineage.run('START');
     return {
       runId,
@@ -129,7 +140,7 @@ export async function openSession(
       days,
       totals: emptyTotals(),
       startedAt: performance.now(),
-      closers: [],
+      closers: [stopCancelling],
       database,
       lineage,
       ...(database.embedded ? { embedded: database.embedded } : {}),
@@ -137,8 +148,30 @@ export async function openSession(
     };
   } catch (error) {
     // The open error is the one to report, not a cleanup failure behind it.
+    stopCancelling();
     await database.close();
     throw error;
+  }
+}
+
+/** Drops what dead runs left behind (staging tables, temp model relations); never fails the run. */
+async function sweepLeftovers(pool: pg.Pool, runLog: RunLog, logger: RunLogger): Promise<void> {
+  try {
+    const { dropped, failed } = await sweepDeadRunRelations(pool, {
+      isDead: (t) => runLog.isRunTokenDead(t),
+    });
+    if (dropped.length > 0) logger.info({ dropped }, 'dropped relations left by dead runs');
+    for (const f of failed) {
+      logger.warn(
+        { relation: f.relation, err: { message: f.error.message } },
+        'could not drop a relation left by a dead run',
+      );
+    }
+  } catch (error) {
+    logger.warn(
+      { err: { message: (error as Error).message } },
+      'could not sweep relations left by dead runs',
+    );
   }
 }
 

@@ -272,6 +272,17 @@ models:
     expect(before.raw).toHaveLength(5);
   });
 
+  it('load alone accounts its rows: rows_in = rows_loaded + rows_rejected in the summary and run history', async () => {
+    const r = await cli(['load', '--date', D], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ command: 'load', rows_in: 8, rows_loaded: 8, rows_rejected: 0 });
+    const history = await db.pool.query<{ rows_in: string; rows_out: string; rows_rejected: string }>(
+      `select rows_in::text, rows_out::text, rows_rejected::text from "${meta()}".run_history where run_id = $1`,
+      [r.summary?.run_id],
+    );
+    expect(history.rows).toEqual([{ rows_in: '8', rows_out: '8', rows_rejected: '0' }]);
+  });
+
   it('a failing data test exits 3, its descendants are skipped and the failure is recorded', async () => {
     const r = await cli(['run', '--date', D_DUP, '--source', 'orders'], { cwd: dir, env });
     expect(r.code).toBe(3);

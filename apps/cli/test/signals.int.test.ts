@@ -77,7 +77,7 @@ sources:
     });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
 
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000; // generous: the machine may be loaded
     let open: string[] = [];
     while (Date.now() < deadline) {
       open = await listOpenUploads(s3.client, s3.bucket, s3.prefix);
@@ -121,7 +121,7 @@ sources:
   it('in-process: an abort with reason SIGINT exits 130 and leaves no open upload', async () => {
     const controller = new AbortController();
     const running = cli(['ingest', '--date', '2026-05-02', '--project', dir], { signal: controller.signal });
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000; // generous: the machine may be loaded
     while (Date.now() < deadline && (await listOpenUploads(s3.client, s3.bucket, s3.prefix)).length === 0) {
       await sleep(100);
     }

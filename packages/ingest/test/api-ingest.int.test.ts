@@ -341,9 +341,7 @@ describe('ingestApi failures and retries', () => {
     );
     expect(error).toMatchObject({ code: 'HTTP_STATUS', status: 403, retryable: false, page: 1 });
     expect(seen).toHaveLength(1);
-    expect(error.location).toBe(
-      `${base}/forbidden?token=REDACTED&keep=1&client_secret=REDACTED&x-custom=REDACTED`,
-    );
+    expect(error.location).toBe(`${base}/forbidden?token=***&keep=1&client_secret=***&x-custom=***`);
     const everything = `${error.message} ${error.location} ${logger.lines.join('\n')}`;
     for (const secret of ['t0ps3cret', 'hunter2', 'ak-999']) expect(everything).not.toContain(secret);
   });

@@ -625,7 +625,7 @@ describe('ingestCsv remote sources', () => {
     );
     expect(error).toMatchObject({ code: 'HTTP_STATUS', status: 404, retryable: false });
     expect(error.message).not.toContain('s3cr3t');
-    expect(error.location).toBe(`${base}/missing.csv?api_key=REDACTED`);
+    expect(error.location).toBe(`${base}/missing.csv?api_key=***`);
     expect(hits['/missing.csv?api_key=s3cr3t']).toBe(1);
   });
 

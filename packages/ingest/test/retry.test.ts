@@ -46,11 +46,11 @@ describe('redactUrl', () => {
         'https://user:pw@api.test/x?api_key=a&Token=b&client_secret=c&password=d&X-Amz-Signature=e&page=2',
       ),
     ).toBe(
-      'https://api.test/x?api_key=REDACTED&Token=REDACTED&client_secret=REDACTED&password=REDACTED&X-Amz-Signature=REDACTED&page=2',
+      'https://api.test/x?api_key=***&Token=***&client_secret=***&password=***&X-Amz-Signature=***&page=2',
     );
   });
   it('redacts extra parameter names and leaves non-URLs alone', () => {
-    expect(redactUrl('http://h/p?apikeyz=1&q=2', ['q'])).toBe('http://h/p?apikeyz=REDACTED&q=REDACTED');
+    expect(redactUrl('http://h/p?apikeyz=1&q=2', ['q'])).toBe('http://h/p?apikeyz=***&q=***');
     expect(redactUrl('/local/path.csv')).toBe('/local/path.csv');
   });
 });

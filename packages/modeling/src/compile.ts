@@ -74,6 +74,12 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     projectName: inputs.name,
     targetSchema: options.schema,
     vars: { ...inputs.vars, ...(options.vars ?? {}) },
+    packageVars: new Map(
+      (inputs.packages ?? []).map((p) => [
+        p.name,
+        { own: p.vars, root: inputs.vars, cli: options.vars ?? {} },
+      ]),
+    ),
     jinja,
     diagnostics,
   });
@@ -132,7 +138,7 @@ function modelNode(
     uniqueId: m.uniqueId,
     name: m.src.name,
     resourceType: 'model',
-    packageName: projectName,
+    packageName: m.src.packageName ?? projectName,
     ...(m.src.file ? { file: m.src.file } : {}),
     fqn: m.src.fqn,
     tags: m.config.tags,

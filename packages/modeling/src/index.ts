@@ -23,6 +23,13 @@ export {
   type TestSpec,
   type UnknownRefs,
 } from './define.js';
+export { DEFAULT_HUB_URL } from './deps/hub.js';
+export {
+  type InstalledPackage,
+  type InstallPackagesOptions,
+  type InstallPackagesResult,
+  installPackages,
+} from './deps/install.js';
 export {
   isModelingError,
   isRetryableCause,

@@ -1,5 +1,6 @@
+import { type DispatchConfig, type DispatchSettings, resolveDispatch } from './compile/dispatch.js';
 import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/dbt-context.js';
-import { createDispatch, loadDbtMacros } from './jinja/dbt-macros.js';
+import { createDispatch, loadDbtMacros, MacroNamespace } from './jinja/dbt-macros.js';
 import { Environment, type Template } from './jinja/environment.js';
 import { TemplateError } from './jinja/errors.js';
 import { isPyCallable, type PyCallable, PyError, pyFunction, pyStr, toPlain } from './jinja/values.js';
@@ -126,6 +127,12 @@ export class JinjaEnvironment {
   readonly testMacros = new Map<string, MacroFn>();
   /** Whether some macro mentions `ref`, `source` or `this` (see {@link outputsContextDirectly}). */
   macrosReadContext = false;
+  /** The root project's macros by name (what dispatch searches for the root project). */
+  private readonly rootMacros = new Map<string, PyCallable>();
+  /** Installed packages' macros: `<package>.<macro>`. */
+  private readonly packages = new Map<string, MacroNamespace>();
+  private dbtMacros: MacroNamespace = new MacroNamespace();
+  private adapterType = 'postgres';
 
   constructor(options: JinjaEnvironmentOptions) {
     const { schema, target, ...rest } = options;
@@ -198,6 +205,8 @@ export class JinjaEnvironment {
    */
   private installDbtPackage(adapterType: string): void {
     const dbtMacros = loadDbtMacros(this.env);
+    this.dbtMacros = dbtMacros;
+    this.adapterType = adapterType;
     const builtins = new Set<unknown>(Object.values(dbtMacros));
     for (const [name, macro] of Object.entries(dbtMacros)) this.env.globals.set(name, macro);
     this.env.globals.set('dbt', dbtMacros);
@@ -239,20 +248,79 @@ export class JinjaEnvironment {
     );
   }
 
-  /** Loads one macro file; returns a problem instead of throwing. */
-  loadMacros(source: string, file: string): TemplateProblem | undefined {
+  /**
+   * Loads one macro file; returns a problem instead of throwing. A package's macros (`packageName` set) are reachable as
+   * `<package>.<macro>`, and unqualified until a later file (the root project's, loaded last) defines
+   * the same name.
+   */
+  loadMacros(source: string, file: string, packageName?: string): TemplateProblem | undefined {
     if (CONTEXT_WORD.test(source)) this.macrosReadContext = true;
     try {
       const exported = this.env.module(this.env.parse(source, file));
       for (const [name, fn] of exported) {
         if (!isPyCallable(fn)) continue;
         if (name.startsWith('test_')) this.testMacros.set(name.slice(5), fn);
-        this.env.globals.set(name, fn);
+        if (packageName) {
+          this.packageNamespace(packageName)[name] = fn;
+          // Unqualified only where nothing (no built-in, no earlier file) has the name yet.
+          if (!this.env.globals.has(name)) this.env.globals.set(name, fn);
+        } else {
+          this.rootMacros.set(name, fn);
+          this.env.globals.set(name, fn);
+        }
       }
       return undefined;
     } catch (error) {
       return templateProblem(error, file);
     }
+  }
+
+  private packageNamespace(name: string): MacroNamespace {
+    let namespace = this.packages.get(name);
+    if (!namespace) {
+      namespace = new MacroNamespace();
+      this.packages.set(name, namespace);
+      this.env.globals.set(name, namespace);
+    }
+    return namespace;
+  }
+
+  /**
+   * dbt's `adapter.dispatch` over the project, its installed packages and the built-in `dbt`
+   * namespace, with the project's `dispatch:` search orders (see {@link dispatchCandidates}).
+   * Called by the parse phase once it knows the project and its packages.
+   */
+  configureDispatch(settings: { rootProject: string; dispatch: readonly DispatchConfig[] }): void {
+    const full: DispatchSettings = {
+      rootProject: settings.rootProject,
+      packages: new Set(this.packages.keys()),
+      dispatch: settings.dispatch,
+      prefixes: [this.adapterType, 'default'],
+    };
+    const lookup = (pkg: string | undefined, macro: string): PyCallable | undefined => {
+      const found =
+        pkg === undefined
+          ? this.env.globals.get(macro)
+          : pkg === settings.rootProject
+            ? this.rootMacros.get(macro)
+            : pkg === 'dbt'
+              ? this.dbtMacros[macro]
+              : this.packages.get(pkg)?.[macro];
+      return isPyCallable(found) ? found : undefined;
+    };
+    const adapter = this.env.globals.get('adapter') as Record<string, unknown>;
+    // dbt-postgres's quoting: double quotes, embedded quotes doubled.
+    adapter.quote ??= pyFunction('quote', (args) => `"${pyStr(args[0]).replaceAll('"', '""')}"`);
+    adapter.dispatch = pyFunction('dispatch', (args, kwargs) => {
+      const name = pyStr(args[0] ?? kwargs.macro_name);
+      const ns = args[1] ?? kwargs.macro_namespace;
+      const namespace = ns === undefined || ns === null ? undefined : pyStr(ns);
+      try {
+        return resolveDispatch(name, namespace, full, lookup);
+      } catch (error) {
+        throw new PyError('CompilerError', (error as Error).message);
+      }
+    });
   }
 
   /** Renders a model / test template within `scope`. Throws a {@link TemplateError} on failure. */

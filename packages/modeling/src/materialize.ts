@@ -140,7 +140,7 @@ async function runAudits(
     throw Object.assign(
       new ModelingError(
         'AUDIT_FAILED',
-        `write-audit-publish: ${failed.map((f) => `${f.result.name} (${f.result.status}, ${f.result.failures} failing rows)`).join(', ')}; the previous version stays live`,
+        `write-audit-publish: ${failed.map((f) => `${f.result.name} (${f.result.status}, ${f.result.failures} failing rows)`).join(', ')}; not published: the previous version stays in place (a view still reads rows already loaded into its sources)`,
         { node: nodeId },
       ),
       { audits: out },

@@ -13,6 +13,14 @@ const projectFileSchema = z.looseObject({
   'test-paths': pathList.optional(),
   'macro-paths': pathList.optional(),
   'snapshot-paths': pathList.optional(),
+  'analysis-paths': pathList.optional(),
+  // dbt < 1.0 names of model-paths and seed-paths, still read by dbt with a deprecation warning.
+  'source-paths': pathList.optional(),
+  'data-paths': pathList.optional(),
+  'packages-install-path': z.string().min(1).optional(),
+  dispatch: z
+    .array(z.looseObject({ macro_namespace: z.string().min(1), search_order: z.array(z.string().min(1)) }))
+    .nullish(),
   vars: z.record(z.string(), z.unknown()).nullish(),
   models: z.record(z.string(), z.unknown()).nullish(),
   seeds: z.record(z.string(), z.unknown()).nullish(),
@@ -28,6 +36,11 @@ export interface ProjectFile {
   testPaths: string[];
   macroPaths: string[];
   snapshotPaths: string[];
+  analysisPaths: string[];
+  /** Where `dataflow deps` installs packages and compile reads them (`dbt_packages`). */
+  packagesInstallPath: string;
+  /** `dispatch:` entries: the search order of packages per macro namespace. */
+  dispatch: { macro_namespace: string; search_order: string[] }[];
   vars: Record<string, unknown>;
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
@@ -63,11 +76,14 @@ export async function readProjectFile(dir: string): Promise<ProjectFile> {
     return {
       name: p.name,
       file,
-      modelPaths: p['model-paths'] ?? ['models'],
-      seedPaths: p['seed-paths'] ?? ['seeds'],
+      modelPaths: p['model-paths'] ?? p['source-paths'] ?? ['models'],
+      seedPaths: p['seed-paths'] ?? p['data-paths'] ?? ['seeds'],
       testPaths: p['test-paths'] ?? ['tests'],
       macroPaths: p['macro-paths'] ?? ['macros'],
       snapshotPaths: p['snapshot-paths'] ?? ['snapshots'],
+      analysisPaths: p['analysis-paths'] ?? ['analyses'],
+      packagesInstallPath: p['packages-install-path'] ?? 'dbt_packages',
+      dispatch: p.dispatch ?? [],
       vars: p.vars ?? {},
       models: p.models ?? {},
       seeds: p.seeds ?? {},

@@ -68,6 +68,17 @@ export function resolveSourceLocation(
   };
 }
 
+/** dbt resources that a properties file may declare and dataflow parses but does not run. */
+export const NOT_RUN_KINDS = [
+  'semantic_models',
+  'metrics',
+  'saved_queries',
+  'exposures',
+  'groups',
+  'versions',
+] as const;
+export type NotRunKind = (typeof NOT_RUN_KINDS)[number];
+
 export interface SchemaYml {
   models: YmlModel[];
   seeds: YmlModel[];
@@ -76,6 +87,8 @@ export interface SchemaYml {
   snapshots: Array<YmlSnapshot & { tests: TestDeclaration[] }>;
   /** `unit_tests:` (dbt ≥ 1.8). */
   unitTests: UnitTestDeclaration[];
+  /** Names of declared resources of kinds dataflow does not run (`versions`: `<model>.v<n>`). */
+  notRun: Partial<Record<NotRunKind, string[]>>;
   problems: Array<{ message: string; file: string; line?: number }>;
 }
 
@@ -171,7 +184,15 @@ export function collectTests(
  * Problems are returned, not thrown. `readFixture` resolves unit tests' `fixture:` files.
  */
 export function parseSchemaYml(text: string, file: string, readFixture?: FixtureReader): SchemaYml {
-  const out: SchemaYml = { models: [], seeds: [], sources: [], snapshots: [], unitTests: [], problems: [] };
+  const out: SchemaYml = {
+    models: [],
+    seeds: [],
+    sources: [],
+    snapshots: [],
+    unitTests: [],
+    notRun: {},
+    problems: [],
+  };
   let doc: unknown;
   try {
     doc = readYaml(text);
@@ -185,6 +206,7 @@ export function parseSchemaYml(text: string, file: string, readFixture?: Fixture
     return out;
   }
   if (!isRecord(doc)) return out;
+  collectNotRun(doc, out.notRun);
   for (const kind of ['models', 'seeds'] as const) {
     const list = doc[kind];
     if (list === undefined || list === null) continue;
@@ -285,4 +307,23 @@ function parseSnapshotsAndUnitTests(
   const unitTests = parseUnitTests(doc.unit_tests, file, readFixture);
   out.unitTests.push(...unitTests.unitTests);
   for (const message of [...snapshots.problems, ...unitTests.problems]) out.problems.push({ message, file });
+}
+
+/** Records the names of resources dataflow does not run, so the compile can say so once per kind. */
+function collectNotRun(doc: Record<string, unknown>, into: SchemaYml['notRun']): void {
+  const add = (kind: NotRunKind, name: string) => {
+    const names = into[kind] ?? [];
+    names.push(name);
+    into[kind] = names;
+  };
+  for (const kind of NOT_RUN_KINDS) {
+    const list = doc[kind];
+    if (kind === 'versions' || !Array.isArray(list)) continue;
+    for (const entry of list) add(kind, isRecord(entry) && typeof entry.name === 'string' ? entry.name : '?');
+  }
+  for (const model of Array.isArray(doc.models) ? doc.models : []) {
+    if (!isRecord(model) || !Array.isArray(model.versions)) continue;
+    for (const v of model.versions)
+      add('versions', `${String(model.name)}.v${isRecord(v) ? String(v.v) : '?'}`);
+  }
 }

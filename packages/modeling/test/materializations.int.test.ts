@@ -135,7 +135,7 @@ describe('view and table', () => {
     expect(audit).toMatchObject({ status: 'fail', audit: true, test: { failures: 1 } });
     expect(statusOf(r.results, 'audited')).toBe('error');
     expect(r.results.find((x) => x.name === 'audited')?.message).toMatch(
-      /not_null_audited_amount \(fail, 1 failing rows\).*previous version stays live/,
+      /not_null_audited_amount \(fail, 1 failing rows\); not published: the previous version stays in place \(a view still reads rows already loaded into its sources\)$/,
     );
     expect(r.results.find((x) => x.name === 'downstream')).toMatchObject({
       status: 'skipped',

@@ -17,6 +17,24 @@ export {
   truncateBytes,
 } from './identifiers.js';
 export {
+  backendPids,
+  type CancelBackendsOptions,
+  type CreatePoolOptions,
+  cancelBackends,
+  createPool,
+  POOL_DEFAULTS,
+} from './pool.js';
+export {
+  parseRunRelationName,
+  RUN_RELATION_PATTERN,
+  type RunRelationName,
+  runRelationName,
+  runToken,
+  type SweepOptions,
+  type SweepResult,
+  sweepDeadRunRelations,
+} from './run-relations.js';
+export {
   classifyPgError,
   isConnectionLost,
   isDataError,

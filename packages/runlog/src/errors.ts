@@ -1,3 +1,5 @@
+import { classifyPgError, sqlStateOf } from '@dataflow/pg';
+
 /** Every failure the run log reports carries one of these codes. */
 export type RunlogErrorCode = 'INVALID_SCHEMA_NAME' | 'MIGRATION_FAILED' | 'QUERY_FAILED' | 'RUN_NOT_FOUND';
 
@@ -11,6 +13,7 @@ export type RunlogErrorCode = 'INVALID_SCHEMA_NAME' | 'MIGRATION_FAILED' | 'QUER
 export class RunlogError extends Error {
   override readonly name: string = 'RunlogError';
   readonly code: RunlogErrorCode;
+  /** Retryable by `@dataflow/pg`'s one SQLSTATE table (connection loss, conflicts, cancels). */
   readonly retryable: boolean;
   readonly sqlState: string | undefined;
 
@@ -21,28 +24,17 @@ export class RunlogError extends Error {
   ) {
     super(message, { cause: options.cause });
     this.code = code;
-    const sqlState = (options.cause as { code?: unknown } | undefined)?.code;
-    this.sqlState = typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState) ? sqlState : undefined;
-    this.retryable = options.retryable ?? isRetryableCause(options.cause);
+    this.sqlState = options.cause === undefined ? undefined : sqlStateOf(options.cause);
+    this.retryable =
+      options.retryable ?? (options.cause !== undefined && classifyPgError(options.cause).retryable);
   }
 }
 
-/** Connection-level failures (refused, reset, timeouts, server shutting down) are worth a retry. */
-function isRetryableCause(cause: unknown): boolean {
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  if (typeof code !== 'string') return false;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code))
-    return true;
-  // 08xxx connection exceptions, 57P0x operator intervention (shutdown), 53xxx insufficient resources, 40001/40P01.
-  return /^(08|53|57P0)/.test(code) || code === '40001' || code === '40P01';
-}
-
 /**
- * Whether `error` is a {@link RunlogError} (with that `code`, when given): a typed narrowing instead
- * of a cast to `{ code }`.
+ * Narrows an unknown error to {@link RunlogError}, optionally of one code.
  *
  * @example
- * if (isRunlogError(error, 'MIGRATION_FAILED') && error.retryable) retryLater();
+ * if (isRunlogError(error, 'RUN_NOT_FOUND')) console.error('unknown run id');
  */
 export function isRunlogError(error: unknown, code?: RunlogErrorCode): error is RunlogError {
   return error instanceof RunlogError && (code === undefined || error.code === code);

@@ -1,7 +1,14 @@
+import { backendPids, createPool, runToken } from '@dataflow/pg';
 import { useTestDatabase } from '@dataflow/testkit';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRedactor, createRunLog, RunlogError } from '../src/index.js';
+import {
+  ABANDONED_MESSAGE,
+  createRedactor,
+  createRunLog,
+  RUN_LOCK_NAMESPACE,
+  RunlogError,
+} from '../src/index.js';
 
 describe('run log on PostgreSQL', () => {
   const db = useTestDatabase();
@@ -17,7 +24,7 @@ describe('run log on PostgreSQL', () => {
     const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: db.url, max: 1 }));
     try {
       const results = await Promise.all(pools.map((p) => createRunLog(p, { schema }).migrate()));
-      expect(results.flatMap((r) => r.applied)).toEqual([1]);
+      expect(results.flatMap((r) => r.applied)).toEqual([1, 2]);
       const again = await createRunLog(db.pool, { schema }).migrate();
       expect(again.applied).toEqual([]);
       const { rows } = await db.pool.query<{ table_name: string }>(
@@ -86,7 +93,7 @@ describe('run log on PostgreSQL', () => {
         status: 'fail',
         severity: 'error',
         failures: 3,
-        sql: 'select * from orders where id is null',
+        sql: "select * from orders where id is null and api_token = 'tok-SECRET-1'",
         sample: [{ id: null, note: 'a' }, { id: null, note: 'tok-SECRET-1' }, { id: null }],
         durationMs: 7,
       },
@@ -141,6 +148,12 @@ describe('run log on PostgreSQL', () => {
       `select count(*)::int as n from "${schema}".run_history where args::text like '%SECRET%'`,
     );
     expect(stored.rows[0]?.n).toBe(0);
+    // The test SQL in test_results (printed by `runs --json`) is redacted like everything else.
+    expect(run?.testResults[0]?.sql).toBe("select * from orders where id is null and api_token = '***'");
+    const storedSql = await db.pool.query(
+      `select count(*)::int as n from "${schema}".test_results where sql like '%SECRET%' or sample::text like '%SECRET%'`,
+    );
+    expect(storedSql.rows[0]?.n).toBe(0);
   });
 
   it('listRuns returns newest first with a limit', async () => {
@@ -178,3 +191,70 @@ describe('run log on PostgreSQL', () => {
     }
   });
 });
+
+describe('run liveness', () => {
+  const db = useTestDatabase();
+  const schema = () => `${db.schema}_live`;
+  afterAll(async () => {
+    await db.pool.query(`drop schema if exists "${schema()}" cascade`);
+  });
+
+  it('a run whose process died is marked abandoned by the next run; a live run is not', async () => {
+    const observer = createRunLog(db.pool, { schema: schema() });
+    await observer.migrate();
+    const livePool = createPool({ connectionString: db.url, max: 3 });
+    const deadPool = createPool({ connectionString: db.url, max: 3 });
+    try {
+      const live = createRunLog(livePool, { schema: schema() });
+      const dead = createRunLog(deadPool, { schema: schema() });
+      await live.startRun({ runId: 'live-1', command: 'run', args: [] });
+      await dead.startRun({ runId: 'dead-1', command: 'build', args: [] });
+      const job = await dead.startJob({ runId: 'dead-1', step: 'model', target: 'dim_x' });
+      expect(await observer.isRunAlive('dead-1')).toBe(true);
+      // The lock is visible to operators in pg_locks.
+      const locks = await db.pool.query<{ n: number }>(
+        `select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = $1::bigint::oid
+           and objid = (hashtext('dead-1')::bigint & 4294967295)::oid and objsubid = 2 and granted`,
+        [RUN_LOCK_NAMESPACE],
+      );
+      expect(locks.rows[0]?.n).toBe(1);
+      // SIGKILL of the process, as the server sees it: its sessions end.
+      await db.pool.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [
+        backendPids(deadPool),
+      ]);
+      await waitFor(async () => !(await observer.isRunAlive('dead-1')));
+
+      expect(await observer.isRunTokenDead(runToken('dead-1'))).toBe(true);
+      expect(await observer.isRunTokenDead(runToken('live-1'))).toBe(false);
+      expect(await observer.isRunTokenDead(runToken('never-recorded'))).toBe(false);
+      expect(await observer.abandonDeadRuns()).toEqual(['dead-1']);
+      expect(await observer.abandonDeadRuns()).toEqual([]);
+      const abandoned = await observer.getRun('dead-1');
+      expect(abandoned).toMatchObject({
+        status: 'abandoned',
+        errorCode: 'ABANDONED',
+        errorMessage: ABANDONED_MESSAGE,
+      });
+      expect(abandoned?.endedAt).not.toBeNull();
+      expect(abandoned?.jobs).toMatchObject([{ jobId: job, status: 'abandoned' }]);
+      expect((await observer.getRun('live-1'))?.status).toBe('running');
+
+      await live.finishRun('live-1', { status: 'success', exitCode: 0 });
+      expect(await observer.isRunAlive('live-1')).toBe(false);
+      expect(await observer.isRunTokenDead(runToken('live-1'))).toBe(true);
+      expect((await observer.getRun('live-1'))?.status).toBe('success');
+    } finally {
+      await livePool.end();
+      // The dead run never releases its connection (its process is gone): end() would wait forever.
+      void deadPool.end().catch(() => undefined);
+    }
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached within 60 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

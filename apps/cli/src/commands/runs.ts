@@ -38,10 +38,14 @@ export const runsCommand = defineCommand({
   quietLogs: true,
   async run({ args, runLog, invocation }) {
     const format = await import('./runs-format.js');
+    // Runs whose process died (SIGKILL, lost database) are listed as what they are.
+    await runLog.abandonDeadRuns();
     if (args.run !== undefined) {
       const run = await runLog.getRun(args.run);
       if (!run) throw new CliError('USAGE', `no run ${args.run} in the run log`);
-      if (args.json) println(invocation.io, JSON.stringify(format.runDetailToJson(run)));
+      // Stored redacted; redacted again on output for rows written before test SQL was.
+      const json = invocation.redactor.redactValue(format.runDetailToJson(run));
+      if (args.json) println(invocation.io, JSON.stringify(json));
       else {
         println(invocation.io, format.formatRunsTable([run]));
         println(invocation.io);

@@ -1,3 +1,4 @@
+import { TIMEOUT_ENV } from '../connection-options.js';
 import { CliError } from '../errors.js';
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -62,7 +63,8 @@ export function interpolateEnv(
 }
 
 /**
- * `DATAFLOW_DATABASE_URL`, `DATAFLOW_LAKE_URL`, `DATAFLOW_S3_ENDPOINT` win over the file. The
+ * `DATAFLOW_DATABASE_URL`, `DATAFLOW_LAKE_URL`, `DATAFLOW_S3_ENDPOINT` and the timeouts
+ * (`DATAFLOW_CONNECT_TIMEOUT`, `DATAFLOW_STATEMENT_TIMEOUT`, `DATAFLOW_LOCK_TIMEOUT`) win over the file. The
  * database URL is reported as a secret.
  *
  * @example
@@ -78,6 +80,9 @@ export function applyEnvOverrides(
   if (env.DATAFLOW_DATABASE_URL) {
     out.warehouse = { ...section('warehouse'), url: env.DATAFLOW_DATABASE_URL };
     secrets.push(env.DATAFLOW_DATABASE_URL);
+  }
+  for (const [key, name] of Object.entries(TIMEOUT_ENV)) {
+    if (env[name]) out.warehouse = { ...section('warehouse'), [key]: env[name] };
   }
   if (env.DATAFLOW_LAKE_URL) out.lake = { ...section('lake'), url: env.DATAFLOW_LAKE_URL };
   if (env.DATAFLOW_S3_ENDPOINT) out.lake = { ...section('lake'), endpoint: env.DATAFLOW_S3_ENDPOINT };

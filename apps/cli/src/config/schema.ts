@@ -1,6 +1,7 @@
 import { apiSourceShape, COLUMN_TYPES, type ColumnType } from '@dataflow/ingest';
 import { lineageConfigSchema } from '@dataflow/lineage';
 import { z } from 'zod';
+import { warehouseTimeoutFields } from '../connection-options.js';
 
 export const DISPOSITIONS = ['append', 'replace', 'replace_partition', 'merge'] as const;
 const identifier = z
@@ -65,6 +66,7 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).optional(),
       schema: identifier.default('public'),
       pool_size: z.number().int().positive().default(8),
+      ...warehouseTimeoutFields,
     })
     .default({ schema: 'public', pool_size: 8 }),
   metadata: z

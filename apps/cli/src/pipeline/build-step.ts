@@ -90,6 +90,7 @@ async function recordNode(session: Session, r: NodeResult, day: DayInterval | un
       partition: day?.start,
       status,
       durationMs: Math.round(r.durationMs),
+      startedAt: r.startedAt,
       ...(r.rows !== undefined ? { rowsOut: r.rows } : {}),
       ...(failureMessage ? { error: { name: 'NodeFailure', message: failureMessage } } : {}),
     });

@@ -43,7 +43,8 @@ export async function ingestSource(
           })
         : await ingestApi({ ...apiIngestOptions(name, source), ...run });
     const rejected = manifest.rejects?.rows ?? 0;
-    session.totals.rowsIn += manifest.rows;
+    session.totals.rowsIn += manifest.rows + rejected;
+    countedAtIngest(session).add(`${name}@${day.start}`);
     const count = { runId: session.runId, dataset: name, partition: day.start };
     await session.runLog.recordRowCount({ ...count, stage: 'ingested', rows: manifest.rows });
     if (rejected > 0) {
@@ -57,6 +58,18 @@ export async function ingestSource(
       rowsRejected: rejected,
     };
   });
+}
+
+const ingestedBySession = new WeakMap<Session, Set<string>>();
+
+/** The `source@day` partitions this session ingested (their rows in were counted there). */
+function countedAtIngest(session: Session): Set<string> {
+  let keys = ingestedBySession.get(session);
+  if (!keys) {
+    keys = new Set();
+    ingestedBySession.set(session, keys);
+  }
+  return keys;
 }
 
 /** Loads one committed partition into its raw table; `undefined` when nothing is committed (skip). */
@@ -98,6 +111,8 @@ export async function loadSource(
       logger.warn({ partition: day.start }, `no committed partition for ${name} on ${day.start}: skipped`);
       return { value: undefined, status: 'skipped' as const };
     }
+    // rows in = loaded + rejected: a partition ingested in this run was counted in by its ingest.
+    if (!countedAtIngest(session).has(`${name}@${day.start}`)) session.totals.rowsIn += result.rowsIn;
     session.totals.rowsLoaded += result.rowsLoaded;
     session.totals.rowsRejected += result.rowsRejected;
     session.totals.ranSources += 1;

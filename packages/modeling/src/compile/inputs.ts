@@ -6,6 +6,8 @@ import type { UnitTestDeclaration } from '../unit-test/parse.js';
 /** A model before rendering, from either a `.sql` file or a TS definition. */
 export interface ModelSource {
   name: string;
+  /** The installed package (`dbt_packages/<name>`) it comes from; the root project when absent. */
+  packageName?: string;
   file?: string;
   fqn: string[];
   rawSql?: string;
@@ -27,6 +29,8 @@ export interface ModelSource {
 /** A seed CSV with its config layers and declared tests. */
 export interface SeedSource {
   name: string;
+  /** The installed package it comes from; the root project when absent. */
+  packageName?: string;
   file: string;
   absPath: string;
   layers: ConfigLayer[];
@@ -72,4 +76,14 @@ export interface ProjectInputs {
   singular: SingularSource[];
   snapshots: SnapshotSource[];
   unitTests: UnitTestDeclaration[];
+  /** Installed packages read with the project (`dbt_packages/`), with their own `vars`. */
+  packages?: PackageInputs[];
+}
+
+/** One installed package as the parse phase found it. */
+export interface PackageInputs {
+  name: string;
+  /** Its directory relative to the root project (`dbt_packages/dbt_utils`). */
+  dir: string;
+  vars: Record<string, unknown>;
 }

@@ -75,16 +75,17 @@ export function seedNodes(ctx: CompileContext, seeds: SeedSource[], names: NameT
   for (const seed of seeds) {
     const cfg = mergeLayers(seed.layers);
     const relation = relationOf(schemaFor(ctx.targetSchema, cfg.schema), seed.name);
-    const uniqueId = `seed.${ctx.projectName}.${seed.name}`;
+    const packageName = seed.packageName ?? ctx.projectName;
+    const uniqueId = `seed.${packageName}.${seed.name}`;
     checkIdentifierLength(ctx, seed.name, 'seed', seed.file);
     if (!claimName(ctx, names, seed.name, { uniqueId, relation, file: seed.file })) continue;
     const node: SeedNode = {
       uniqueId,
       name: seed.name,
       resourceType: 'seed',
-      packageName: ctx.projectName,
+      packageName,
       file: seed.file,
-      fqn: [ctx.projectName, seed.name],
+      fqn: [packageName, seed.name],
       tags: (cfg.tags as string[]) ?? [],
       dependsOn: [],
       relation,

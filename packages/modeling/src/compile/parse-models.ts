@@ -59,7 +59,7 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
         return src.substitutable ? tokenFor({ source: [s, t] }) : sourcePlaceholder(s, t);
       },
       config: (values) => Object.assign(inline, values),
-      var: ctx.var,
+      var: ctx.varFor(src.packageName),
       // Every `{{ this }}` of a substitutable template outputs the same token.
       thisRelation: src.substitutable ? token('this') : '__df_this__',
       isIncremental: false,
@@ -92,7 +92,7 @@ export function nameModel(
   const identifier = config.alias ?? src.name;
   checkIdentifierLength(ctx, identifier, 'model', src.file);
   const relation = relationOf(schemaFor(ctx.targetSchema, config.schema), identifier);
-  const uniqueId = `model.${ctx.projectName}.${src.name}`;
+  const uniqueId = `model.${src.packageName ?? ctx.projectName}.${src.name}`;
   const entry = {
     uniqueId,
     relation,

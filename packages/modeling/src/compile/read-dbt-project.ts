@@ -1,12 +1,27 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve as resolvePath } from 'node:path';
+import { basename, join, posix, resolve as resolvePath } from 'node:path';
 import { type JinjaEnvironment, outputsContextDirectly } from '../jinja.js';
 import { folderConfigLayers, listFiles, type ProjectFile, readProjectFile } from '../project-files.js';
-import { parseSchemaYml, type SchemaYml, type YmlModel, type YmlSourceTable } from '../schema-yml.js';
+import {
+  NOT_RUN_KINDS,
+  type NotRunKind,
+  parseSchemaYml,
+  type SchemaYml,
+  type YmlModel,
+  type YmlSourceTable,
+} from '../schema-yml.js';
 import { extractSnapshotBlocks } from '../snapshot/parse.js';
 import type { FixtureReader, UnitTestDeclaration } from '../unit-test/parse.js';
 import type { DiagnosticSink } from './diagnostics.js';
-import type { ModelSource, ProjectInputs, SeedSource, SingularSource, SnapshotSource } from './inputs.js';
+import type {
+  ModelSource,
+  PackageInputs,
+  ProjectInputs,
+  SeedSource,
+  SingularSource,
+  SnapshotSource,
+} from './inputs.js';
+import { findInstalledPackages, type ProjectPart } from './read-packages.js';
 
 /**
  * Reads project source files (SQL, yml: small text, not data). Synchronously on purpose: compiling
@@ -22,6 +37,8 @@ export interface YmlDeclarations {
   sources: YmlSourceTable[];
   snapshots: Map<string, SchemaYml['snapshots'][number]>;
   unitTests: UnitTestDeclaration[];
+  /** Declared resources of kinds dataflow does not run, by kind, with the files declaring them. */
+  notRun: Map<NotRunKind, { names: string[]; files: Set<string> }>;
 }
 
 /**
@@ -39,14 +56,33 @@ export async function readDbtProject(
 ): Promise<ProjectInputs> {
   const root = resolvePath(dir);
   const pf = await readProjectFile(root);
-  await loadMacros(root, pf, jinja, diagnostics);
+  const rootPart: ProjectPart = {
+    prefix: '',
+    pf,
+    layers: (tree, parts) => folderConfigLayers(pf[tree], pf.name, parts),
+  };
+  const packages = await findInstalledPackages(root, pf, diagnostics);
+  for (const part of packages) await loadMacros(root, part, jinja, diagnostics);
+  await loadMacros(root, rootPart, jinja, diagnostics);
+  jinja.configureDispatch({ rootProject: pf.name, dispatch: pf.dispatch });
+  const packageInputs: PackageInputs[] = [];
+  const packageModels: ModelSource[] = [];
+  const packageSeeds: SeedSource[] = [];
+  const packageSources: YmlSourceTable[] = [];
+  for (const part of packages) {
+    const own = await readSchemaFiles(root, partDirs(part), diagnostics);
+    packageModels.push(...(await readModels(root, part, own.models, jinja)));
+    packageSeeds.push(...(await readSeeds(root, part, own.seeds)));
+    packageSources.push(...own.sources);
+    packageInputs.push({ name: part.pf.name, dir: part.prefix, vars: part.pf.vars });
+  }
   const yml = await readSchemaFiles(
     root,
-    [...pf.modelPaths, ...pf.seedPaths, ...pf.snapshotPaths],
+    [...partDirs(rootPart), ...pf.snapshotPaths],
     diagnostics,
     fixtureReader(root, pf.testPaths),
   );
-  const models = await readModels(root, pf, yml.models, jinja);
+  const models = await readModels(root, rootPart, yml.models, jinja);
   // readModels takes the entries it uses: the rest describe models that do not exist.
   for (const [name, entry] of yml.models) {
     diagnostics.warning('CONFIG_ERROR', `${entry.file} describes model ${name}, which has no .sql file`, {
@@ -54,14 +90,16 @@ export async function readDbtProject(
       node: name,
     });
   }
+  reportNotRun(yml.notRun, diagnostics);
   return {
     name: pf.name,
     rootDir: root,
     vars: pf.vars,
-    models,
-    seeds: await readSeeds(root, pf, yml.seeds),
-    sources: yml.sources,
+    models: [...packageModels, ...models],
+    seeds: [...packageSeeds, ...(await readSeeds(root, rootPart, yml.seeds))],
+    sources: [...packageSources, ...yml.sources],
     singular: await readSingularTests(root, pf, jinja),
+    ...(packageInputs.length > 0 ? { packages: packageInputs } : {}),
     snapshots: await readSnapshots(root, pf, yml.snapshots, jinja, diagnostics),
     unitTests: yml.unitTests,
   };
@@ -79,15 +117,34 @@ function fixtureReader(root: string, testPaths: string[]): FixtureReader {
   };
 }
 
+/** One warning line per kind of declared resource that is parsed but not run: never dropped silently. */
+export function reportNotRun(notRun: YmlDeclarations['notRun'], diagnostics: DiagnosticSink): void {
+  for (const kind of NOT_RUN_KINDS) {
+    const seen = notRun.get(kind);
+    if (!seen) continue;
+    const shown = seen.names.slice(0, 5).join(', ') + (seen.names.length > 5 ? ', …' : '');
+    const what = kind === 'versions' ? 'model versions' : kind.replace('_', ' ');
+    diagnostics.warning(
+      'CONFIG_ERROR',
+      `${seen.names.length} ${what} parsed but not run by dataflow (${shown}) in ${[...seen.files].join(', ')}`,
+      { file: [...seen.files][0] as string },
+    );
+  }
+}
+
+const partDirs = (part: ProjectPart) =>
+  [...part.pf.modelPaths, ...part.pf.seedPaths].map((d) => posix.join(part.prefix, d));
+
 async function loadMacros(
   root: string,
-  pf: ProjectFile,
+  part: ProjectPart,
   jinja: JinjaEnvironment,
   diagnostics: DiagnosticSink,
 ) {
+  const { pf, prefix } = part;
   for (const macroDir of [...pf.macroPaths, ...pf.testPaths.map((t) => `${t}/generic`)]) {
-    for (const file of await listFiles(root, macroDir, ['.sql'])) {
-      const p = jinja.loadMacros(readSource(root, file), file);
+    for (const file of await listFiles(root, posix.join(prefix, macroDir), ['.sql'])) {
+      const p = jinja.loadMacros(readSource(root, file), file, part.packageName);
       if (p)
         diagnostics.error('TEMPLATE_ERROR', p.message, { file: p.file, ...(p.line ? { line: p.line } : {}) });
     }
@@ -107,6 +164,7 @@ export async function readSchemaFiles(
     sources: [],
     snapshots: new Map(),
     unitTests: [],
+    notRun: new Map(),
   };
   for (const ymlDir of new Set(dirs)) {
     for (const file of await listFiles(root, ymlDir, ['.yml', '.yaml'])) {
@@ -127,6 +185,12 @@ export async function readSchemaFiles(
       out.sources.push(...parsed.sources);
       for (const snapshot of parsed.snapshots) out.snapshots.set(snapshot.name, snapshot);
       out.unitTests.push(...parsed.unitTests);
+      for (const [kind, names] of Object.entries(parsed.notRun) as [NotRunKind, string[]][]) {
+        const seen = out.notRun.get(kind) ?? { names: [], files: new Set<string>() };
+        seen.names.push(...names);
+        seen.files.add(file);
+        out.notRun.set(kind, seen);
+      }
     }
   }
   return out;
@@ -134,12 +198,14 @@ export async function readSchemaFiles(
 
 async function readModels(
   root: string,
-  pf: ProjectFile,
+  part: ProjectPart,
   yml: Map<string, YmlModel>,
   jinja: JinjaEnvironment,
 ): Promise<ModelSource[]> {
   const models: ModelSource[] = [];
-  for (const modelDir of pf.modelPaths) {
+  const { pf } = part;
+  for (const dir of pf.modelPaths) {
+    const modelDir = posix.join(part.prefix, dir);
     for (const file of await listFiles(root, modelDir, ['.sql'])) {
       const rawSql = readSource(root, file);
       const name = basename(file, '.sql');
@@ -152,9 +218,10 @@ async function readModels(
       models.push({
         name,
         file,
+        ...(part.packageName ? { packageName: part.packageName } : {}),
         fqn: [pf.name, ...folders, name],
         rawSql,
-        layers: [...folderConfigLayers(pf.models, pf.name, [...folders, name]), entry?.config ?? {}],
+        layers: [...part.layers('models', [...folders, name]), entry?.config ?? {}],
         inline: {},
         ...(entry?.description ? { description: entry.description } : {}),
         columns: entry?.columns ?? {},
@@ -168,9 +235,10 @@ async function readModels(
   return models;
 }
 
-async function readSeeds(root: string, pf: ProjectFile, yml: Map<string, YmlModel>): Promise<SeedSource[]> {
+async function readSeeds(root: string, part: ProjectPart, yml: Map<string, YmlModel>): Promise<SeedSource[]> {
   const seeds: SeedSource[] = [];
-  for (const seedDir of pf.seedPaths) {
+  for (const dir of part.pf.seedPaths) {
+    const seedDir = posix.join(part.prefix, dir);
     for (const file of await listFiles(root, seedDir, ['.csv'])) {
       const name = basename(file, '.csv');
       const folders = file
@@ -180,9 +248,10 @@ async function readSeeds(root: string, pf: ProjectFile, yml: Map<string, YmlMode
       const entry = yml.get(name);
       seeds.push({
         name,
+        ...(part.packageName ? { packageName: part.packageName } : {}),
         file,
         absPath: join(root, file),
-        layers: [...folderConfigLayers(pf.seeds, pf.name, [...folders, name]), entry?.config ?? {}],
+        layers: [...part.layers('seeds', [...folders, name]), entry?.config ?? {}],
         tests: entry?.tests ?? [],
         ...(entry ? { testsFile: entry.file } : {}),
       });

@@ -33,7 +33,7 @@ export function renderModelSql(
     ref: (n) => resolveRef(linker, n, ephemeralRefs),
     source: (s, t) => resolveSource(linker, s, t),
     config: () => undefined,
-    var: ctx.var,
+    var: ctx.varFor(model.src.packageName),
     thisRelation: model.relation.sql,
     isIncremental,
   });

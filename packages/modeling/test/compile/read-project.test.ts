@@ -44,6 +44,46 @@ describe('project readers (parse phase input)', () => {
     ]);
   });
 
+  it('reads dbt < 1.0 source-paths / data-paths and reports resources it does not run, one line per kind', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\nsource-paths: [sql]\ndata-paths: [csv]\n',
+      'sql/a.sql': 'select 1 as id',
+      'csv/s.csv': 'id\n1\n',
+      'sql/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: a',
+        '    versions:',
+        '      - v: 1',
+        '      - v: 2',
+        'exposures:',
+        '  - name: dash',
+        'metrics:',
+        '  - name: revenue',
+        '  - name: orders',
+        'semantic_models:',
+        '  - name: sm',
+        'groups:',
+        '  - name: finance',
+        'saved_queries:',
+        '  - name: q',
+        '',
+      ].join('\n'),
+    });
+    const diagnostics = createDiagnosticSink();
+    const inputs = await readDbtProject(dir, new JinjaEnvironment({ schema: 'a' }), diagnostics);
+    expect(inputs.models.map((m) => m.file)).toEqual(['sql/a.sql']);
+    expect(inputs.seeds.map((s) => s.file)).toEqual(['csv/s.csv']);
+    expect(diagnostics.list.map((d) => `${d.severity} ${d.message}`)).toEqual([
+      'warning 1 semantic models parsed but not run by dataflow (sm) in sql/schema.yml',
+      'warning 2 metrics parsed but not run by dataflow (revenue, orders) in sql/schema.yml',
+      'warning 1 saved queries parsed but not run by dataflow (q) in sql/schema.yml',
+      'warning 1 exposures parsed but not run by dataflow (dash) in sql/schema.yml',
+      'warning 1 groups parsed but not run by dataflow (finance) in sql/schema.yml',
+      'warning 2 model versions parsed but not run by dataflow (a.v1, a.v2) in sql/schema.yml',
+    ]);
+  });
+
   it('reads a TypeScript project: definitions become model sources with their inline config', () => {
     const m = defineModel({
       name: 'orders',

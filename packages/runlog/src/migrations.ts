@@ -1,17 +1,5 @@
-/**
- * Quotes a PostgreSQL identifier (the one place this package builds identifiers).
- *
- * @example
- * quoteIdent('dataflow'); // '"dataflow"'
- */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Status of a CLI invocation (`run_history.status`). */
-export type RunStatus = 'running' | 'success' | 'failed' | 'aborted' | 'skipped';
-/** Status of one step (`job_status.status`). */
-export type JobStatus = 'running' | 'success' | 'failed' | 'aborted' | 'skipped' | 'warn';
+import { quoteIdent } from '@dataflow/pg';
+import type { SqlQuery } from './statuses.js';
 
 /** One migration: a version and the statements that bring the schema to it. */
 export interface Migration {
@@ -104,7 +92,58 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 2,
+    description: "status 'abandoned' for runs and jobs whose process died",
+    statements: (schema) => {
+      const s = quoteIdent(schema);
+      const allow = (table: string, statuses: string) => [
+        `alter table ${s}.${table} drop constraint if exists ${table}_status_check`,
+        `alter table ${s}.${table} add constraint ${table}_status_check check (status in (${statuses}))`,
+      ];
+      return [
+        ...allow('run_history', "'running','success','failed','aborted','skipped','abandoned'"),
+        ...allow('job_status', "'running','success','failed','aborted','skipped','warn','abandoned'"),
+      ];
+    },
+  },
 ];
+
+// 'df' + 1: keeps our advisory lock ids apart from other packages'.
+const MIGRATION_LOCK_NAMESPACE = 0x64660001;
+
+/**
+ * The transaction-level advisory lock that serialises concurrent `migrate()` calls on one schema
+ * (Airflow starts many CLI processes at once).
+ */
+export function migrationLockQuery(schema: string): SqlQuery {
+  return {
+    text: 'select pg_advisory_xact_lock($1, hashtext($2))',
+    values: [MIGRATION_LOCK_NAMESPACE, schema],
+  };
+}
+
+/** The versions already applied. */
+export function appliedVersionsQuery(schema: string): SqlQuery {
+  return { text: `select version from ${quoteIdent(schema)}.schema_migrations`, values: [] };
+}
+
+/** Records one applied migration. */
+export function recordMigrationQuery(schema: string, m: Migration): SqlQuery {
+  return {
+    text: `insert into ${quoteIdent(schema)}.schema_migrations (version, description) values ($1, $2)`,
+    values: [m.version, m.description],
+  };
+}
+
+/** The migrations not yet applied, in order. Pure. */
+export function pendingMigrations(
+  applied: Iterable<number>,
+  all: readonly Migration[] = MIGRATIONS,
+): Migration[] {
+  const have = new Set(applied);
+  return all.filter((m) => !have.has(m.version));
+}
 
 /** The SQL that creates the bookkeeping table for migrations. */
 export function migrationsTableSql(schema: string): string[] {

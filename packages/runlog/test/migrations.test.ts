@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capSample, createRunLog, MIGRATIONS, quoteIdent, RunlogError } from '../src/index.js';
+import { capSample, createRunLog, MIGRATIONS, RunlogError } from '../src/index.js';
+import { pendingMigrations } from '../src/migrations.js';
 
 describe('migrations', () => {
   it('version 1 creates the four tables in the quoted schema', () => {
@@ -22,8 +23,20 @@ describe('migrations', () => {
     expect(new Set(versions).size).toBe(versions.length);
   });
 
-  it('quoteIdent doubles quotes', () => {
-    expect(quoteIdent('a"b')).toBe('"a""b"');
+  it("version 2 allows status 'abandoned' for runs and jobs", () => {
+    const sql = MIGRATIONS[1]?.statements('dataflow') ?? [];
+    expect(sql).toEqual([
+      'alter table "dataflow".run_history drop constraint if exists run_history_status_check',
+      `alter table "dataflow".run_history add constraint run_history_status_check check (status in ('running','success','failed','aborted','skipped','abandoned'))`,
+      'alter table "dataflow".job_status drop constraint if exists job_status_status_check',
+      `alter table "dataflow".job_status add constraint job_status_status_check check (status in ('running','success','failed','aborted','skipped','warn','abandoned'))`,
+    ]);
+  });
+
+  it('pendingMigrations keeps the order and skips what is applied', () => {
+    expect(pendingMigrations([]).map((m) => m.version)).toEqual([1, 2]);
+    expect(pendingMigrations([1]).map((m) => m.version)).toEqual([2]);
+    expect(pendingMigrations([2, 1])).toEqual([]);
   });
 
   it('rejects a schema name that is not a plain identifier', () => {

@@ -1,0 +1,69 @@
+import { type CreatePoolOptions, POOL_DEFAULTS } from '@dataflow/pg';
+import { z } from 'zod';
+
+const DURATION = /^(\d+)\s*(ms|s|min|h)$/;
+const UNIT_MS = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 } as const;
+
+/**
+ * A duration as written in `dataflow.yml` or the environment: milliseconds as a number, or a
+ * number with a unit (`500ms`, `30s`, `10min`, `6h`); `0` means "no limit". `undefined` when the
+ * text is not one.
+ *
+ * @example
+ * parseDurationMs('10min'); // 600000
+ */
+export function parseDurationMs(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const m = DURATION.exec(text);
+  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
+}
+
+const duration = z
+  .union([z.number(), z.string()])
+  .refine((v) => parseDurationMs(v) !== undefined, {
+    message: 'expected a duration: milliseconds, or a number with ms|s|min|h (e.g. 30s, 10min)',
+  })
+  .transform((v) => parseDurationMs(v) ?? 0);
+
+/** The `warehouse:` keys that bound every wait on PostgreSQL (merged into the config schema). */
+export const warehouseTimeoutFields = {
+  /** Give up connecting after this long. Default 10s. */
+  connect_timeout: duration.optional(),
+  /** Server-side limit on one statement. Default 6h; 0 = none. */
+  statement_timeout: duration.optional(),
+  /** Server-side limit on waiting for a lock (advisory locks included). Default 10min; 0 = none. */
+  lock_timeout: duration.optional(),
+};
+
+/** The timeouts as configured (milliseconds), before environment overrides. */
+export interface WarehouseTimeouts {
+  connect_timeout?: number | undefined;
+  statement_timeout?: number | undefined;
+  lock_timeout?: number | undefined;
+}
+
+/** Environment variables that override the `warehouse:` timeouts (e.g. per Airflow task); validated like the file. */
+export const TIMEOUT_ENV = {
+  connect_timeout: 'DATAFLOW_CONNECT_TIMEOUT',
+  statement_timeout: 'DATAFLOW_STATEMENT_TIMEOUT',
+  lock_timeout: 'DATAFLOW_LOCK_TIMEOUT',
+} as const;
+
+/**
+ * The `createPool` timeouts of a project: `dataflow.yml` (environment overrides already applied
+ * by the config loader) over the defaults of `@dataflow/pg`.
+ *
+ * @example
+ * createPool({ connectionString: url, max: 8, ...poolTimeouts(config.warehouse) });
+ */
+export function poolTimeouts(
+  configured: WarehouseTimeouts,
+): Pick<CreatePoolOptions, 'connectTimeoutMs' | 'statementTimeoutMs' | 'lockTimeoutMs'> {
+  return {
+    connectTimeoutMs: configured.connect_timeout ?? POOL_DEFAULTS.connectTimeoutMs,
+    statementTimeoutMs: configured.statement_timeout ?? POOL_DEFAULTS.statementTimeoutMs,
+    lockTimeoutMs: configured.lock_timeout ?? POOL_DEFAULTS.lockTimeoutMs,
+  };
+}
