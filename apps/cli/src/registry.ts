@@ -42,6 +42,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     description: 'Check sources against their freshness rules; target/sources.json (exit 3 past error_after)',
     load: async () => (await import('./commands/freshness.js')).freshnessCommand,
   },
+  deps: {
+    description: 'Install packages.yml packages (hub, git, local) and write package-lock.yml',
+    load: async () => (await import('./commands/deps.js')).depsCommand,
+  },
   compile: {
     description: 'Compile the project (no database): nodes, diagnostics, target/ artifacts',
     load: async () => (await import('./commands/compile.js')).compileCommand,
