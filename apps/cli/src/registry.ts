@@ -23,16 +23,28 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./commands/pipeline.js')).loadCommand,
   },
   build: {
-    description: 'Build seeds and models and run data tests (write-audit-publish)',
+    description: 'Build seeds, snapshots and models, run unit and data tests (write-audit-publish)',
     load: async () => (await import('./commands/pipeline.js')).buildCommand,
   },
   seed: {
     description: 'Load seed CSV files',
     load: async () => (await import('./commands/pipeline.js')).seedCommand,
   },
+  snapshot: {
+    description: 'Run snapshots (SCD2 history tables)',
+    load: async () => (await import('./commands/pipeline.js')).snapshotCommand,
+  },
   test: {
-    description: 'Run data tests against the published relations',
+    description: 'Run unit tests and data tests against the published relations',
     load: async () => (await import('./commands/pipeline.js')).testCommand,
+  },
+  freshness: {
+    description: 'Check sources against their freshness rules; target/sources.json (exit 3 past error_after)',
+    load: async () => (await import('./commands/freshness.js')).freshnessCommand,
+  },
+  deps: {
+    description: 'Install packages.yml packages (hub, git, local) and write package-lock.yml',
+    load: async () => (await import('./commands/deps.js')).depsCommand,
   },
   compile: {
     description: 'Compile the project (no database): nodes, diagnostics, target/ artifacts',

@@ -98,7 +98,8 @@ export const loadCommand = pipelineCommand(
 );
 
 export const buildCommand = pipelineCommand(
-  { name: 'build', steps: ['build'], needsInterval: false, resourceTypes: ['seed', 'model', 'test'] },
+  // Every resource type: seeds, snapshots, unit tests before their models, models, data tests.
+  { name: 'build', steps: ['build'], needsInterval: false },
   buildFlags,
   [
     'dataflow build',
@@ -114,11 +115,18 @@ export const seedCommand = pipelineCommand(
 );
 
 export const testCommand = pipelineCommand(
-  { name: 'test', steps: ['build'], needsInterval: false, resourceTypes: ['test'] },
+  { name: 'test', steps: ['build'], needsInterval: false, resourceTypes: ['test', 'unit_test'] },
   testFlags,
   [
     'dataflow test',
+    'dataflow test --select test_type:unit   # unit tests only; a failure prints its row diff',
     'dataflow test --select source:raw.orders',
     'dataflow test --select fct_orders --exclude test_type:singular',
   ],
+);
+
+export const snapshotCommand = pipelineCommand(
+  { name: 'snapshot', steps: ['build'], needsInterval: false, resourceTypes: ['snapshot'] },
+  testFlags,
+  ['dataflow snapshot', 'dataflow snapshot --select customers_snapshot'],
 );

@@ -54,7 +54,7 @@ export function inExecutionOrder(jobs: readonly JobRecord[]): JobRecord[] {
 }
 
 /** Columns padded to their widest cell, joined by two spaces. */
-function table(header: string[], rows: string[][]): string {
+export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -90,7 +90,7 @@ export function formatRunsTable(runs: readonly RunRecord[]): string {
     String(r.rowsOut),
     String(r.rowsRejected),
   ]);
-  return table(header, rows);
+  return formatTable(header, rows);
 }
 
 /** One run's steps for a terminal: full names (never cut), in execution order, errors last. */
@@ -104,5 +104,5 @@ export function formatJobsTable(jobs: readonly JobRecord[]): string {
     j.rowsOut === null ? '' : `${j.rowsOut} rows`,
     j.errorMessage ? (j.errorMessage.split('\n')[0] ?? '') : '',
   ]);
-  return table(['STEP', 'TARGET', 'PARTITION', 'STATUS', 'TIME', 'ROWS', 'ERROR'], rows);
+  return formatTable(['STEP', 'TARGET', 'PARTITION', 'STATUS', 'TIME', 'ROWS', 'ERROR'], rows);
 }

@@ -106,11 +106,20 @@ export function loadOptions(
  * modelingRelations(config, 'public'); // { sources: { raw: { orders: { schema: 'public', identifier: 'raw_orders' } } }, externalRelations: [...] }
  */
 export function modelingRelations(config: ProjectConfig, schema: string) {
-  const raw: Record<string, { schema: string; identifier: string }> = {};
+  const raw: Record<
+    string,
+    { schema: string; identifier: string; freshness?: Record<string, unknown>; loadedAtField?: string }
+  > = {};
   const externalRelations: Array<{ name: string; schema: string; identifier: string }> = [];
   for (const [name, source] of Object.entries(config.sources)) {
     const identifier = tableOf(name, source);
-    raw[name] = { schema, identifier };
+    raw[name] = {
+      schema,
+      identifier,
+      ...(source.freshness ? { freshness: source.freshness } : {}),
+      // The raw layer stamps every loaded row with `_loaded_at`.
+      loadedAtField: source.loaded_at_field ?? '_loaded_at',
+    };
     externalRelations.push({ name: identifier, schema, identifier });
   }
   return { sources: { raw }, externalRelations };

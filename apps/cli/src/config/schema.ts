@@ -14,8 +14,23 @@ const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (
  */
 const columnsSchema = z.record(z.string(), z.enum(COLUMN_TYPES as [ColumnType, ...ColumnType[]]));
 
+const freshnessWindow = z.strictObject({
+  count: z.number().int().positive(),
+  period: z.enum(['minute', 'hour', 'day']),
+});
+/** dbt's source freshness rule, checked by `dataflow freshness` against the raw table. */
+const freshnessSchema = z.strictObject({
+  warn_after: freshnessWindow.optional(),
+  error_after: freshnessWindow.optional(),
+  /** SQL condition limiting the rows whose load time counts. */
+  filter: z.string().min(1).optional(),
+});
+
 /** Loading options shared by every source type (what `@dataflow/warehouse` needs). */
 const loadFields = {
+  freshness: freshnessSchema.optional(),
+  /** The column holding the load time (default: the raw layer's `_loaded_at`). */
+  loaded_at_field: z.string().min(1).optional(),
   table: identifier.optional(),
   primary_key: stringList.optional(),
   disposition: z.enum(DISPOSITIONS).default('replace_partition'),

@@ -1,5 +1,13 @@
 import { parseManifest } from '@dataflow/lineage';
-import { type BuildResult, build, manifestJson, planBuild } from '@dataflow/modeling';
+import {
+  type BuildResourceType,
+  type BuildResult,
+  build,
+  manifestJson,
+  type NodeResult,
+  planBuild,
+} from '@dataflow/modeling';
+import type { TestResultInput } from '@dataflow/runlog';
 import { compile } from '../compile-project.js';
 import type { DayInterval } from '../interval.js';
 import { emitNodeEvents } from '../lineage.js';
@@ -13,11 +21,13 @@ export interface BuildFlags {
   failFast?: boolean | undefined;
   fullRefresh?: boolean | undefined;
   targetSchema?: string | undefined;
-  resourceTypes?: Array<'model' | 'seed' | 'test'> | undefined;
+  /** What runs (default: every type, as `dataflow build`). */
+  resourceTypes?: BuildResourceType[] | undefined;
 }
 
-const jobStep = (t: string) =>
-  (t === 'test' ? 'test' : t === 'seed' ? 'seed' : 'model') as 'test' | 'seed' | 'model';
+/** The run log's step of a node: unit tests are tests, snapshots are model-like steps. */
+export const jobStep = (t: string): 'test' | 'seed' | 'model' =>
+  t === 'test' || t === 'unit_test' ? 'test' : t === 'seed' ? 'seed' : 'model';
 
 /** Builds (and tests) the selected nodes, recording one job_status row per node and every test result. */
 export async function buildProject(
@@ -66,36 +76,12 @@ export async function buildProject(
   return result;
 }
 
-type NodeResultLike = {
-  uniqueId: string;
-  name: string;
-  resourceType: string;
-  status: string;
-  rows?: number | undefined;
-  durationMs: number;
-  startedAt?: string | undefined;
-  message?: string | undefined;
-  test?:
-    | {
-        name: string;
-        status: 'pass' | 'warn' | 'fail' | 'error';
-        severity: string;
-        failures: number;
-        sql: string;
-        durationMs: number;
-        sample: object[];
-        message?: string | undefined;
-      }
-    | undefined;
-};
-
-async function recordNode(session: Session, r: NodeResultLike, day: DayInterval | undefined): Promise<void> {
+async function recordNode(session: Session, r: NodeResult, day: DayInterval | undefined): Promise<void> {
   const { totals } = session;
   const step = jobStep(r.resourceType);
   const status = jobStatusOf(r.status, r.test?.status);
   if (step === 'test') {
-    const s = r.test?.status ?? (status === 'skipped' ? 'skipped' : status === 'success' ? 'pass' : 'error');
-    totals.tests[s] += 1;
+    totals.tests[testOutcome(r)] += 1;
   } else if (step === 'model' || step === 'seed') {
     totals.models[status === 'success' ? 'success' : status === 'skipped' ? 'skipped' : 'error'] +=
       step === 'model' ? 1 : 0;
@@ -122,22 +108,7 @@ async function recordNode(session: Session, r: NodeResultLike, day: DayInterval 
         rows: r.rows,
       });
     }
-    if (step === 'test') {
-      const t = r.test;
-      await session.runLog.recordTestResults(session.runId, [
-        {
-          uniqueId: r.uniqueId,
-          name: t?.name ?? r.name,
-          status: t?.status ?? (status === 'skipped' ? 'skipped' : 'error'),
-          severity: t?.severity,
-          failures: t?.failures ?? 0,
-          sql: t?.sql,
-          sample: t?.sample ?? [],
-          message: t?.message ?? r.message,
-          durationMs: Math.round(t?.durationMs ?? r.durationMs),
-        },
-      ]);
-    }
+    if (step === 'test') await session.runLog.recordTestResults(session.runId, [testResultOf(r)]);
   } catch (error) {
     session.logger.warn(
       { node: r.uniqueId, err: { message: (error as Error).message } },
@@ -155,4 +126,30 @@ function jobStatusOf(
   if (s === 'warn') return 'warn';
   if (s === 'skipped' || s === 'skip') return 'skipped';
   return 'failed';
+}
+
+/** A test's outcome as the run log counts it; a unit test's own status is `pass` / `fail` / `error`. */
+export function testOutcome(r: NodeResult): 'pass' | 'warn' | 'fail' | 'error' | 'skipped' {
+  if (r.test) return r.test.status;
+  if (r.status === 'success') return 'pass';
+  if (r.status === 'pass' || r.status === 'warn' || r.status === 'fail' || r.status === 'skipped')
+    return r.status;
+  return 'error';
+}
+
+/** The run log's test row of a data test or unit test result (a unit test's diff is its message). */
+export function testResultOf(r: NodeResult): TestResultInput {
+  const t = r.test;
+  const diff = r.unitTest?.diff;
+  return {
+    uniqueId: r.uniqueId,
+    name: t?.name ?? r.name,
+    status: testOutcome(r),
+    severity: t?.severity ?? (r.resourceType === 'unit_test' ? 'error' : undefined),
+    failures: t?.failures ?? (diff ? diff.missing.length + diff.unexpected.length : 0),
+    sql: t?.sql,
+    sample: t?.sample ?? [],
+    message: t?.message ?? r.message,
+    durationMs: Math.round(t?.durationMs ?? r.durationMs),
+  };
 }

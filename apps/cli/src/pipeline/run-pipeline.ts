@@ -1,4 +1,4 @@
-import type { BuildResult } from '@dataflow/modeling';
+import type { BuildResult, NodeResult } from '@dataflow/modeling';
 import { CliError } from '../errors.js';
 import type { DayInterval } from '../interval.js';
 import { createProgress } from '../progress.js';
@@ -61,7 +61,10 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
         throwIfAborted(signal);
         progress.step(`build${day ? ` ${day.start}` : ''}`);
         const result = await buildProject(session, args.build, day);
-        if (result) assertBuildSucceeded(result);
+        if (!result) continue;
+        const diffs = unitTestDiffs(result);
+        if (diffs) session.invocation.io.stderr.write(session.redactor.redact(diffs));
+        assertBuildSucceeded(result);
       }
     }
   } finally {
@@ -74,20 +77,21 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
   }
 }
 
+const isTest = (r: NodeResult) => r.resourceType === 'test' || r.resourceType === 'unit_test';
+const failedTest = (r: NodeResult) => isTest(r) && (r.status === 'fail' || r.status === 'error');
+
 /**
- * Turns a build result into the command's outcome: failed data tests are exit 3, a failed node is
- * exit 1, each naming the first few.
+ * Turns a build result into the command's outcome: failed data or unit tests are exit 3, a failed
+ * node is exit 1, each naming the first few.
  */
 export function assertBuildSucceeded(result: BuildResult): void {
   if (result.hasTestFailures) {
-    const failed = result.results.filter(
-      (r) => r.resourceType === 'test' && (r.status === 'fail' || r.status === 'error'),
-    );
+    const failed = result.results.filter(failedTest);
     const names = failed
       .map((r) => r.name)
       .slice(0, 5)
       .join(', ');
-    throw new CliError('TESTS_FAILED', `${failed.length} data test(s) failed: ${names}`);
+    throw new CliError('TESTS_FAILED', `${failed.length} test(s) failed: ${names}`);
   }
   if (!result.success) {
     const bad = result.results.filter((r) => r.status === 'error');
@@ -95,4 +99,15 @@ export function assertBuildSucceeded(result: BuildResult): void {
     const detail = first ? `; first: ${first.name}: ${(first.message ?? '').split('\n')[0]}` : '';
     throw new CliError('BUILD_FAILED', `${bad.length} node(s) failed${detail}`);
   }
+}
+
+/**
+ * What to print for the failed unit tests of a build, as dbt does: each test's name and its row
+ * diff (expected vs actual) or error; '' when none failed.
+ */
+export function unitTestDiffs(result: BuildResult): string {
+  return result.results
+    .filter((r) => r.resourceType === 'unit_test' && failedTest(r))
+    .map((r) => `unit test ${r.name} ${r.status === 'fail' ? 'failed' : 'errored'}:\n${r.message ?? ''}\n`)
+    .join('');
 }
