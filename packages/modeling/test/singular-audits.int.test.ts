@@ -33,7 +33,7 @@ describe('singular tests as write-audit-publish audits', () => {
     ]);
     const audit = r.results.find((x) => x.name === 'assert_amount_positive');
     expect(audit?.test?.sql).toMatch(
-      new RegExp(`^select \\* from "${db.schema}"\\."orders__df_tmp_[0-9a-f]{8}" where amount <= 0$`),
+      new RegExp(`^select \\* from "${db.schema}"\\."orders__df_tmp_[0-9a-f]{10}" where amount <= 0$`),
     );
     // A bad new version is caught before publish; the good one stays live.
     await updateProject(dir, {
