@@ -4,11 +4,16 @@ import { warehouseLease } from '../src/pipeline/ingest-lease.js';
 
 const db = useTestDatabase();
 
+const KEY = 'dataflow:ingest:s3://lake/raw:orders/dt=2026-05-01/';
+// Waiters on this test's own lock only (other test files share the server).
 const waitingAdvisoryLocks = async () =>
   Number(
     (
       await db.pool.query<{ n: string }>(
-        "select count(*) as n from pg_locks where locktype = 'advisory' and not granted",
+        `select count(*) as n from pg_locks
+          where locktype = 'advisory' and not granted and objsubid = 1
+            and ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+        [KEY],
       )
     ).rows[0]?.n ?? 0,
   );
