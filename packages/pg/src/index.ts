@@ -49,5 +49,6 @@ export {
   inSavepoint,
   inTransaction,
   type TransactionOptions,
+  type WithClientOptions,
   withClient,
 } from './transaction.js';

@@ -7,9 +7,23 @@ export interface ClientSource {
   connect(): Promise<pg.PoolClient>;
 }
 
+/** Options of {@link withClient}. */
+export interface WithClientOptions {
+  /**
+   * `lost` (default): a client is destroyed only when its connection was lost. `any`: destroyed on
+   * any failure, for work that may leave the protocol mid-way (an aborted COPY).
+   */
+  discardOn?: 'lost' | 'any';
+}
+
+const ignoreClientError = (): void => undefined;
+
 /**
- * Runs `fn` on one pooled client and releases it in `finally`. A client whose connection was lost
- * is released with the error, so the pool destroys it instead of handing it out again.
+ * Runs `fn` on one pooled client and releases it in `finally`. A checked-out client that loses
+ * its connection emits 'error' (which would crash the process without a listener), so one is
+ * attached for the checkout. A client whose connection was lost (or, with `discardOn: 'any'`,
+ * any failed client) is released with the error, so the pool destroys it instead of handing it
+ * out again.
  *
  * @example
  * const n = await withClient(pool, async (client) => (await client.query('select 1 as n')).rows[0].n);
@@ -17,17 +31,21 @@ export interface ClientSource {
 export async function withClient<T>(
   pool: ClientSource,
   fn: (client: pg.PoolClient) => Promise<T>,
+  options: WithClientOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
-  let failure: Error | undefined;
+  client.on('error', ignoreClientError);
   try {
-    return await fn(client);
+    const result = await fn(client);
+    client.removeListener('error', ignoreClientError);
+    client.release();
+    return result;
   } catch (error) {
-    if (classifyPgError(error).connectionLost)
-      failure = error instanceof Error ? error : new Error(String(error));
+    const discard = options.discardOn === 'any' || classifyPgError(error).connectionLost;
+    // A destroyed client may still emit 'error' after release: its listener stays.
+    if (!discard) client.removeListener('error', ignoreClientError);
+    client.release(discard ? (error instanceof Error ? error : new Error(String(error))) : undefined);
     throw error;
-  } finally {
-    client.release(failure);
   }
 }
 

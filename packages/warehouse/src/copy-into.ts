@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { qualify, quoteIdent } from '@dataflow/pg';
+import { withClient as pgWithClient, qualify, quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { toWarehouseError, WarehouseError } from './errors.js';
@@ -40,27 +40,12 @@ export function chunkAtLeast(minBytes: number = COPY_CHUNK_BYTES): ByteTransform
   };
 }
 
-const ignoreClientError = (): void => undefined;
-
 /**
- * Runs `fn` on a dedicated pool client. A checked-out client that loses its connection emits
- * 'error'; without a listener that would crash the process, so one is attached for the
- * checkout. On failure the client is released with the error, so the pool discards it
- * instead of handing a broken or mid-protocol connection to the next caller.
+ * Runs `fn` on a dedicated pool client (`@dataflow/pg`'s `withClient`); on any failure the client
+ * is discarded, never handed back mid-COPY.
  */
-export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  client.on('error', ignoreClientError);
-  try {
-    const result = await fn(client);
-    client.removeListener('error', ignoreClientError);
-    client.release();
-    return result;
-  } catch (error) {
-    // The listener stays: a destroyed client may still emit 'error' after release.
-    client.release(error instanceof Error ? error : new Error(String(error)));
-    throw error;
-  }
+export function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return pgWithClient(pool, fn, { discardOn: 'any' });
 }
 
 /** Line number PostgreSQL reports in a COPY error's CONTEXT (`COPY t, line 12, column x`). */

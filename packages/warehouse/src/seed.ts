@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { qualify, quoteIdent } from '@dataflow/pg';
+import { inTransaction, qualify, quoteIdent } from '@dataflow/pg';
 import { parse } from 'csv-parse';
 import type pg from 'pg';
 import { checkTypeName } from './column-types.js';
@@ -97,9 +97,8 @@ export async function loadSeed(pool: pg.Pool, options: LoadSeedOptions): Promise
   const names = columns.map((c) => c.name);
   const copySql = buildCopySql(target, names, { format: 'csv', header: true, delimiter, forceNull: names });
   try {
-    const rows = await withClient(pool, async (client) => {
-      await client.query('BEGIN');
-      try {
+    const rows = await withClient(pool, (client) =>
+      inTransaction(client, async () => {
         const existing = await client.query<{ name: string; type: string; wanted: string | null }>(
           `SELECT a.attname AS name, format_type(a.atttypid, NULL) AS type, NULL::text AS wanted
              FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
@@ -124,14 +123,9 @@ export async function loadSeed(pool: pg.Pool, options: LoadSeedOptions): Promise
         const copied = await copyStream(client, copySql, createReadStream(options.file), {
           signal: options.signal,
         });
-        await client.query('COMMIT');
         return copied;
-      } catch (error) {
-        // On a broken connection the rollback fails too; the original error is what matters.
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+      }),
+    );
     return { table: options.schema ? `${options.schema}.${options.table}` : options.table, rows, columns };
   } catch (error) {
     const line = copyErrorLine(error);

@@ -1,4 +1,4 @@
-import { qualify, quoteIdent } from '@dataflow/pg';
+import { inTransaction, qualify, quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
 import { declaredType } from './column-types.js';
 import { WarehouseError } from './errors.js';
@@ -208,8 +208,7 @@ export async function prepareTarget(
   const qualified = qualify(request.schema, request.table);
   const typeOf = (name: string) =>
     request.declared[name] ? declaredType(request.declared[name], name) : 'text';
-  await client.query('BEGIN');
-  try {
+  return inTransaction(client, async () => {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey(qualified, '')]);
     // Two loads of different tables into one schema (Airflow's mapped tasks) would race on
     // CREATE SCHEMA / CREATE TABLE IF NOT EXISTS (23505 inside this transaction): a schema-level lock orders them.
@@ -246,7 +245,6 @@ export async function prepareTarget(
         buildUniqueIndexSql(derivedName(request.table, '__pk'), qualified, request.primaryKey ?? []),
       );
     }
-    await client.query('COMMIT');
     const types = new Map(relation.columns.map((c) => [c.name, c.type]));
     return {
       schema: request.schema,
@@ -256,9 +254,5 @@ export async function prepareTarget(
       columns: manifest.columns.map((name) => ({ name, type: types.get(name) ?? 'text' })),
       tableColumns: relation.columns.map((c) => ({ name: c.name, type: c.type })),
     };
-  } catch (error) {
-    // On a broken connection the rollback fails too; the original error is what matters.
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
 }

@@ -5,6 +5,7 @@ import type { SourceConfig } from '../config/schema.js';
 import type { DayInterval } from '../interval.js';
 import { ingestJob, loadJob } from '../lineage.js';
 import type { Session } from '../session.js';
+import { warehouseLease } from './ingest-lease.js';
 import { job } from './job.js';
 
 /** Opens the project's lake (closed with the session). */
@@ -26,9 +27,11 @@ export async function ingestSource(
 ): Promise<PartitionManifest> {
   const { signal } = session.invocation;
   const logger = session.logger.child({ step: 'ingest' });
-  const run = { interval: day, store, runId: session.runId, signal, logger };
   const { dir, config } = session.project;
   const lakeUrl = lakeOptions(config, dir, session.invocation.env).url;
+  // Commits of one partition are serialised in the warehouse, whatever the object store supports.
+  const lease = warehouseLease(session.pool, lakeUrl);
+  const run = { interval: day, store, runId: session.runId, signal, logger, lease };
   const lineage = (manifest?: PartitionManifest) =>
     ingestJob({ name, source, projectDir: dir, lakeUrl, ds: day.start, manifest });
   return job(session, { step: 'ingest', target: name, partition: day.start, lineage }, async () => {
