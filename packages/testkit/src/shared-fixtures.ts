@@ -22,6 +22,8 @@ export function dbtPackagesFixture(): string {
       : []),
     join(REPO_ROOT, '../shared/fixtures/dbt_packages'),
     join(REPO_ROOT, '../../shared/fixtures/dbt_packages'),
+    // Where the development and CI machines keep the shared files (as the csv-spectrum tests read them).
+    '/work/shared/fixtures/dbt_packages',
   ];
   const found = candidates.find((c) => existsSync(join(c, 'dbt_utils', 'dbt_project.yml')));
   if (!found)
