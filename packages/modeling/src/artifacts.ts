@@ -153,6 +153,16 @@ const DBT_STATUS: Record<NodeResult['status'], string> = {
   fail: 'fail',
 };
 
+/** The `metadata` block dbt puts at the head of every artifact. */
+export function artifactMetadata(schemaVersion: string, invocationId: string, generatedAt: string) {
+  return {
+    dbt_schema_version: schemaVersion,
+    generated_at: generatedAt,
+    invocation_id: invocationId,
+    generator: '@dataflow/modeling',
+  };
+}
+
 /**
  * dbt-like `run_results.json`. Pure.
  *
@@ -164,12 +174,7 @@ export function runResultsJson(
   generatedAt = new Date().toISOString(),
 ): Record<string, unknown> {
   return {
-    metadata: {
-      dbt_schema_version: DBT_RUN_RESULTS_SCHEMA,
-      generated_at: generatedAt,
-      invocation_id: run.runId,
-      generator: '@dataflow/modeling',
-    },
+    metadata: artifactMetadata(DBT_RUN_RESULTS_SCHEMA, run.runId, generatedAt),
     results: run.results.map((r) => ({
       unique_id: r.uniqueId,
       status: DBT_STATUS[r.status],
@@ -220,7 +225,8 @@ export function compiledPath(graph: CompiledGraph, node: GraphNode): string | un
   return undefined;
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
+/** Writes `text` to a temp name beside `path` and renames it, so readers never see half a file. */
+export async function writeAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text);

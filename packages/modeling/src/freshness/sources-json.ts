@@ -1,5 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { artifactMetadata, writeAtomic } from '../artifacts.js';
 import type { FreshnessWindow } from './criteria.js';
 import type { FreshnessResult } from './evaluate.js';
 
@@ -27,12 +27,7 @@ export function sourcesJson(
   generatedAt = new Date().toISOString(),
 ): Record<string, unknown> {
   return {
-    metadata: {
-      dbt_schema_version: DBT_SOURCES_SCHEMA,
-      generated_at: generatedAt,
-      invocation_id: run.invocationId,
-      generator: '@dataflow/modeling',
-    },
+    metadata: artifactMetadata(DBT_SOURCES_SCHEMA, run.invocationId, generatedAt),
     results: run.results.map((r) => ({
       unique_id: r.uniqueId,
       max_loaded_at: r.maxLoadedAt,
@@ -67,10 +62,7 @@ export function sourcesJson(
  * await writeSourcesJson('target', { invocationId: runId, results, elapsedMs });
  */
 export async function writeSourcesJson(targetDir: string, run: FreshnessRun): Promise<string> {
-  await mkdir(targetDir, { recursive: true });
   const path = join(targetDir, 'sources.json');
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(sourcesJson(run), null, 2)}\n`);
-  await rename(tmp, path);
+  await writeAtomic(path, `${JSON.stringify(sourcesJson(run), null, 2)}\n`);
   return path;
 }
