@@ -24,11 +24,17 @@ export { dailyInterval, type Interval, parseIsoDate, renderLocation } from './in
 export { type OpenLakeOptions, openLake } from './lake.js';
 export { type Logger, silentLogger } from './logger.js';
 export {
+  type ColumnSchema,
+  type CursorRange,
+  type CursorState,
+  type CursorValue,
   listPartitions,
   type ManifestFile,
   type PartitionManifest,
   parseManifest,
+  partitionName,
   partitionPrefix,
+  type RecordColumnType,
   readManifest,
 } from './manifest.js';
 export type { IncompleteWrite, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';

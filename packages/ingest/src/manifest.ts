@@ -15,7 +15,7 @@ export interface ManifestFile {
 export interface PartitionManifest {
   version: 1;
   source: string;
-  /** `dt=<ds>` */
+  /** `dt=<ds>`, or `w=<id>` for the window of an incremental (cursor) run. */
   partition: string;
   interval: Interval;
   runId: string;
@@ -30,6 +30,61 @@ export interface PartitionManifest {
   /** Sum of stored (possibly compressed) bytes of `files`. */
   bytes: number;
   rejects?: { key: string; rows: number };
+  /**
+   * The column types of the records (NDJSON sources): inferred from every record in one pass,
+   * declared `columns:` types taking precedence. Absent for CSV sources and older manifests.
+   */
+  schema?: ColumnSchema[];
+  /** For an incremental (cursor) run: the cursor range this partition holds. */
+  cursor?: CursorRange;
+}
+
+/** A PostgreSQL type a record column can land as. */
+export type RecordColumnType =
+  | 'integer'
+  | 'bigint'
+  | 'numeric'
+  | 'boolean'
+  | 'date'
+  | 'timestamp'
+  | 'timestamptz'
+  | 'jsonb'
+  | 'text';
+
+/** One column of {@link PartitionManifest.schema}. `declared`: from the source's `columns:`, not inferred. */
+export interface ColumnSchema {
+  name: string;
+  type: RecordColumnType;
+  /** True when at least one record had null or lacked the key. */
+  nullable: boolean;
+  declared?: boolean;
+}
+
+/** A cursor value as the API returns it (ISO timestamp text or a number). */
+export type CursorValue = string | number;
+
+/**
+ * What an incremental source remembers between runs (kept in the warehouse, advanced in the
+ * load's publish transaction). `boundaryKeys`: JSON texts of the primary-key values of the
+ * records whose cursor equals `lastValue`, dropped when the next window re-reads them (dlt's rule).
+ */
+export interface CursorState {
+  lastValue: CursorValue;
+  boundaryKeys: string[];
+}
+
+/** The cursor range of one incremental run: what it asked from and the highest value it read. */
+export interface CursorRange {
+  /** The record field (`cursor_path`) the cursor reads. */
+  path: string;
+  /** The value sent as the request parameter (the state's `lastValue` minus `lag`, or `initial_value`). */
+  from: CursorValue;
+  /** The highest cursor value read; equals `from` when no record was read. */
+  to: CursorValue;
+  /** Keys of the records whose cursor equals `to` (the next state's `boundaryKeys`). */
+  boundaryKeys: string[];
+  /** Records dropped as boundary duplicates of the previous run. */
+  duplicatesDropped: number;
 }
 
 export const MANIFEST_NAME = '_manifest.json';
@@ -47,16 +102,38 @@ export function assertSourceName(source: string): void {
   }
 }
 
+const PARTITION_RE = /^(dt=\d{4}-\d{2}-\d{2}|w=[0-9A-Za-z][0-9A-Za-z_.-]{0,99})$/;
+
 /**
- * The key prefix of a daily partition: `<source>/dt=<ds>/`.
+ * The partition name of a run: `dt=<interval start>` for interval runs, or the given window
+ * name (`w=<id>`) for an incremental run, so a second cursor run on one day never replaces the
+ * first window. Throws INVALID_OPTIONS for any other shape.
+ *
+ * @example
+ * partitionName(dailyInterval('2024-01-01')); // 'dt=2024-01-01'
+ * partitionName(dailyInterval('2024-01-01'), 'w=20240101T101500Z'); // 'w=20240101T101500Z'
+ */
+export function partitionName(interval: Interval, partition?: string): string {
+  assertInterval(interval);
+  const name = partition ?? `dt=${interval.start}`;
+  if (!PARTITION_RE.test(name)) {
+    throw new IngestError(
+      'INVALID_OPTIONS',
+      `invalid partition ${JSON.stringify(name)}: expected dt=YYYY-MM-DD or w=<letters, digits, _ . ->`,
+    );
+  }
+  return name;
+}
+
+/**
+ * The key prefix of a partition: `<source>/dt=<ds>/`, or `<source>/w=<id>/` for a cursor window.
  *
  * @example
  * partitionPrefix('orders', dailyInterval('2024-01-01')); // 'orders/dt=2024-01-01/'
  */
-export function partitionPrefix(source: string, interval: Interval): string {
+export function partitionPrefix(source: string, interval: Interval, partition?: string): string {
   assertSourceName(source);
-  assertInterval(interval);
-  return `${source}/dt=${interval.start}/`;
+  return `${source}/${partitionName(interval, partition)}/`;
 }
 
 /** Key of the n-th data file of an attempt: `part-00000-<attempt>.<ext>`. */
@@ -86,6 +163,35 @@ const manifestSchema = z.object({
   rows: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   rejects: z.object({ key: z.string(), rows: z.number().int().nonnegative() }).optional(),
+  schema: z
+    .array(
+      z.object({
+        name: z.string(),
+        type: z.enum([
+          'integer',
+          'bigint',
+          'numeric',
+          'boolean',
+          'date',
+          'timestamp',
+          'timestamptz',
+          'jsonb',
+          'text',
+        ]),
+        nullable: z.boolean(),
+        declared: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+  cursor: z
+    .object({
+      path: z.string(),
+      from: z.union([z.string(), z.number()]),
+      to: z.union([z.string(), z.number()]),
+      boundaryKeys: z.array(z.string()),
+      duplicatesDropped: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 
 /**
@@ -133,8 +239,9 @@ export async function readManifest(
   store: ObjectStore,
   source: string,
   interval: Interval,
+  partition?: string,
 ): Promise<PartitionManifest | undefined> {
-  const key = partitionPrefix(source, interval) + MANIFEST_NAME;
+  const key = partitionPrefix(source, interval, partition) + MANIFEST_NAME;
   let text: string;
   try {
     text = await readText(store, key);

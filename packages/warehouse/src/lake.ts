@@ -4,6 +4,7 @@ import {
   type ManifestFile,
   type ObjectStore,
   type PartitionManifest,
+  partitionName,
   readManifest,
   silentLogger,
 } from '@dataflow/ingest';
@@ -22,15 +23,22 @@ export { silentLogger };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** `dt=<start>` after validating the interval's shape. */
-export function partitionOf(interval: Interval): string {
+/**
+ * `dt=<start>` after validating the interval's shape, or the given window partition (`w=<id>`,
+ * an incremental run's) after validating its name.
+ */
+export function partitionOf(interval: Interval, partition?: string): string {
   if (!interval || !DATE.test(interval.start) || !DATE.test(interval.end) || interval.start >= interval.end) {
     throw new WarehouseError(
       'INVALID_OPTIONS',
       'interval must be { start, end } YYYY-MM-DD with start < end',
     );
   }
-  return `dt=${interval.start}`;
+  try {
+    return partitionName(interval, partition);
+  } catch (cause) {
+    throw new WarehouseError('INVALID_OPTIONS', (cause as Error).message, { cause });
+  }
 }
 
 /**
@@ -41,14 +49,15 @@ export async function readPartitionManifest(
   store: ObjectStore,
   source: string,
   interval: Interval,
+  partition?: string,
 ): Promise<PartitionManifest | undefined> {
   try {
-    return await readManifest(store, source, interval);
+    return await readManifest(store, source, interval, partition);
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new WarehouseError(
       code === 'BAD_MANIFEST' ? 'BAD_MANIFEST' : 'QUERY_FAILED',
-      `could not read the manifest of ${source}/${partitionOf(interval)}`,
+      `could not read the manifest of ${source}/${partitionOf(interval, partition)}`,
       { retryable: (error as { retryable?: boolean }).retryable === true, cause: error },
     );
   }
