@@ -1,28 +1,36 @@
 /**
- * The raw-layer design benchmark (issue 13), whole process, one PostgreSQL server, one run:
+ * The raw-layer design benchmark (issue 13), one PostgreSQL server, one run, paired medians:
  *
- * 1. `dataflow load` (the built CLI, Node start-up included) of a 2 M-row, 7-text-column,
- *    ~101 MB CSV partition written by `dataflow ingest` with its default settings, against
- *    `psql \copy` of the same CSV into a plain 7-column table: first load and re-load of the
- *    same day, paired per round, medians of the ratios; dead rows after the re-loads.
- * 2. Bytes per row of the loaded table against the plain table.
- * 3. 30 consecutive days of `--day-rows` rows, then a re-load of day 1: day 30 and the re-load
+ * 1. Design matrix (in process, `loadPartition` of the library): the 2 M-row, 7-text-column,
+ *    ~101 MB CSV ingested four ways (gzip level 1 / none × 64 MiB / 16 MiB parts), each loaded
+ *    with COPY FREEZE on one connection (`parallel: 1`) and with parallel COPY (`parallel: 2`),
+ *    against `psql \copy` of the CSV into a plain 7-column table in the same round. This is the
+ *    measurement behind `chooseSwapCopyMode` and ingest's default part size.
+ * 2. Whole process (Node start-up included): `dataflow load` of the partition `dataflow ingest`
+ *    writes with its default settings, first load and re-load of the same day, against
+ *    `psql \copy`; dead rows after the re-loads.
+ * 3. Bytes per row of the loaded table against the plain table.
+ * 4. 30 consecutive days of `--day-rows` rows, then a re-load of day 1: day 30 and the re-load
  *    against day 1.
+ * 5. `dataflow --version` against `node -e 0`.
  *
  *   npm run build && node --conditions=source --import tsx bench/warehouse/load-design-bench.ts \
- *     [--rows 2000000] [--runs 5] [--days 30] [--day-rows 200000]
+ *     [--rows 2000000] [--runs 5] [--days 30] [--day-rows 200000] [--skip-matrix]
  *
  * Uses DATAFLOW_TEST_DATABASE_URL when set, else starts embedded PostgreSQL. Needs psql on PATH.
+ * Prints the load average at start and end: the machine may be shared.
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { createFsStore, ingestCsv } from '@dataflow/ingest';
 import { startPostgresServer } from '@dataflow/testkit';
+import { loadPartition } from '@dataflow/warehouse';
 import pg from 'pg';
 
 const run = promisify(execFile);
@@ -38,10 +46,12 @@ const ROWS = arg('rows', 2_000_000);
 const RUNS = arg('runs', 5);
 const DAYS = arg('days', 30);
 const DAY_ROWS = arg('day-rows', 200_000);
+const SKIP_MATRIX = process.argv.includes('--skip-matrix');
 const CLI = resolve('apps/cli/dist/bin.js');
 const COLUMNS = ['order_id', 'customer', 'status', 'city', 'sku', 'amount', 'ordered_at'];
 const STATUSES = ['completed', 'shipped', 'placed', 'returned', 'pending'];
 const CITIES = ['Lyon', 'Porto', 'Oslo', 'Riga', 'Turin', 'Ghent', 'Cork'];
+const MIB = 1024 * 1024;
 
 /** 7 text columns, ~50 bytes a row (2 M rows ≈ 100 MB), streamed to disk. */
 async function generateCsv(path: string, rows: number): Promise<void> {
@@ -77,23 +87,214 @@ function day(n: number): string {
   return new Date(Date.UTC(2024, 0, 1) + (n - 1) * 86_400_000).toISOString().slice(0, 10);
 }
 
+function interval(n: number): { start: string; end: string } {
+  return { start: day(n), end: day(n + 1) };
+}
+
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+/** Paired per round: the median of each timing and of its ratio to the round's `base`. */
+function pairedLine(label: string, rounds: Array<Record<string, number>>, key: string, base: string): string {
+  const t = median(rounds.map((r) => r[key] as number));
+  const ratio = median(rounds.map((r) => (r[key] as number) / (r[base] as number)));
+  return `  ${label.padEnd(44)} ${t.toFixed(2)} s  ${ratio.toFixed(2)}×`;
+}
+
+interface Bench {
+  work: string;
+  pool: pg.Pool;
+  bigCsv: string;
+  psql: (sql: string) => Promise<unknown>;
+  dataflow: (args: string[]) => Promise<unknown>;
+}
+
+const copyPlain = (b: Bench) =>
+  b.psql(`\\copy bench_plain FROM '${b.bigCsv}' WITH (FORMAT csv, HEADER true)`);
+
+/**
+ * 1. Ingest settings × COPY strategy, in process, each load paired with a `psql \copy` of the
+ * same round.
+ */
+async function designMatrix(b: Bench): Promise<void> {
+  const store = createFsStore({ root: join(b.work, 'matrix-lake') });
+  const variants = [
+    { name: 'gz1_64', gzip: true, partBytes: 64 * MIB },
+    { name: 'gz1_16', gzip: true, partBytes: 16 * MIB },
+    { name: 'raw_64', gzip: false, partBytes: 64 * MIB },
+    { name: 'raw_16', gzip: false, partBytes: 16 * MIB },
+  ];
+  for (const v of variants) {
+    const t = await seconds(() =>
+      ingestCsv({
+        source: v.name,
+        location: b.bigCsv,
+        interval: interval(1),
+        store,
+        runId: 'bench-ingest',
+        options: { gzip: v.gzip, gzipLevel: 1, partBytes: v.partBytes },
+      }).then((m) => {
+        console.log(`  ingest ${v.name}: ${m.files.length} part(s), ${(m.bytes / 1e6).toFixed(1)} MB stored`);
+      }),
+    );
+    console.log(`    (${t.toFixed(1)} s)`);
+  }
+  const rounds: Array<Record<string, number>> = [];
+  for (let r = 1; r <= RUNS; r++) {
+    const round: Record<string, number> = {};
+    await b.pool.query('TRUNCATE bench_plain');
+    round.psql = await seconds(() => copyPlain(b));
+    for (const v of variants) {
+      for (const parallel of [1, 2]) {
+        round[`${v.name}/${parallel}`] = await seconds(() =>
+          loadPartition(b.pool, {
+            store,
+            source: v.name,
+            table: `m_${v.name}`,
+            schema: 'bench',
+            interval: interval(1),
+            runId: `m${r}`,
+            parallel,
+          }),
+        );
+      }
+    }
+    rounds.push(round);
+    console.log(
+      `  round ${r}: ${Object.entries(round)
+        .map(([k, x]) => `${k} ${x.toFixed(2)}`)
+        .join(', ')}  (load avg ${load()})`,
+    );
+  }
+  console.log(
+    '\ndesign matrix, in process (no Node start-up), paired medians vs psql \\copy (whole process):',
+  );
+  console.log(pairedLine('psql \\copy into a plain table', rounds, 'psql', 'psql'));
+  for (const v of variants) {
+    console.log(pairedLine(`${v.name}, COPY FREEZE on 1 connection`, rounds, `${v.name}/1`, 'psql'));
+    console.log(pairedLine(`${v.name}, parallel COPY on 2 connections`, rounds, `${v.name}/2`, 'psql'));
+    const gain = median(rounds.map((x) => (x[`${v.name}/2`] as number) / (x[`${v.name}/1`] as number)));
+    console.log(`    parallel / FREEZE ${gain.toFixed(2)}×`);
+  }
+}
+
+/** 2 + 3. The CLI with ingest's defaults, first load and re-load, dead rows, bytes per row. */
+async function wholeProcess(b: Bench): Promise<void> {
+  await b.dataflow(['ingest', '--source', 'big', '--date', day(1)]);
+  const manifest = JSON.parse(
+    await readFile(join(b.work, 'lake', 'big', `dt=${day(1)}`, '_manifest.json'), 'utf8'),
+  ) as { files: Array<{ bytes: number }>; compression: string };
+  console.log(
+    `\ningest defaults: ${manifest.files.length} part file(s), compression ${manifest.compression}, ` +
+      `${(manifest.files.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(1)} MB stored`,
+  );
+  const rounds: Array<Record<string, number>> = [];
+  for (let r = 1; r <= RUNS; r++) {
+    await b.pool.query('TRUNCATE bench_plain');
+    const psql = await seconds(() => copyPlain(b));
+    await b.pool.query('DROP TABLE IF EXISTS bench.raw_big CASCADE');
+    const first = await seconds(() => b.dataflow(['load', '--source', 'big', '--date', day(1)]));
+    const reload = await seconds(() => b.dataflow(['load', '--source', 'big', '--date', day(1)]));
+    rounds.push({ psql, first, reload });
+    console.log(
+      `  round ${r}: psql \\copy ${psql.toFixed(2)} s, dataflow load (new table) ${first.toFixed(2)} s, ` +
+        `re-load ${reload.toFixed(2)} s  (load avg ${load()})`,
+    );
+  }
+  const { rows: counts } = await b.pool.query<{ n: string }>('SELECT count(*) AS n FROM bench.raw_big');
+  if (Number(counts[0]?.n) !== ROWS) throw new Error(`raw_big holds ${counts[0]?.n} rows, expected ${ROWS}`);
+  // Statistics reach pg_stat_* asynchronously: force them out first.
+  await b.pool.query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
+  const { rows: dead } = await b.pool.query<{ dead: string; live: string }>(
+    `SELECT coalesce(sum(n_dead_tup), 0) AS dead, coalesce(sum(n_live_tup), 0) AS live FROM pg_stat_user_tables
+      WHERE relid = 'bench.raw_big'::regclass OR relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'bench.raw_big'::regclass)`,
+  );
+  const { rows: size } = await b.pool.query<{
+    raw: string;
+    plain: string;
+    rawheap: string;
+    plainheap: string;
+  }>(
+    `SELECT (SELECT sum(pg_table_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'bench.raw_big'::regclass) AS raw,
+            pg_table_size('bench_plain') AS plain,
+            (SELECT sum(pg_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'bench.raw_big'::regclass) AS rawheap,
+            pg_relation_size('bench_plain') AS plainheap`,
+  );
+  const s = size[0] as { raw: string; plain: string; rawheap: string; plainheap: string };
+  console.log('\nwhole process, paired medians (goal ≤ 1.00×):');
+  console.log(pairedLine('psql \\copy into a plain table', rounds, 'psql', 'psql'));
+  console.log(pairedLine('dataflow load, new table', rounds, 'first', 'psql'));
+  console.log(pairedLine('dataflow load, re-load of the day', rounds, 'reload', 'psql'));
+  console.log(`dead rows after ${RUNS} re-loads: ${dead[0]?.dead} (live ${dead[0]?.live})`);
+  console.log(
+    `bytes per row: loaded ${(Number(s.raw) / ROWS).toFixed(1)} (heap ${(Number(s.rawheap) / ROWS).toFixed(1)}), ` +
+      `plain 7-column table ${(Number(s.plain) / ROWS).toFixed(1)} (heap ${(Number(s.plainheap) / ROWS).toFixed(1)}): ` +
+      `${(Number(s.raw) / Number(s.plain)).toFixed(3)}× (goal ≤ 1.2×)`,
+  );
+}
+
+/** 4. Day-by-day loads, then day 1 again. */
+async function history(b: Bench): Promise<void> {
+  const days: number[] = [];
+  for (let d = 1; d <= DAYS; d++) await b.dataflow(['ingest', '--source', 'daily', '--date', day(d)]);
+  for (let d = 1; d <= DAYS; d++) {
+    days.push(await seconds(() => b.dataflow(['load', '--source', 'daily', '--date', day(d)])));
+  }
+  const reloads: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    reloads.push(await seconds(() => b.dataflow(['load', '--source', 'daily', '--date', day(1)])));
+  }
+  const head = median(days.slice(0, 3));
+  const tail = median(days.slice(-3));
+  console.log(
+    `\n${DAYS} days of ${DAY_ROWS} rows (load avg ${load()}): ${days.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  console.log(
+    `  day 1 ${(days[0] as number).toFixed(2)} s, day ${DAYS} ${(days[DAYS - 1] as number).toFixed(2)} s, ` +
+      `re-loads of day 1 ${reloads.map((x) => x.toFixed(2)).join(' / ')} s`,
+  );
+  console.log(
+    `  median of days 1-3 ${head.toFixed(2)} s, days ${DAYS - 2}-${DAYS} ${tail.toFixed(2)} s (${(tail / head).toFixed(2)}×), ` +
+      `re-load of day 1 ${median(reloads).toFixed(2)} s (${(median(reloads) / head).toFixed(2)}×) (goal within 10 %)`,
+  );
+}
+
+/** 5. Start-up: `dataflow --version` against `node -e 0`, paired. */
+async function startUp(b: Bench): Promise<void> {
+  const rounds: Array<Record<string, number>> = [];
+  for (let r = 0; r < Math.max(RUNS, 5) * 2; r++) {
+    const node = await seconds(() => run('node', ['-e', '0']));
+    const version = await seconds(() => b.dataflow(['--version']));
+    rounds.push({ node, version });
+  }
+  console.log('\nstart-up, paired medians (goal ≤ 3×):');
+  console.log(pairedLine('node -e 0', rounds, 'node', 'node'));
+  console.log(pairedLine('dataflow --version', rounds, 'version', 'node'));
+}
+
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'load-design-bench-'));
   const ownPg = process.env.DATAFLOW_TEST_DATABASE_URL ? undefined : await startPostgresServer();
   const databaseUrl = process.env.DATAFLOW_TEST_DATABASE_URL ?? (ownPg?.url as string);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', (error) => console.error('idle client error', error.message));
   const env = { ...process.env, DATAFLOW_DATABASE_URL: databaseUrl, NO_COLOR: '1' };
-  const dataflow = (args: string[]) => run('node', [CLI, ...args], { cwd: work, env, maxBuffer: 1 << 24 });
-  const psql = (sql: string) => run('psql', [databaseUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql]);
+  const b: Bench = {
+    work,
+    pool,
+    bigCsv: join(work, 'big.csv'),
+    psql: (sql) => run('psql', [databaseUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql]),
+    dataflow: (args) => run('node', [CLI, ...args], { cwd: work, env, maxBuffer: 1 << 24 }),
+  };
   try {
     await mkdir(join(work, 'data', 'big'), { recursive: true });
     await mkdir(join(work, 'data', 'daily'), { recursive: true });
-    const bigCsv = join(work, 'big.csv');
     const dayCsv = join(work, 'day.csv');
-    await generateCsv(bigCsv, ROWS);
+    await generateCsv(b.bigCsv, ROWS);
     await generateCsv(dayCsv, DAY_ROWS);
-    await symlink(bigCsv, join(work, 'data', 'big', `${day(1)}.csv`));
+    await symlink(b.bigCsv, join(work, 'data', 'big', `${day(1)}.csv`));
     for (let d = 1; d <= DAYS; d++) await symlink(dayCsv, join(work, 'data', 'daily', `${day(d)}.csv`));
     // Default ingest settings: no gzip / part size keys, so whatever `dataflow ingest` defaults to.
     await writeFile(
@@ -109,120 +310,25 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    const bytes = (await stat(bigCsv)).size;
+    const bytes = (await stat(b.bigCsv)).size;
     const { stdout: psqlVersion } = await run('psql', ['--version']);
     const { rows: server } = await pool.query<{ v: string }>('SELECT version() AS v');
     console.log(
       `rows=${ROWS} csv=${(bytes / 1e6).toFixed(1)} MB runs=${RUNS}; days=${DAYS}×${DAY_ROWS} rows`,
     );
     console.log(
-      `server: ${server[0]?.v.split(',')[0]}; client: ${psqlVersion.trim()}; node ${process.version}`,
+      `server: ${server[0]?.v.split(',')[0]}; client: ${psqlVersion.trim()}; node ${process.version}; ` +
+        `cores ${availableParallelism()}; load avg ${load()}`,
     );
-
-    await dataflow(['ingest', '--source', 'big', '--date', day(1)]);
-    const manifest = JSON.parse(
-      await readFile(join(work, 'lake', 'big', `dt=${day(1)}`, '_manifest.json'), 'utf8'),
-    ) as { files: Array<{ bytes: number }>; compression: string };
-    console.log(
-      `ingest defaults: ${manifest.files.length} part file(s), compression ${manifest.compression}, ` +
-        `${(manifest.files.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(1)} MB stored`,
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS bench_plain (${COLUMNS.map((c) => `${c} text`).join(', ')})`,
     );
-
-    // 1. First load and re-load against psql \copy, paired per round.
-    const plain = `CREATE TABLE IF NOT EXISTS bench_plain (${COLUMNS.map((c) => `${c} text`).join(', ')})`;
-    await pool.query(plain);
-    const rounds: Array<{ psql: number; first: number; reload: number }> = [];
-    for (let r = 1; r <= RUNS; r++) {
-      await pool.query('TRUNCATE bench_plain');
-      const base = await seconds(() =>
-        psql(`\\copy bench_plain FROM '${bigCsv}' WITH (FORMAT csv, HEADER true)`),
-      );
-      await pool.query('DROP TABLE IF EXISTS bench.raw_big CASCADE');
-      const first = await seconds(() => dataflow(['load', '--source', 'big', '--date', day(1)]));
-      const reload = await seconds(() => dataflow(['load', '--source', 'big', '--date', day(1)]));
-      rounds.push({ psql: base, first, reload });
-      console.log(
-        `  round ${r}: psql \\copy ${base.toFixed(2)} s, dataflow load (new table) ${first.toFixed(2)} s, re-load ${reload.toFixed(2)} s`,
-      );
-    }
-    const { rows: counts } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM bench.raw_big');
-    if (Number(counts[0]?.n) !== ROWS)
-      throw new Error(`raw_big holds ${counts[0]?.n} rows, expected ${ROWS}`);
-    const { rows: dead } = await pool.query<{ dead: string; live: string }>(
-      `SELECT coalesce(sum(n_dead_tup), 0) AS dead, coalesce(sum(n_live_tup), 0) AS live FROM pg_stat_user_tables
-        WHERE relid = 'bench.raw_big'::regclass OR relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'bench.raw_big'::regclass)`,
-    );
-    const { rows: size } = await pool.query<{
-      raw: string;
-      plain: string;
-      rawheap: string;
-      plainheap: string;
-    }>(
-      `SELECT (SELECT sum(pg_table_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'bench.raw_big'::regclass) AS raw,
-              pg_table_size('bench_plain') AS plain,
-              (SELECT sum(pg_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'bench.raw_big'::regclass) AS rawheap,
-              pg_relation_size('bench_plain') AS plainheap`,
-    );
-    const ratio = (key: 'first' | 'reload') => median(rounds.map((x) => x[key] / x.psql));
-    const s = size[0] as { raw: string; plain: string; rawheap: string; plainheap: string };
-    console.log('\nwhole process, paired medians (goal ≤ 1.00×):');
-    console.log(`  psql \\copy into a plain table     ${median(rounds.map((x) => x.psql)).toFixed(2)} s`);
-    console.log(
-      `  dataflow load, new table           ${median(rounds.map((x) => x.first)).toFixed(2)} s  ${ratio('first').toFixed(2)}×`,
-    );
-    console.log(
-      `  dataflow load, re-load of the day  ${median(rounds.map((x) => x.reload)).toFixed(2)} s  ${ratio('reload').toFixed(2)}×`,
-    );
-    console.log(`dead rows after ${RUNS} re-loads: ${dead[0]?.dead} (live ${dead[0]?.live})`);
-    console.log(
-      `bytes per row: loaded ${(Number(s.raw) / ROWS).toFixed(1)} (heap ${(Number(s.rawheap) / ROWS).toFixed(1)}), ` +
-        `plain 7-column table ${(Number(s.plain) / ROWS).toFixed(1)} (heap ${(Number(s.plainheap) / ROWS).toFixed(1)}): ` +
-        `${(Number(s.raw) / Number(s.plain)).toFixed(3)}× (goal ≤ 1.2×)`,
-    );
-
-    // Would parallel COPY pay here? Two concurrent \copy of half the rows on two connections
-    // against one \copy of all of them, into the same plain table (the best case for
-    // parallelism: no Node, no gunzip). Day partitions use FREEZE on one connection instead.
-    const halfCsv = join(work, 'half.csv');
-    await generateCsv(halfCsv, Math.floor(ROWS / 2));
-    const copyInto = (file: string) =>
-      psql(`\\copy bench_plain FROM '${file}' WITH (FORMAT csv, HEADER true)`);
-    const parallelRounds: Array<{ one: number; two: number }> = [];
-    for (let r = 1; r <= RUNS; r++) {
-      await pool.query('TRUNCATE bench_plain');
-      const one = await seconds(() => copyInto(bigCsv));
-      await pool.query('TRUNCATE bench_plain');
-      const two = await seconds(() => Promise.all([copyInto(halfCsv), copyInto(halfCsv)]));
-      parallelRounds.push({ one, two });
-    }
-    console.log(
-      `parallel COPY potential: 1 connection ${median(parallelRounds.map((x) => x.one)).toFixed(2)} s, ` +
-        `2 connections × half ${median(parallelRounds.map((x) => x.two)).toFixed(2)} s ` +
-        `(${median(parallelRounds.map((x) => x.two / x.one)).toFixed(2)}×)`,
-    );
-
-    // 3. History: day-by-day loads, then day 1 again.
-    const days: number[] = [];
-    for (let d = 1; d <= DAYS; d++) await dataflow(['ingest', '--source', 'daily', '--date', day(d)]);
-    for (let d = 1; d <= DAYS; d++) {
-      days.push(await seconds(() => dataflow(['load', '--source', 'daily', '--date', day(d)])));
-    }
-    const reloads: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      reloads.push(await seconds(() => dataflow(['load', '--source', 'daily', '--date', day(1)])));
-    }
-    const d1 = days[0] as number;
-    const head = median(days.slice(0, 3));
-    const tail = median(days.slice(-3));
-    console.log(`\n${DAYS} days of ${DAY_ROWS} rows: ${days.map((x) => x.toFixed(2)).join(' ')}`);
-    console.log(
-      `  day 1 ${d1.toFixed(2)} s, day ${DAYS} ${(days[DAYS - 1] as number).toFixed(2)} s (${((days[DAYS - 1] as number) / d1).toFixed(2)}×), ` +
-        `re-load of day 1 ${reloads.map((x) => x.toFixed(2)).join(' / ')} s (median ${(median(reloads) / d1).toFixed(2)}×)`,
-    );
-    console.log(
-      `  median of days 1-3 ${head.toFixed(2)} s, days ${DAYS - 2}-${DAYS} ${tail.toFixed(2)} s (${(tail / head).toFixed(2)}×), ` +
-        `re-load ${(median(reloads) / head).toFixed(2)}× (goal within 10 %)`,
-    );
+    await pool.query('CREATE SCHEMA IF NOT EXISTS bench');
+    if (!SKIP_MATRIX) await designMatrix(b);
+    await wholeProcess(b);
+    await history(b);
+    await startUp(b);
+    console.log(`\nload avg at the end ${load()}`);
   } finally {
     await pool.end();
     await ownPg?.stop();

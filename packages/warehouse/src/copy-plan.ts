@@ -85,6 +85,26 @@ export function directPlan(
 }
 
 /**
+ * Plan for one of several part files COPYed at once into `table`, a fresh partition committed
+ * (empty) beforehand: each pass on a pool client of its own, each COPY its own transaction (a
+ * failed one undoes only itself, so no savepoint), bad rows isolated by bisection. No FREEZE:
+ * the table was not created in the COPYing transaction.
+ *
+ * @example
+ * loadFile(ctx, entry, parallelPlan(ctx, '"raw"."raw_orders__df_stg_0123456789_ab12cd_new"'));
+ */
+export function parallelPlan(ctx: Pick<FileLoadContext, 'columns' | 'manifest'>, table: string): FilePlan {
+  const csv = ctx.manifest.format === 'csv';
+  return {
+    wholeSql: buildCopySql(table, ctx.columns, { format: 'csv', header: csv ? 'match' : false }),
+    transforms: () => (csv ? [] : [ndjsonToCsv(ctx.columns)]),
+    batchSql: buildCopySql(table, ctx.columns, { format: 'csv' }),
+    savepoint: false,
+    bisect: true,
+  };
+}
+
+/**
  * Plan for a file COPYed into its own UNLOGGED staging table on a pool client of its own, with
  * each row's record number (merge key errors name rows by it).
  *

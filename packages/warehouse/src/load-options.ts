@@ -31,7 +31,11 @@ export interface LoadPartitionOptions {
    * version creates ignore it: partition swaps are always direct, merge and append always stage.
    */
   mode?: 'direct' | 'staging';
-  /** Staged loads (merge, append): files COPYed at once, each on its own pool connection; default 3 (bounded by the pool size - 1). */
+  /**
+   * Files COPYed at once, each on its own pool connection; default 3, bounded by the pool size - 1.
+   * Swaps (replace_partition, replace) of several files also stay within `os.availableParallelism()`
+   * unless this is set; `1` keeps them on one connection with `COPY … FREEZE`.
+   */
   parallel?: number;
   runId: string;
   /** How long to wait for another load of the same partition, and for the swap's lock; default 10 minutes. */

@@ -169,6 +169,7 @@ async function loadLocked(
       target,
       manifest,
       parallel: Math.max(1, Math.min(options.parallel ?? 3, poolMax - 1)),
+      parallelExplicit: options.parallel !== undefined,
       signal: options.signal,
       log,
     };

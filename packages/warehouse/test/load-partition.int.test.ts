@@ -65,7 +65,12 @@ describe('loadPartition: dispositions', () => {
     });
   });
 
-  describe.each(['swap'] as const)('%s', (mode) => {
+  // A 2-file partition: `parallel: 1` COPYs both with FREEZE on one connection, `parallel: 2`
+  // COPYs them at once into a committed fresh table (whatever the cores of the machine).
+  describe.each([
+    ['freeze', 1],
+    ['parallel', 2],
+  ] as const)('%s', (mode, parallel) => {
     it('replace_partition (default) creates a day-partitioned table with declared types and metadata, and re-runs are idempotent', async () => {
       const options = {
         store,
@@ -74,6 +79,7 @@ describe('loadPartition: dispositions', () => {
         interval: day('2024-01-01'),
         runId: 'run-1',
         columns: { id: 'integer', amount: 'numeric(12,2)' },
+        parallel,
       };
       const snapshots: unknown[] = [];
       const partitionTables: string[] = [];
@@ -182,9 +188,9 @@ describe('loadPartition: dispositions', () => {
         'run-2:orders:replace_partition:2024-01-02:2',
         'run-3:orders:replace_partition:2024-01-02:2',
       ]);
-      // No staging table survives.
+      // No helper table (staging, fresh partition, rejects) survives.
       const staging = await db.pool.query(
-        `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND relname LIKE '\\_stg\\_%'`,
+        `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND relname LIKE '%\\_\\_df\\_%'`,
         [db.schema],
       );
       expect(staging.rows).toEqual([]);
@@ -198,6 +204,7 @@ describe('loadPartition: dispositions', () => {
         interval: day('2024-01-01'),
         runId: 'r',
         disposition: 'append' as const,
+        parallel,
       };
       await loadPartition(db.pool, options);
       const second = await loadPartition(db.pool, options);
@@ -213,6 +220,7 @@ describe('loadPartition: dispositions', () => {
         table: `orders_rep_${mode}`,
         runId: 'r',
         disposition: 'replace' as const,
+        parallel,
       };
       await loadPartition(db.pool, { ...options, interval: day('2024-01-01') });
       const result = await loadPartition(db.pool, { ...options, interval: day('2024-01-02') });

@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createFsStore, type ObjectStore } from '@dataflow/ingest';
+import { parseRunRelationName, runToken, sweepDeadRunRelations } from '@dataflow/pg';
 import { useTestDatabase } from '@dataflow/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPartition, type WarehouseError } from '../src/index.js';
@@ -162,6 +164,113 @@ describe('partition swaps', () => {
     );
     expect(tables).toEqual([{ n: 1 }]);
   });
+});
+
+describe('parallel COPY swaps', () => {
+  /** This schema's relations named like a run's helpers (`<table>__df_<kind>_<token>…`). */
+  async function helperTables(): Promise<string[]> {
+    const { rows } = await db.pool.query<{ relname: string }>(
+      `SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relname LIKE '%\\_\\_df\\_%' ORDER BY 1`,
+      [db.schema],
+    );
+    return rows.map((r) => r.relname);
+  }
+
+  it('a parallel swap that cannot get its lock fails LOCK_TIMEOUT, keeps the old day and drops its committed fresh table', async () => {
+    await writePartition(store, {
+      source: 'busy2',
+      ds: '2024-06-03',
+      columns: cols,
+      files: [csv(cols, rows(1, 3)), csv(cols, rows(4, 2))],
+    });
+    const options = { store, source: 'busy2', table: 'busy2', interval: day('2024-06-03'), parallel: 2 };
+    expect((await loadPartition(db.pool, { ...options, runId: 'old' })).rowsLoaded).toBe(5);
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT count(*) FROM busy2');
+      const error = (await loadPartition(db.pool, {
+        ...options,
+        runId: 'new',
+        swapLockTimeoutMs: 50,
+        lockTimeoutMs: 400,
+      }).catch((e) => e)) as WarehouseError;
+      expect(error).toMatchObject({ code: 'LOCK_TIMEOUT', retryable: true });
+      await holder.query('COMMIT');
+    } finally {
+      holder.release();
+    }
+    expect(
+      (await db.pool.query(`SELECT _run_id, count(*)::int AS n FROM ${withLoads('busy2')} GROUP BY 1`)).rows,
+    ).toEqual([{ _run_id: 'old', n: 5 }]);
+    expect(await helperTables()).toEqual([]);
+  });
+
+  it('a load killed mid-COPY leaves only run-named tables, which the sweep of dead runs drops', async () => {
+    await writePartition(store, {
+      source: 'killed',
+      ds: '2024-06-04',
+      columns: cols,
+      files: [csv(cols, rows(1, 3)), csv(cols, rows(4, 2))],
+    });
+    const options = { store, source: 'killed', table: 'killed', interval: day('2024-06-04'), parallel: 2 };
+    await loadPartition(db.pool, { ...options, runId: 'before' });
+    const script = join(import.meta.dirname, 'fixtures', 'load-killed.ts');
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        script,
+        db.connectionString(),
+        root,
+        'killed',
+        'killed',
+        '2024-06-04',
+        'doomed',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('copying')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`child exited (${code}) before copying: ${out}`)));
+      });
+      // Both files are streaming into the committed fresh table when the process dies.
+      for (let i = 0; i < 600; i++) {
+        const { rows: copies } = await db.pool.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY %killed\\_\\_df\\_%'",
+        );
+        if (copies[0].n === 2) break;
+        await sleep(100);
+      }
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const left = await helperTables();
+    const token = runToken('doomed');
+    expect(left).toEqual([
+      expect.stringMatching(new RegExp(`^killed__df_stg_${token}_[0-9a-f]{6}_new$`)),
+      expect.stringMatching(new RegExp(`^killed__df_stg_${token}_[0-9a-f]{6}_rej$`)),
+    ]);
+    expect(left.map((name) => parseRunRelationName(name)?.token)).toEqual([token, token]);
+    // Readers never saw the killed load: the table holds the earlier load.
+    expect(
+      (await db.pool.query(`SELECT _run_id, count(*)::int AS n FROM ${withLoads('killed')} GROUP BY 1`)).rows,
+    ).toEqual([{ _run_id: 'before', n: 5 }]);
+    // The next run's sweep drops them once the run log says the run is dead.
+    const swept = await sweepDeadRunRelations(db.pool, { isDead: (t) => t === token, schemas: [db.schema] });
+    expect(swept.failed).toEqual([]);
+    expect(await helperTables()).toEqual([]);
+    expect((await loadPartition(db.pool, { ...options, runId: 'after' })).rowsLoaded).toBe(5);
+  }, 120_000);
 });
 
 describe('hardening (issue 14)', () => {

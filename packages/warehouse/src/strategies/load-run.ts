@@ -21,8 +21,10 @@ export interface LoadRun {
   resolved: ResolvedLoad;
   target: Target;
   manifest: PartitionManifest;
-  /** Staged loads: files COPYed at once. */
+  /** Files COPYed at once (staged loads; swaps of several files on more than one core). */
   parallel: number;
+  /** The caller set `parallel` (a swap then uses it whatever the cores). */
+  parallelExplicit: boolean;
   signal?: AbortSignal | undefined;
   log: Logger;
 }

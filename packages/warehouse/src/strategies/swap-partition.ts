@@ -1,24 +1,15 @@
+import { availableParallelism } from 'node:os';
 import { inTransaction, isDataError, qualify } from '@dataflow/pg';
 import { throwIfAborted } from '../abort.js';
 import { directPlan, type FileOutcome } from '../copy-plan.js';
 import { loadFile } from '../file-load.js';
-import {
-  buildCreateFreshPartitionSql,
-  buildDropStampDefaultsSql,
-  partitionTableName,
-} from '../partition-sql.js';
-import { swapInPartition, withLockRetry } from '../partition-swap.js';
+import { buildCreateFreshPartitionSql, partitionTableName } from '../partition-sql.js';
 import { RowFormatError } from '../records.js';
-import { buildCreateRejectsStagingSql, buildRejectsStatements, type LoadStamp } from '../sql.js';
-import {
-  fileContext,
-  finishRejects,
-  helperBase,
-  type LoadOutcome,
-  type LoadRun,
-  loadRecordStatement,
-  runStatements,
-} from './load-run.js';
+import { buildCreateRejectsStagingSql, type LoadStamp } from '../sql.js';
+import { chooseSwapCopyMode } from '../swap-copy-mode.js';
+import { fileContext, helperBase, type LoadOutcome, type LoadRun } from './load-run.js';
+import { parallelSwap } from './parallel-swap.js';
+import { publishFreshPartition } from './swap-publish.js';
 
 /**
  * One attempt, in one transaction on the lock client: create the fresh partition table (the
@@ -34,7 +25,7 @@ async function attempt(
   freeze: boolean,
   signal: AbortSignal,
 ): Promise<FileOutcome[]> {
-  const { client, target, resolved } = run;
+  const { client, target } = run;
   const fresh = qualify(target.schema, partitionTableName(target.table, stamp.partitionDate, stamp.loadId));
   const rejectsStaging = qualify('pg_temp', helperBase(target.table, run.runId).name('rej'));
   return inTransaction(client, async () => {
@@ -46,42 +37,31 @@ async function attempt(
       throwIfAborted(signal, `loading ${target.table}`);
       outcomes.push(await loadFile(ctx, entry, directPlan(ctx, client, fresh, { freeze })));
     }
-    const rejects = await finishRejects(run, outcomes, rejectsStaging);
-    await client.query(buildDropStampDefaultsSql(fresh));
-    const timing = {
-      attemptMs: resolved.swapLockTimeoutMs,
-      totalMs: resolved.lockTimeoutMs,
-      signal,
-      log: run.log,
-    };
-    const scope = resolved.disposition === 'replace' ? 'table' : 'partition';
-    const dropped = await withLockRetry(client, timing, target.qualified, () =>
-      swapInPartition(client, target, fresh, stamp, scope),
-    );
-    await runStatements(client, [
-      ...buildRejectsStatements({
-        disposition: resolved.disposition,
-        partition: resolved.partition,
-        runId: run.runId,
-        ...(rejects ? { rejects } : {}),
-      }),
-      loadRecordStatement(run, stamp, outcomes),
-    ]);
-    run.log.debug({ table: target.qualified, attached: fresh, dropped }, 'partition swapped');
+    await publishFreshPartition(run, stamp, fresh, outcomes, rejectsStaging, signal);
     return outcomes;
   });
 }
 
 /**
  * `replace_partition` and `replace` of a partitioned table: load a fresh table, swap it in. No
- * DELETE, no dead rows, a cost independent of the table's history. The first attempt COPYs
- * with FREEZE; only when a file holds bad rows is the load redone row-safe (savepoints,
+ * DELETE, no dead rows, a cost independent of the table's history. A partition of several
+ * files with more than one core is COPYed in parallel ({@link parallelSwap}; see
+ * `chooseSwapCopyMode` for why). Otherwise the first attempt COPYs with FREEZE on the lock
+ * client; only when a file holds bad rows is the load redone row-safe (savepoints,
  * bisection), since FREEZE and savepoints exclude each other.
  *
  * @example
  * const { outcomes } = await swapPartition(run, stamp);
  */
 export async function swapPartition(run: LoadRun, stamp: LoadStamp): Promise<LoadOutcome> {
+  const copy = chooseSwapCopyMode({
+    files: run.manifest.files.length,
+    cores: availableParallelism(),
+    parallel: run.parallel,
+    explicit: run.parallelExplicit,
+  });
+  run.log.debug({ table: run.target.qualified, ...copy }, 'partition copy mode');
+  if (copy.mode === 'parallel') return parallelSwap(run, stamp, copy.connections);
   const signal = run.signal ?? new AbortController().signal;
   try {
     return { outcomes: await attempt(run, stamp, true, signal), loadId: stamp.loadId };
