@@ -23,7 +23,7 @@ export interface CsvIngestOptions {
   gzip?: boolean;
   /** zlib level 0-9 for stored parts. Default 1 (fast; ~3× less CPU than 6, ~20% larger). */
   gzipLevel?: number;
-  /** Close a part once its uncompressed CSV reaches about this many bytes. Default 64 MiB. */
+  /** Close a part once its uncompressed CSV reaches about this many bytes. Default 16 MiB. */
   partBytes?: number;
   /** Declared types, by header name, that values must parse as. Empty values count as NULL. */
   columns?: Record<string, ColumnType>;

@@ -40,7 +40,10 @@ export interface IngestCsvOptions {
   graceMs?: number;
 }
 
-const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+// 16 MiB (uncompressed): a 100 MB day is 6-7 parts, which the warehouse COPYs in parallel on
+// every core with balanced work (2 parts of 64 + 36 MiB would leave one core idle for a third of
+// the load); see bench/warehouse/load-design-bench.ts.
+const DEFAULT_PART_BYTES = 16 * 1024 * 1024;
 
 /**
  * Opens the read side: source bytes → gunzip (`.gz`) → (csv-parse path: UTF-8 guard → csv-parse).
