@@ -38,30 +38,44 @@ async function loadInChild(
   table: string,
   ds: string,
   runId: string,
+  parallel: number,
 ): Promise<Record<string, unknown>> {
   const script = join(import.meta.dirname, 'fixtures', 'load-day.ts');
   const { stdout } = await run(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', script, db.connectionString(), root, source, table, ds, runId],
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      script,
+      db.connectionString(),
+      root,
+      source,
+      table,
+      ds,
+      runId,
+      String(parallel),
+    ],
     { timeout: 120_000 },
   ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '{}' }));
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
 }
 
 describe('partition swaps', () => {
-  it('concurrent processes loading different days of one table all publish (5 rounds)', async () => {
+  it('concurrent processes loading different days of one table all publish (5 rounds, FREEZE and parallel COPY)', async () => {
     const days = ['2024-05-01', '2024-05-02', '2024-05-03', '2024-05-04'];
     for (const [i, ds] of days.entries()) {
       await writePartition(store, {
         source: 'multi',
         ds,
         columns: cols,
-        files: [csv(cols, rows(i * 100, 100))],
+        files: [csv(cols, rows(i * 100, 60)), csv(cols, rows(i * 100 + 60, 40))],
       });
     }
     for (let round = 1; round <= 5; round++) {
+      // Odd rounds COPY each day's two files with FREEZE on one connection, even rounds at once.
       const results = await Promise.all(
-        days.map((ds) => loadInChild('multi', 'multi_days', ds, `r${round}`)),
+        days.map((ds) => loadInChild('multi', 'multi_days', ds, `r${round}`, round % 2 === 1 ? 1 : 2)),
       );
       expect(results.map((r) => r.rowsLoaded ?? r.error)).toEqual([100, 100, 100, 100]);
       const { rows: state } = await db.pool.query(
