@@ -12,7 +12,8 @@
  * 3. Bytes per row of the loaded table against the plain table.
  * 4. 30 consecutive days of `--day-rows` rows, then a re-load of day 1: day 30 and the re-load
  *    against day 1.
- * 5. `dataflow --version` against `node -e 0`.
+ * 5. `dataflow --version`, and `dataflow load` of a 1-row partition (the fixed cost of a load
+ *    process), against `node -e 0`.
  *
  *   npm run build && node --conditions=source --import tsx bench/warehouse/load-design-bench.ts \
  *     [--rows 2000000] [--runs 5] [--days 30] [--day-rows 200000] [--skip-matrix]
@@ -261,17 +262,23 @@ async function history(b: Bench): Promise<void> {
   );
 }
 
-/** 5. Start-up: `dataflow --version` against `node -e 0`, paired. */
+/**
+ * 5. Start-up: `dataflow --version` against `node -e 0`, paired; and the fixed cost of a whole
+ * `dataflow load` process (a 1-row partition), which every load pays on top of its COPY.
+ */
 async function startUp(b: Bench): Promise<void> {
+  await b.dataflow(['ingest', '--source', 'tiny', '--date', day(1)]);
   const rounds: Array<Record<string, number>> = [];
   for (let r = 0; r < Math.max(RUNS, 5) * 2; r++) {
     const node = await seconds(() => run('node', ['-e', '0']));
     const version = await seconds(() => b.dataflow(['--version']));
-    rounds.push({ node, version });
+    const tiny = await seconds(() => b.dataflow(['load', '--source', 'tiny', '--date', day(1)]));
+    rounds.push({ node, version, tiny });
   }
   console.log('\nstart-up, paired medians (goal ≤ 3×):');
   console.log(pairedLine('node -e 0', rounds, 'node', 'node'));
   console.log(pairedLine('dataflow --version', rounds, 'version', 'node'));
+  console.log(pairedLine('dataflow load of a 1-row partition', rounds, 'tiny', 'node'));
 }
 
 async function main(): Promise<void> {
@@ -292,6 +299,11 @@ async function main(): Promise<void> {
     await mkdir(join(work, 'data', 'big'), { recursive: true });
     await mkdir(join(work, 'data', 'daily'), { recursive: true });
     const dayCsv = join(work, 'day.csv');
+    await mkdir(join(work, 'data', 'tiny'), { recursive: true });
+    await writeFile(
+      join(work, 'data', 'tiny', `${day(1)}.csv`),
+      `${COLUMNS.join(',')}\n1,c,s,x,y,1,2024-01-01\n`,
+    );
     await generateCsv(b.bigCsv, ROWS);
     await generateCsv(dayCsv, DAY_ROWS);
     await symlink(b.bigCsv, join(work, 'data', 'big', `${day(1)}.csv`));
@@ -307,6 +319,7 @@ async function main(): Promise<void> {
         'sources:',
         '  big:\n    type: csv\n    location: data/big/{{ ds }}.csv',
         '  daily:\n    type: csv\n    location: data/daily/{{ ds }}.csv',
+        '  tiny:\n    type: csv\n    location: data/tiny/{{ ds }}.csv',
         '',
       ].join('\n'),
     );
