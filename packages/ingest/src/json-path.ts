@@ -65,7 +65,12 @@ export function compilePath(text: string): CompiledPath {
   }
   const run = (value: unknown): unknown[] => {
     if (value === null || typeof value !== 'object') return [];
-    return JSONPath({ path: text, json: value, wrap: true, eval: 'safe' }) as unknown[];
+    try {
+      return JSONPath({ path: text, json: value, wrap: true, eval: 'safe' }) as unknown[];
+    } catch (cause) {
+      // jsonpath-plus parses filters lazily: a broken one surfaces on the first evaluation.
+      throw new IngestError('INVALID_OPTIONS', `invalid JSONPath ${JSON.stringify(text)}`, { cause });
+    }
   };
   return { text, dynamic: true, all: run, first: (value) => run(value)[0] };
 }

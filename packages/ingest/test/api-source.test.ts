@@ -118,9 +118,9 @@ describe('apiSourceSchema (the YAML shape of an API source)', () => {
       incremental: { cursor_path: 'u', param: 'p', initial_value: 0, row_order: 'sideways' },
     });
     expect(bad.success).toBe(false);
-    expect(apiSourceSchema.safeParse({ type: 'api', url: 'https://a.test', nested: { flatten: 0 } }).success).toBe(
-      false,
-    );
+    expect(
+      apiSourceSchema.safeParse({ type: 'api', url: 'https://a.test', nested: { flatten: 0 } }).success,
+    ).toBe(false);
   });
 
   it('refuses unknown keys and camelCase in YAML, and composes with a config’s own keys', () => {
