@@ -24,6 +24,8 @@ export interface RowPlace {
   /** `record 3 of page 2` / `line 14`. */
   text: string;
   context: IngestErrorContext;
+  /** The error code of a missing or invalid value: BAD_RESPONSE (API, default) or BAD_VALUE (CSV). */
+  code?: 'BAD_RESPONSE' | 'BAD_VALUE';
 }
 
 /**
@@ -90,7 +92,7 @@ export class CursorWindow {
     const value = cursorValueOf(raw);
     if (value === NOT_A_CURSOR) {
       throw new IngestError(
-        'BAD_RESPONSE',
+        at.code ?? 'BAD_RESPONSE',
         `${at.text}: cursor ${this.path} is ${Array.isArray(raw) ? 'an array' : typeof raw}, expected a string or number`,
         at.context,
       );
@@ -129,7 +131,7 @@ export class CursorWindow {
     const mode = this.o.onCursorValueMissing ?? 'raise';
     if (mode === 'raise') {
       throw new IngestError(
-        'BAD_RESPONSE',
+        at.code ?? 'BAD_RESPONSE',
         `${at.text} has no cursor value at ${this.path} (set on_cursor_value_missing: include or exclude to accept it)`,
         at.context,
       );
