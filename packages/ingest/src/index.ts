@@ -2,6 +2,8 @@ export {
   type ApiAuthYaml,
   type ApiSourceYaml,
   apiAuthSchema,
+  apiIncrementalSchema,
+  apiNestedSchema,
   apiPaginateSchema,
   apiSourceOptions,
   apiSourceSchema,
