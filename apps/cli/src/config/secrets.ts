@@ -23,7 +23,15 @@ export function configSecrets(config: ProjectConfig): string[] {
     }
     if (source.type !== 'api' || !source.auth) continue;
     const a = source.auth;
-    secrets.push(a.type === 'bearer' ? a.token : a.type === 'basic' ? a.password : a.value);
+    secrets.push(
+      a.type === 'bearer'
+        ? a.token
+        : a.type === 'basic'
+          ? a.password
+          : a.type === 'oauth2_client_credentials'
+            ? a.client_secret
+            : a.value,
+    );
   }
   return secrets;
 }
