@@ -268,12 +268,27 @@ export async function writeArtifacts(
     await mkdir(dirname(join(targetDir, rel)), { recursive: true });
     await writeFile(join(targetDir, rel), `${text.trimEnd()}\n`);
   }
-  const checksums = await graphChecksums(graph);
+  await writeManifest(targetDir, graph);
+  if (run) await writeRunResults(targetDir, run);
+}
+
+/**
+ * Writes `manifest.json` alone into `targetDir` (temp name, then rename), with `checksums` when
+ * the caller computed them already (else {@link graphChecksums}, which reads seed files).
+ *
+ * @example
+ * await writeManifest('target', graph, { checksums });
+ */
+export async function writeManifest(
+  targetDir: string,
+  graph: CompiledGraph,
+  options: { checksums?: Record<string, NodeChecksums> } = {},
+): Promise<void> {
+  const checksums = options.checksums ?? (await graphChecksums(graph));
   await writeAtomic(
     join(targetDir, 'manifest.json'),
     `${JSON.stringify(manifestJson(graph, { checksums }), null, 2)}\n`,
   );
-  if (run) await writeRunResults(targetDir, run);
 }
 
 /**

@@ -5,6 +5,7 @@ export {
   type RunArtifact,
   runResultsJson,
   writeArtifacts,
+  writeManifest,
   writeRunResults,
 } from './artifacts.js';
 export {

@@ -3,10 +3,11 @@ import {
   type BuildResourceType,
   type BuildResult,
   build,
+  graphChecksums,
   manifestJson,
   type NodeResult,
   planBuild,
-  writeArtifacts,
+  writeManifest,
 } from '@dataflow/modeling';
 import type { TestResultInput } from '@dataflow/runlog';
 import { compile } from '../compile-project.js';
@@ -59,13 +60,14 @@ export async function buildProject(
     ...(flags.select?.length ? { select: flags.select } : {}),
     ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
     ...(flags.resourceTypes ? { resourceTypes: flags.resourceTypes } : {}),
-    state: await selectionStateFor(graph, prior),
   };
+  const checksums = await graphChecksums(graph);
+  const state = await selectionStateFor(graph, prior, checksums);
   // The manifest of this run: the next run's `--state`. A read-only project is not a failed build.
-  await writeArtifacts(targetDirOf(session.project), graph).catch((error: unknown) =>
+  await writeManifest(targetDirOf(session.project), graph, { checksums }).catch((error: unknown) =>
     logger.warn({ err: { message: (error as Error).message } }, 'could not write target/manifest.json'),
   );
-  const plan = planBuild(graph, selection);
+  const plan = planBuild(graph, { ...selection, state });
   if (plan.order.length === 0) {
     // As dbt does: a selection that matches nothing is worth a warning, not a failure.
     session.logger.warn(
@@ -76,10 +78,11 @@ export async function buildProject(
   }
   const pending: Promise<unknown>[] = [];
   // Lineage reads nodes as target/manifest.json has them (relations, columns, compiled SQL).
-  const manifest = session.lineage.enabled ? parseManifest(manifestJson(graph)) : undefined;
+  const manifest = session.lineage.enabled ? parseManifest(manifestJson(graph, { checksums })) : undefined;
   const toBuild = await deferGraph(session.pool, graph, plan, prior, logger);
   const result = await build(session.pool, toBuild, {
     ...selection,
+    state,
     threads: flags.threads ?? config.build.threads,
     failFast: flags.failFast ?? config.build.fail_fast,
     fullRefresh: flags.fullRefresh ?? false,

@@ -7,6 +7,7 @@ import {
   deferCandidates,
   existingRelations,
   graphChecksums,
+  type NodeChecksums,
   type PreviousResults,
   readPreviousResults,
   readStateManifest,
@@ -74,14 +75,20 @@ export async function loadPriorState(
 
 /**
  * What selection compares against for this graph: the prior state with the graph's checksums
- * (seed files hashed) when there is a previous manifest.
+ * (`current`, else computed here: seed files hashed) when there is a previous manifest.
  *
  * @example
  * const state = await selectionStateFor(graph, prior);
  */
-export async function selectionStateFor(graph: CompiledGraph, prior: PriorState): Promise<SelectionState> {
+export async function selectionStateFor(
+  graph: CompiledGraph,
+  prior: PriorState,
+  current?: Record<string, NodeChecksums>,
+): Promise<SelectionState> {
   return {
-    ...(prior.previous ? { previous: prior.previous, current: await graphChecksums(graph) } : {}),
+    ...(prior.previous
+      ? { previous: prior.previous, current: current ?? (await graphChecksums(graph)) }
+      : {}),
     ...(prior.results ? { results: prior.results } : {}),
   };
 }
