@@ -151,9 +151,30 @@ end $$`);
     }
   });
 
-  it('retry without a previous run_results.json is a usage error naming the file', async () => {
+  it('without target/run_results.json (a fresh Airflow worker), retry rebuilds the record from the run log', async () => {
+    await db.pool.query(`insert into "${db.schema}".gate values ('2026-06-01'), ('2026-06-03')`);
+    const failed = await cli(['build', '--start', '2026-06-01', '--end', '2026-06-04', '--select', 'daily'], {
+      cwd: dir,
+      env,
+    });
+    expect(failed.code).toBe(1);
+    await rm(join(dir, 'target'), { recursive: true, force: true });
+    await db.pool.query(`insert into "${db.schema}".gate values ('2026-06-02')`);
+    const retried = await cli(['retry'], { cwd: dir, env });
+    expect(retried.code).toBe(0);
+    expect(retried.stderr).toContain('no run_results.json: retrying from the run log');
+    expect(retried.summary).toMatchObject({
+      days: { succeeded: ['2026-06-02', '2026-06-03'], failed: [], not_run: [] },
+    });
+    expect(await jobs(retried.summary?.run_id)).toEqual([
+      { unique_id: 'model.shop.daily', partition: '2026-06-02', status: 'success' },
+      { unique_id: 'model.shop.daily', partition: '2026-06-03', status: 'success' },
+    ]);
+  });
+
+  it('retry without a previous run_results.json or run is a usage error naming the file', async () => {
     const empty = await tempProject({
-      'dataflow.yml': `name: shop
+      'dataflow.yml': `name: other
 warehouse:
   url: \${DATABASE_URL}
   schema: ${db.schema}
@@ -164,7 +185,9 @@ metadata:
     try {
       const r = await cli(['retry'], { cwd: empty, env });
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('target/run_results.json: not found; nothing to retry');
+      expect(r.stderr).toContain(
+        'target/run_results.json: not found and the run log has no pipeline run of this project; nothing to retry',
+      );
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@ import { stateOptionsOf } from '../src/arg-schemas.js';
 import { listLine, listNodes } from '../src/list/list-nodes.js';
 import { planRetry } from '../src/pipeline/retry-plan.js';
 import { daysOutcome, latestResults, type RunRecordArgs, runRecordArgs } from '../src/pipeline/run-record.js';
+import { runRecordFromLog } from '../src/pipeline/run-record-from-log.js';
 import { buildSummary, daysText, emptyTotals } from '../src/summary.js';
 import { cli, tempProject } from './helpers.js';
 
@@ -26,7 +27,6 @@ describe('retry planning', () => {
     const plan = planRetry(
       record({ days: ['2026-05-01', '2026-05-02', '2026-05-03'], completed_days: ['2026-05-01'] }),
       { 'model.shop.orders': 'error' },
-      'target',
     );
     expect(plan.kind).toBe('days');
     if (plan.kind !== 'days') return;
@@ -41,17 +41,13 @@ describe('retry planning', () => {
   });
 
   it('otherwise the build step runs again for the nodes that errored, failed or were skipped', () => {
-    const plan = planRetry(
-      record({ which: 'test', days: [] }),
-      {
-        'model.shop.a': 'success',
-        'test.shop.t1': 'fail',
-        'test.shop.t2': 'warn',
-        'test.shop.t3': 'error',
-        'test.shop.t4': 'skipped',
-      },
-      '/p/target',
-    );
+    const plan = planRetry(record({ which: 'test', days: [] }), {
+      'model.shop.a': 'success',
+      'test.shop.t1': 'fail',
+      'test.shop.t2': 'warn',
+      'test.shop.t3': 'error',
+      'test.shop.t4': 'skipped',
+    });
     expect(plan.kind).toBe('nodes');
     if (plan.kind !== 'nodes') return;
     expect(plan.nodes).toEqual(['test.shop.t1', 'test.shop.t3', 'test.shop.t4']);
@@ -59,17 +55,17 @@ describe('retry planning', () => {
     expect(plan.args.build).toMatchObject({
       select: ['result:error', 'result:fail', 'result:skipped'],
       exclude: [],
-      resultsFrom: '/p/target',
+      previousResults: expect.objectContaining({ 'test.shop.t1': 'fail' }),
     });
   });
 
   it('a one-day run that failed before building re-runs that day; a finished run has nothing to retry', () => {
-    const day = planRetry(record({ days: ['2026-05-01'], completed_days: [] }), {}, 'target');
+    const day = planRetry(record({ days: ['2026-05-01'], completed_days: [] }), {});
     expect(day).toMatchObject({ kind: 'days', days: ['2026-05-01'] });
     expect(
-      planRetry(record({ days: ['2026-05-01'], completed_days: ['2026-05-01'] }), { x: 'success' }, 't'),
+      planRetry(record({ days: ['2026-05-01'], completed_days: ['2026-05-01'] }), { x: 'success' }),
     ).toEqual({ kind: 'nothing', reason: 'the last run finished: nothing failed or was skipped' });
-    expect(() => planRetry(record({ which: 'freshness' }), {}, 't')).toThrow('cannot retry "freshness"');
+    expect(() => planRetry(record({ which: 'freshness' }), {})).toThrow('cannot retry "freshness"');
   });
 
   it('the run record keeps the invocation; days are told apart by outcome', () => {
@@ -116,6 +112,32 @@ describe('retry planning', () => {
       r('m', 'error'),
       r('n', 'success'),
     ]);
+  });
+
+  it('the run log rebuilds a run record: days before the last one with jobs are completed, its nodes give the results', () => {
+    const job = (
+      uniqueId: string | null,
+      partition: string,
+      status: 'success' | 'failed' | 'skipped',
+      step = 'model',
+    ) => ({ uniqueId, partition, status, step }) as unknown as import('@dataflow/runlog').JobRecord;
+    const detail = {
+      command: 'run',
+      status: 'failed',
+      jobs: [
+        job(null, '2026-05-01', 'success', 'load'),
+        job('model.shop.a', '2026-05-01', 'success'),
+        job('model.shop.a', '2026-05-02', 'failed'),
+        job('model.shop.b', '2026-05-02', 'skipped'),
+        job('test.shop.t', '2026-05-02', 'failed', 'test'),
+      ],
+    } as unknown as import('@dataflow/runlog').RunDetail;
+    const days = ['2026-05-01', '2026-05-02', '2026-05-03'].map((start) => ({ start, end: start }));
+    const { record, results } = runRecordFromLog(detail, { days, sources: [], build: { select: ['a+'] } });
+    expect(record).toMatchObject({ which: 'run', select: ['a+'], completed_days: ['2026-05-01'] });
+    expect(results).toEqual({ 'model.shop.a': 'error', 'model.shop.b': 'skipped', 'test.shop.t': 'fail' });
+    const ok = runRecordFromLog({ ...detail, status: 'success' }, { days, sources: [], build: {} });
+    expect(ok.record.completed_days).toEqual(['2026-05-01', '2026-05-02', '2026-05-03']);
   });
 
   it('the summary of a range says which days succeeded', () => {

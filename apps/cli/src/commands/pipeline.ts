@@ -19,8 +19,8 @@ import { PIPELINE_SPECS } from '../pipeline/specs.js';
 
 const { 'full-refresh': _fullRefresh, ...testFlags } = buildFlags;
 
-/** The typed arguments of a pipeline command, parsed once from its flags. */
-function pipelineArgs(spec: PipelineSpec) {
+/** The typed arguments of a pipeline command, parsed once from its flags (`retry` re-parses a logged argv). */
+export function pipelineArgs(spec: PipelineSpec) {
   return z
     .object({
       ...projectArgFields,

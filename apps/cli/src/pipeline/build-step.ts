@@ -6,6 +6,7 @@ import {
   graphChecksums,
   manifestJson,
   type NodeResult,
+  type PreviousResults,
   planBuild,
   writeManifest,
 } from '@dataflow/modeling';
@@ -30,8 +31,8 @@ export interface BuildFlags {
   state?: string | undefined;
   defer?: boolean | undefined;
   favorState?: boolean | undefined;
-  /** Where `result:` selectors read run_results.json (`retry`: the run it retries); default --state, else target/. */
-  resultsFrom?: string | undefined;
+  /** What `result:` selectors compare against when given (`retry`: the run it retries); else read from --state, else target/. */
+  previousResults?: PreviousResults | undefined;
 }
 
 /** The run log's step of a node: unit tests are tests, snapshots are model-like steps. */

@@ -50,7 +50,7 @@ export async function loadPriorState(
     state?: string | undefined;
     defer?: boolean | undefined;
     favorState?: boolean | undefined;
-    resultsFrom?: string | undefined;
+    previousResults?: PreviousResults | undefined;
     select?: readonly string[] | undefined;
     exclude?: readonly string[] | undefined;
   },
@@ -58,13 +58,10 @@ export async function loadPriorState(
   const stateDir = flags.state !== undefined ? resolve(cwd, flags.state) : undefined;
   const previous = stateDir ? await readStateManifest(stateDir) : undefined;
   const results =
-    usesResults(flags.select) || usesResults(flags.exclude)
-      ? await readPreviousResults(
-          flags.resultsFrom !== undefined
-            ? resolve(cwd, flags.resultsFrom)
-            : (stateDir ?? targetDirOf(project)),
-        )
-      : undefined;
+    flags.previousResults ??
+    (usesResults(flags.select) || usesResults(flags.exclude)
+      ? await readPreviousResults(stateDir ?? targetDirOf(project))
+      : undefined);
   return {
     ...(previous ? { previous } : {}),
     ...(results ? { results } : {}),

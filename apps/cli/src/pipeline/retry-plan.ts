@@ -33,7 +33,7 @@ const dayOf = (start: string): DayInterval => {
  * planRetry({ which: 'run', days: ['2026-05-01', '2026-05-02'], completed_days: ['2026-05-01'], ... }, {});
  * // { kind: 'days', days: ['2026-05-02'], ... }
  */
-export function planRetry(record: RunRecordArgs, results: PreviousResults, resultsDir: string): RetryPlan {
+export function planRetry(record: RunRecordArgs, results: PreviousResults): RetryPlan {
   if (!isPipelineCommand(record.which))
     throw new CliError(
       'USAGE',
@@ -77,7 +77,7 @@ export function planRetry(record: RunRecordArgs, results: PreviousResults, resul
           ...build,
           select: RETRY_STATUSES.map((s) => `result:${s}`),
           exclude: [],
-          resultsFrom: resultsDir,
+          previousResults: results,
         },
       },
     };

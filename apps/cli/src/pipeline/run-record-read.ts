@@ -6,28 +6,28 @@ import { type RunRecordArgs, runRecordArgsSchema } from './run-record.js';
 
 /**
  * Reads `<dir>/run_results.json` for `dataflow retry`: the invocation (`args`) and the node
- * statuses. A missing file or one not written by a dataflow pipeline command is a usage error
- * naming the file.
+ * statuses; `undefined` when there is no such file. One that is not JSON or was not written by a
+ * dataflow pipeline command is a usage error naming the file.
  *
  * @example
- * const { record, results } = await readRunRecord('target');
+ * const previous = await readRunRecord('target');
  */
 export async function readRunRecord(
   dir: string,
-): Promise<{ record: RunRecordArgs; results: PreviousResults }> {
+): Promise<{ record: RunRecordArgs; results: PreviousResults } | undefined> {
   const file = join(dir, 'run_results.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError('USAGE', `${file}: cannot be read (${(error as Error).message})`, { cause: error });
+  }
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new CliError(
-      'USAGE',
-      missing
-        ? `${file}: not found; nothing to retry (run a pipeline command first)`
-        : `${file}: not valid JSON (${(error as Error).message})`,
-      { cause: error },
-    );
+    throw new CliError('USAGE', `${file}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const args = runRecordArgsSchema.safeParse((json as { args?: unknown } | null)?.args);
   if (!args.success) {
