@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { selectorList, sourceList } from './args.js';
+import { CliError } from './errors.js';
 import { isDay, resolveDays } from './interval.js';
 
 // zod pieces of the commands' argument schemas: flags arrive as node:util parses them (strings,
@@ -49,3 +50,25 @@ export const identifierArg = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a plain identifier ([A-Za-z_][A-Za-z0-9_]*)');
 
 export const dateArg = z.string().refine(isDay, 'expected a date YYYY-MM-DD');
+
+/** `--state DIR`, `--defer`, `--favor-state`: `--defer` and `--favor-state` need `--state`. */
+export const stateArgFields = {
+  state: z.string().min(1, 'expected a directory').optional(),
+  defer: z.boolean().optional(),
+  'favor-state': z.boolean().optional(),
+};
+
+/** Checks the combination of {@link stateArgFields}; throws CliError USAGE. */
+export function stateOptionsOf(v: {
+  state?: string | undefined;
+  defer?: boolean | undefined;
+  'favor-state'?: boolean | undefined;
+}): { state?: string; defer: boolean; favorState: boolean } {
+  if (v['favor-state'] && !v.defer) throw new CliError('USAGE', '--favor-state needs --defer');
+  if (v.defer && v.state === undefined) throw new CliError('USAGE', '--defer needs --state DIR');
+  return {
+    ...(v.state !== undefined ? { state: v.state } : {}),
+    defer: v.defer === true,
+    favorState: v['favor-state'] === true,
+  };
+}

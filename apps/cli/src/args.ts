@@ -82,8 +82,27 @@ export const targetSchemaFlag = {
   },
 } as const satisfies FlagDefs;
 
+/** Slim CI: a previous run's artifacts to compare (`state:`), defer to, or take results from (`result:`). */
+export const stateFlags = {
+  state: {
+    type: 'string',
+    description:
+      'Directory holding a previous manifest.json (state:modified, --defer) and run_results.json (result:)',
+    valueHint: 'DIR',
+  },
+  defer: {
+    type: 'boolean',
+    description: 'Read unselected parents missing in this target from the --state relations',
+  },
+  'favor-state': {
+    type: 'boolean',
+    description: 'With --defer: read unselected parents from --state even when they exist here',
+  },
+} as const satisfies FlagDefs;
+
 export const buildFlags = {
   ...selectionFlags,
+  ...stateFlags,
   threads: {
     type: 'string',
     description: 'Concurrent nodes, 1-64 (default: build.threads or 4)',

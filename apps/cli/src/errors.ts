@@ -10,6 +10,8 @@ export type CliErrorCode =
   | 'NOTHING_TO_DO'
   | 'TESTS_FAILED'
   | 'BUILD_FAILED'
+  /** Node results could not be written to the run log (the build itself may have succeeded). */
+  | 'RUNLOG_INCOMPLETE'
   | 'INIT_TARGET_NOT_EMPTY'
   | 'ABORTED';
 
@@ -60,6 +62,7 @@ const DEFAULT_EXIT: Record<CliErrorCode, ExitCode> = {
   NOTHING_TO_DO: EXIT.NOTHING_TO_DO,
   TESTS_FAILED: EXIT.TESTS_FAILED,
   BUILD_FAILED: EXIT.RUNTIME,
+  RUNLOG_INCOMPLETE: EXIT.RUNTIME,
   INIT_TARGET_NOT_EMPTY: EXIT.USAGE,
   ABORTED: EXIT.SIGINT,
 };

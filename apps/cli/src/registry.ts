@@ -38,6 +38,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     description: 'Run unit tests and data tests against the published relations',
     load: async () => (await import('./commands/pipeline.js')).testCommand,
   },
+  retry: {
+    description: 'Re-run what the last pipeline command did not finish (days of a range, failed nodes)',
+    load: async () => (await import('./commands/retry.js')).retryCommand,
+  },
+  ls: {
+    description: 'List the selected nodes (no database): --select, --resource-type, --output json|name|path',
+    load: async () => (await import('./commands/ls.js')).lsCommand,
+  },
   freshness: {
     description: 'Check sources against their freshness rules; target/sources.json (exit 3 past error_after)',
     load: async () => (await import('./commands/freshness.js')).freshnessCommand,

@@ -11,6 +11,17 @@ export interface RunTotals {
   tests: { pass: number; warn: number; fail: number; error: number; skipped: number };
   skippedSources: number;
   ranSources: number;
+  /** Node results the run log could not record (each logged as a warning; the run exits 1). */
+  unrecordedResults: number;
+  /** For commands over days: which days finished, which failed, which never started. */
+  days?: DaysOutcome;
+}
+
+/** The days of an interval command by outcome (`YYYY-MM-DD`, in order). */
+export interface DaysOutcome {
+  succeeded: string[];
+  failed: string[];
+  notRun: string[];
 }
 
 export const emptyTotals = (): RunTotals => ({
@@ -21,6 +32,7 @@ export const emptyTotals = (): RunTotals => ({
   tests: { pass: 0, warn: 0, fail: 0, error: 0, skipped: 0 },
   skippedSources: 0,
   ranSources: 0,
+  unrecordedResults: 0,
 });
 
 /** The Airflow summary line (BashOperator pushes the last stdout line to XCom). */
@@ -36,6 +48,8 @@ export interface RunSummary {
   tests: RunTotals['tests'];
   duration_ms: number;
   interval?: { start: string; end: string };
+  /** Interval commands: which days succeeded, failed, or were not run (what `dataflow retry` re-runs). */
+  days?: { succeeded: string[]; failed: string[]; not_run: string[] };
   error?: { class: string; code?: string; message: string };
 }
 
@@ -68,6 +82,15 @@ export function buildSummary(input: {
     tests: { ...totals.tests },
     duration_ms: Math.round(input.durationMs),
     ...(input.interval ? { interval: input.interval } : {}),
+    ...(totals.days
+      ? {
+          days: {
+            succeeded: [...totals.days.succeeded],
+            failed: [...totals.days.failed],
+            not_run: [...totals.days.notRun],
+          },
+        }
+      : {}),
     ...(input.error ? { error: input.error } : {}),
   };
 }
@@ -83,7 +106,20 @@ export function formatSummaryText(s: RunSummary): string {
   const tests = `tests ${t.pass} pass, ${t.warn} warn, ${t.fail} fail, ${t.error} error, ${t.skipped} skipped`;
   const rows = `rows in ${s.rows_in}, loaded ${s.rows_loaded}, rejected ${s.rows_rejected}`;
   const err = s.error ? ` — ${s.error.message}` : '';
-  return `${s.status.toUpperCase()} (exit ${s.exit_code}) dataflow ${s.command} ${s.run_id}: ${rows}; models ${s.models}; ${tests}; ${(s.duration_ms / 1000).toFixed(1)}s${err}`;
+  const days = s.days ? `; ${daysText(s.days)}` : '';
+  return `${s.status.toUpperCase()} (exit ${s.exit_code}) dataflow ${s.command} ${s.run_id}: ${rows}; models ${s.models}; ${tests}${days}; ${(s.duration_ms / 1000).toFixed(1)}s${err}`;
+}
+
+/**
+ * The days of a range by outcome, for people.
+ *
+ * @example
+ * daysText({ succeeded: ['2026-05-01'], failed: ['2026-05-02'], not_run: ['2026-05-03'] });
+ * // 'days succeeded 2026-05-01; failed 2026-05-02; not run 2026-05-03'
+ */
+export function daysText(days: NonNullable<RunSummary['days']>): string {
+  const list = (d: string[]) => (d.length > 0 ? d.join(', ') : 'none');
+  return `days succeeded ${list(days.succeeded)}; failed ${list(days.failed)}; not run ${list(days.not_run)}`;
 }
 
 /**

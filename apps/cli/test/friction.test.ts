@@ -203,6 +203,7 @@ describe('runs output', () => {
     runId: 'r',
     step,
     target,
+    uniqueId: null,
     partition: '2026-05-01',
     status: 'success',
     startedAt: new Date(startedAt),

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { NodeResult } from './build.js';
+import { graphChecksums, type NodeChecksums, nodeChecksums } from './checksums.js';
 import type { CompiledGraph, GraphNode } from './graph.js';
 
 /** A finished (or failed) run, for `run_results.json`. */
@@ -14,7 +16,7 @@ export interface RunArtifact {
 const DBT_MANIFEST_SCHEMA = 'https://schemas.getdbt.com/dbt/manifest/v12.json';
 const DBT_RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
 
-function manifestNode(node: GraphNode): Record<string, unknown> {
+function manifestNode(node: GraphNode, checksums: NodeChecksums): Record<string, unknown> {
   const base: Record<string, unknown> = {
     unique_id: node.uniqueId,
     name: node.name,
@@ -25,6 +27,9 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
     tags: node.tags,
     description: node.description ?? '',
     depends_on: { nodes: node.dependsOn },
+    // dbt's field (what `state:modified.body` compares), and all three parts dataflow compares.
+    checksum: { name: 'sha256', checksum: checksums.body },
+    checksums,
   };
   switch (node.resourceType) {
     case 'model':
@@ -114,19 +119,24 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
 
 /**
  * dbt-like `manifest.json`: nodes (models, seeds, snapshots, tests), sources, unit tests, parent and
- * child maps. Pure.
+ * child maps, and each node's `checksums` (see {@link NodeChecksums}; `checksums` from
+ * {@link graphChecksums} hash seed files, else they are computed here without reading them). Pure.
  *
  * @example
- * await writeFile('target/manifest.json', JSON.stringify(manifestJson(graph)));
+ * await writeFile('target/manifest.json', JSON.stringify(manifestJson(graph, { checksums: await graphChecksums(graph) })));
  */
-export function manifestJson(graph: CompiledGraph): Record<string, unknown> {
+export function manifestJson(
+  graph: CompiledGraph,
+  options: { checksums?: Record<string, NodeChecksums> } = {},
+): Record<string, unknown> {
   const nodes: Record<string, unknown> = {};
   const sources: Record<string, unknown> = {};
   const unitTests: Record<string, unknown> = {};
   for (const [id, node] of Object.entries(graph.nodes)) {
-    if (node.resourceType === 'source') sources[id] = manifestNode(node);
-    else if (node.resourceType === 'unit_test') unitTests[id] = manifestNode(node);
-    else nodes[id] = manifestNode(node);
+    const checksums = options.checksums?.[id] ?? nodeChecksums(node, { targetSchema: graph.targetSchema });
+    if (node.resourceType === 'source') sources[id] = manifestNode(node, checksums);
+    else if (node.resourceType === 'unit_test') unitTests[id] = manifestNode(node, checksums);
+    else nodes[id] = manifestNode(node, checksums);
   }
   return {
     metadata: {
@@ -228,7 +238,8 @@ export function compiledPath(graph: CompiledGraph, node: GraphNode): string | un
 /** Writes `text` to a temp name beside `path` and renames it, so readers never see half a file. */
 export async function writeAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  // Unique per writer: two builds in one process (or two processes) never share a temp file.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, path);
 }
@@ -257,10 +268,35 @@ export async function writeArtifacts(
     await mkdir(dirname(join(targetDir, rel)), { recursive: true });
     await writeFile(join(targetDir, rel), `${text.trimEnd()}\n`);
   }
-  await writeAtomic(join(targetDir, 'manifest.json'), `${JSON.stringify(manifestJson(graph), null, 2)}\n`);
-  if (run)
-    await writeAtomic(
-      join(targetDir, 'run_results.json'),
-      `${JSON.stringify(runResultsJson(run), null, 2)}\n`,
-    );
+  await writeManifest(targetDir, graph);
+  if (run) await writeRunResults(targetDir, run);
+}
+
+/**
+ * Writes `manifest.json` alone into `targetDir` (temp name, then rename), with `checksums` when
+ * the caller computed them already (else {@link graphChecksums}, which reads seed files).
+ *
+ * @example
+ * await writeManifest('target', graph, { checksums });
+ */
+export async function writeManifest(
+  targetDir: string,
+  graph: CompiledGraph,
+  options: { checksums?: Record<string, NodeChecksums> } = {},
+): Promise<void> {
+  const checksums = options.checksums ?? (await graphChecksums(graph));
+  await writeAtomic(
+    join(targetDir, 'manifest.json'),
+    `${JSON.stringify(manifestJson(graph, { checksums }), null, 2)}\n`,
+  );
+}
+
+/**
+ * Writes `run_results.json` alone into `targetDir` (temp name, then rename).
+ *
+ * @example
+ * await writeRunResults('target', { runId, results, elapsedMs, args: { which: 'build' } });
+ */
+export async function writeRunResults(targetDir: string, run: RunArtifact): Promise<void> {
+  await writeAtomic(join(targetDir, 'run_results.json'), `${JSON.stringify(runResultsJson(run), null, 2)}\n`);
 }

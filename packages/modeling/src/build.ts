@@ -20,7 +20,7 @@ import {
   publishSeed,
 } from './materialize.js';
 import { createScheduler } from './schedule.js';
-import { selectNodes } from './select.js';
+import { type SelectionState, selectNodes } from './select.js';
 import { runSnapshot } from './snapshot/run.js';
 import { runUnitTest, type UnitTestResult } from './unit-test/run.js';
 
@@ -54,6 +54,8 @@ export interface NodeResult {
 export interface BuildOptions {
   select?: string[];
   exclude?: string[];
+  /** What `state:` / `result:` selectors compare against (`--state DIR`, a previous run_results.json). */
+  state?: SelectionState;
   /** Concurrent nodes, each on its own pooled connection. Default 4. */
   threads?: number;
   /** Stop starting new nodes after the first failure; the rest are reported as skipped. */
@@ -159,12 +161,13 @@ function ancestorsOf(graph: CompiledGraph, id: string, memo: Map<string, Set<str
  */
 export function planBuild(
   graph: CompiledGraph,
-  options: Pick<BuildOptions, 'select' | 'exclude' | 'resourceTypes' | 'audit'> = {},
+  options: Pick<BuildOptions, 'select' | 'exclude' | 'state' | 'resourceTypes' | 'audit'> = {},
 ): BuildPlan {
   const types = new Set<string>(options.resourceTypes ?? ALL_TYPES);
   const selected = selectNodes(graph, {
     ...(options.select ? { select: options.select } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
+    ...(options.state ? { state: options.state } : {}),
   }).filter((id) => {
     const n = graph.nodes[id] as GraphNode;
     if (n.resourceType === 'source' || !types.has(n.resourceType)) return false;

@@ -19,6 +19,8 @@ export type ModelingErrorCode =
   | 'UNIT_TEST_INVALID'
   /** A `select` / `exclude` spec uses a selector method that does not exist (`bogus:x`). */
   | 'INVALID_SELECTOR'
+  /** `--state DIR` / a previous `run_results.json`: missing, unreadable or not the expected JSON. */
+  | 'STATE_INVALID'
   /** `installPackages`: a requirements file is malformed, or a package cannot be resolved, fetched or unpacked. */
   | 'DEPS_FAILED'
   /** The build's AbortSignal fired. */

@@ -1,5 +1,13 @@
 export { type DependentView, qualify, quoteIdent } from '@dataflow/pg';
-export { compiledPath, manifestJson, type RunArtifact, runResultsJson, writeArtifacts } from './artifacts.js';
+export {
+  compiledPath,
+  manifestJson,
+  type RunArtifact,
+  runResultsJson,
+  writeArtifacts,
+  writeManifest,
+  writeRunResults,
+} from './artifacts.js';
 export {
   type BuildOptions,
   type BuildPlan,
@@ -9,7 +17,22 @@ export {
   type NodeResult,
   planBuild,
 } from './build.js';
+export {
+  type ChecksumOptions,
+  graphChecksums,
+  type NodeChecksums,
+  nodeChecksums,
+  normaliseBody,
+  seedFileChecksum,
+} from './checksums.js';
 export { assertCompiled, type CompileOptions, type CompileResult, compileProject } from './compile.js';
+export {
+  applyDefer,
+  chooseDeferred,
+  type DeferredRelation,
+  deferCandidates,
+  existingRelations,
+} from './defer.js';
 export {
   defineModel,
   defineProject,
@@ -81,7 +104,7 @@ export {
   type WorkNames,
   workNames,
 } from './plan.js';
-export { type SelectOptions, selectNodes, selectSources } from './select.js';
+export { type SelectionState, type SelectOptions, selectNodes, selectSources } from './select.js';
 export {
   DEFAULT_SNAPSHOT_COLUMNS,
   type HardDeletes,
@@ -109,6 +132,15 @@ export {
   type SnapshotSpec,
 } from './snapshot/run.js';
 export { type RelationRef, type SqlFragment, type SqlValue, sql } from './sql-fragment.js';
+export {
+  type PreviousResults,
+  parseRunResults,
+  parseStateManifest,
+  readPreviousResults,
+  readStateManifest,
+  type StateManifest,
+  type StateNode,
+} from './state.js';
 export { type DiffRow, formatRowDiff, planRowDiff, type RowDiff } from './unit-test/diff.js';
 export {
   type Fixture,

@@ -1,5 +1,18 @@
+import { type NodeChecksums, nodeChecksums } from './checksums.js';
 import { ModelingError } from './errors.js';
 import type { CompiledGraph, GraphNode } from './graph.js';
+import type { PreviousResults, StateManifest } from './state.js';
+
+/**
+ * What `state:` and `result:` selectors compare against: a previous run's manifest (`--state DIR`)
+ * with the current graph's checksums, and a previous run's results by unique id.
+ */
+export interface SelectionState {
+  previous?: StateManifest;
+  /** The current graph's checksums ({@link graphChecksums}); computed per node when absent. */
+  current?: Record<string, NodeChecksums>;
+  results?: PreviousResults;
+}
 
 /** Options of {@link selectNodes}. */
 export interface SelectOptions {
@@ -11,6 +24,14 @@ export interface SelectOptions {
    * `cautious` only tests whose parents are all selected; `empty` adds none.
    */
   indirectSelection?: 'eager' | 'cautious' | 'empty';
+  /** For `state:modified` / `state:new` / `result:error` selectors. */
+  state?: SelectionState;
+}
+
+/** What matching a node needs besides the node. */
+interface MatchContext {
+  graph: CompiledGraph;
+  state: SelectionState;
 }
 
 interface Atom {
@@ -55,8 +76,61 @@ function globToRegExp(glob: string): RegExp {
   );
 }
 
-function matches(node: GraphNode, method: string, value: string): boolean {
+const STATE_VALUES = [
+  'new',
+  'old',
+  'modified',
+  'modified.body',
+  'modified.configs',
+  'modified.relation',
+  'unmodified',
+] as const;
+
+/**
+ * dbt's `state:` method: `new` (absent from the previous manifest), `modified` (new, or any of
+ * body / configs / relation differs), `modified.<part>` (that checksum differs; a node without
+ * previous checksums counts as modified), `old`, `unmodified`.
+ */
+function matchesState(node: GraphNode, value: string, ctx: MatchContext): boolean {
+  const { previous } = ctx.state;
+  if (!previous)
+    throw new ModelingError('INVALID_SELECTOR', `state:${value} needs a previous manifest (--state DIR)`);
+  if (!(STATE_VALUES as readonly string[]).includes(value))
+    throw new ModelingError(
+      'INVALID_SELECTOR',
+      `unknown state selector state:${value} (expected one of ${STATE_VALUES.join(', ')})`,
+    );
+  const before = previous.nodes[node.uniqueId];
+  if (value === 'new') return before === undefined;
+  if (value === 'old') return before !== undefined;
+  const now =
+    ctx.state.current?.[node.uniqueId] ?? nodeChecksums(node, { targetSchema: ctx.graph.targetSchema });
+  const differs = (part: keyof NodeChecksums) => before?.checksums?.[part] !== now[part];
+  if (value === 'modified.body') return before !== undefined && differs('body');
+  if (value === 'modified.configs') return before !== undefined && differs('configs');
+  if (value === 'modified.relation') return before !== undefined && differs('relation');
+  const modified = before === undefined || differs('body') || differs('configs') || differs('relation');
+  return value === 'modified' ? modified : !modified;
+}
+
+function matchesResult(node: GraphNode, value: string, ctx: MatchContext): boolean {
+  const { results } = ctx.state;
+  if (!results)
+    throw new ModelingError(
+      'INVALID_SELECTOR',
+      `result:${value} needs a previous run_results.json (in --state DIR, else target/)`,
+    );
+  return results[node.uniqueId] === value;
+}
+
+function matches(node: GraphNode, method: string, value: string, ctx: MatchContext): boolean {
   switch (method) {
+    case 'state':
+      return matchesState(node, value, ctx);
+    case 'result':
+      return matchesResult(node, value, ctx);
+    case 'package':
+      return node.packageName === (value === 'this' ? ctx.graph.projectName : value);
     case 'name': {
       if (value.includes('*') || value.includes('?')) return globToRegExp(value).test(node.name);
       if (node.name === value) return node.resourceType !== 'source';
@@ -116,10 +190,13 @@ function walk(
   return out;
 }
 
-function evalAtom(graph: CompiledGraph, text: string): Set<string> {
+function evalAtom(ctx: MatchContext, text: string): Set<string> {
+  const { graph } = ctx;
   const atom = _parseAtom(text);
   const base = new Set(
-    Object.keys(graph.nodes).filter((id) => matches(graph.nodes[id] as GraphNode, atom.method, atom.value)),
+    Object.keys(graph.nodes).filter((id) =>
+      matches(graph.nodes[id] as GraphNode, atom.method, atom.value, ctx),
+    ),
   );
   const out = new Set(base);
   if (atom.at) {
@@ -135,14 +212,14 @@ function evalAtom(graph: CompiledGraph, text: string): Set<string> {
   return out;
 }
 
-function evalSelectors(graph: CompiledGraph, selectors: string[]): Set<string> {
+function evalSelectors(ctx: MatchContext, selectors: string[]): Set<string> {
   const out = new Set<string>();
   for (const item of selectors) {
     for (const union of item.trim().split(/\s+/).filter(Boolean)) {
       const parts = union
         .split(',')
         .filter(Boolean)
-        .map((p) => evalAtom(graph, p));
+        .map((p) => evalAtom(ctx, p));
       const [first, ...rest] = parts;
       if (!first) continue;
       for (const id of first) if (rest.every((s) => s.has(id))) out.add(id);
@@ -161,8 +238,9 @@ function evalSelectors(graph: CompiledGraph, selectors: string[]): Set<string> {
  */
 export function selectNodes(graph: CompiledGraph, options: SelectOptions = {}): string[] {
   const all = Object.keys(graph.nodes);
+  const ctx: MatchContext = { graph, state: options.state ?? {} };
   const selected =
-    options.select && options.select.length > 0 ? evalSelectors(graph, options.select) : new Set(all);
+    options.select && options.select.length > 0 ? evalSelectors(ctx, options.select) : new Set(all);
   const mode = options.indirectSelection ?? 'eager';
   if (mode !== 'empty') {
     for (const id of all) {
@@ -179,7 +257,7 @@ export function selectNodes(graph: CompiledGraph, options: SelectOptions = {}): 
     }
   }
   if (options.exclude && options.exclude.length > 0) {
-    const excluded = evalSelectors(graph, options.exclude);
+    const excluded = evalSelectors(ctx, options.exclude);
     for (const id of excluded) selected.delete(id);
     // A test of an excluded node goes too.
     for (const id of [...selected]) {
@@ -202,9 +280,9 @@ export function selectNodes(graph: CompiledGraph, options: SelectOptions = {}): 
  * @example
  * selectSources(graph, ['source:raw.orders']); // ['source.shop.raw.orders']
  */
-export function selectSources(graph: CompiledGraph, select?: string[]): string[] {
+export function selectSources(graph: CompiledGraph, select?: string[], state: SelectionState = {}): string[] {
   const all = Object.keys(graph.nodes).filter((id) => graph.nodes[id]?.resourceType === 'source');
   if (!select || select.length === 0) return all.sort();
-  const selected = evalSelectors(graph, select);
+  const selected = evalSelectors({ graph, state }, select);
   return all.filter((id) => selected.has(id)).sort();
 }

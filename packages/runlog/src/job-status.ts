@@ -9,6 +9,8 @@ export interface StartJobInput {
   step: 'ingest' | 'load' | 'seed' | 'model' | 'test';
   target: string;
   partition?: string | undefined;
+  /** A model / seed / snapshot / test node's unique id (`model.shop.orders`): its key across runs. */
+  uniqueId?: string | undefined;
 }
 
 /** What `RunLog.finishJob` (and `RunLog.recordJob`) records; `error` is stored redacted. */
@@ -32,8 +34,8 @@ export interface FinishJobInput {
  */
 export function startJobQuery(schema: string, input: StartJobInput): SqlQuery {
   return {
-    text: `insert into ${quoteIdent(schema)}.job_status (run_id, step, target, partition, status) values ($1, $2, $3, $4, 'running') returning job_id`,
-    values: [input.runId, input.step, input.target, input.partition ?? null],
+    text: `insert into ${quoteIdent(schema)}.job_status (run_id, step, target, partition, status, unique_id) values ($1, $2, $3, $4, 'running', $5) returning job_id`,
+    values: [input.runId, input.step, input.target, input.partition ?? null, input.uniqueId ?? null],
   };
 }
 
@@ -83,11 +85,11 @@ export function recordJobQuery(
   const e = storedError(input.error, redactor);
   return {
     text: `insert into ${quoteIdent(schema)}.job_status (run_id, step, target, partition, status, started_at, ended_at, duration_ms,
-  rows_in, rows_out, rows_rejected, error_class, error_code, error_message)
+  rows_in, rows_out, rows_rejected, error_class, error_code, error_message, unique_id)
 values ($1, $2, $3, $4, $5,
   coalesce($13::timestamptz, clock_timestamp() - make_interval(secs => coalesce($6, 0)::float8 / 1000)),
   coalesce($13::timestamptz + make_interval(secs => coalesce($6, 0)::float8 / 1000), clock_timestamp()), $6,
-  $7, $8, $9, $10, $11, $12)
+  $7, $8, $9, $10, $11, $12, $14)
 returning job_id`,
     values: [
       input.runId,
@@ -103,6 +105,7 @@ returning job_id`,
       e.errorCode,
       e.errorMessage,
       input.startedAt ?? null,
+      input.uniqueId ?? null,
     ],
   };
 }

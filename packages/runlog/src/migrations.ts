@@ -107,6 +107,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 3,
+    description:
+      'job_status.unique_id: node results keyed by unique id (names are ambiguous across packages)',
+    statements: (schema) => {
+      const s = quoteIdent(schema);
+      return [
+        `alter table ${s}.job_status add column if not exists unique_id text`,
+        `create index if not exists job_status_run_id_unique_id_idx on ${s}.job_status (run_id, unique_id)`,
+      ];
+    },
+  },
 ];
 
 // 'df' + 1: keeps our advisory lock ids apart from other packages'.

@@ -34,6 +34,8 @@ export interface JobRecord {
   runId: string;
   step: StartJobInput['step'];
   target: string;
+  /** The node's unique id (model, seed, snapshot, test jobs recorded since migration 3). */
+  uniqueId: string | null;
   partition: string | null;
   status: JobStatus;
   startedAt: Date;
@@ -174,6 +176,7 @@ export interface JobRow {
   run_id: string;
   step: StartJobInput['step'];
   target: string;
+  unique_id?: string | null;
   partition: string | null;
   status: JobStatus;
   started_at: Date;
@@ -254,6 +257,7 @@ export function toJobRecord(r: JobRow): JobRecord {
     runId: r.run_id,
     step: r.step,
     target: r.target,
+    uniqueId: r.unique_id ?? null,
     partition: r.partition,
     status: r.status,
     startedAt: r.started_at,

@@ -34,9 +34,9 @@ describe('migrations', () => {
   });
 
   it('pendingMigrations keeps the order and skips what is applied', () => {
-    expect(pendingMigrations([]).map((m) => m.version)).toEqual([1, 2]);
-    expect(pendingMigrations([1]).map((m) => m.version)).toEqual([2]);
-    expect(pendingMigrations([2, 1])).toEqual([]);
+    expect(pendingMigrations([]).map((m) => m.version)).toEqual([1, 2, 3]);
+    expect(pendingMigrations([1]).map((m) => m.version)).toEqual([2, 3]);
+    expect(pendingMigrations([2, 1, 3])).toEqual([]);
   });
 
   it('rejects a schema name that is not a plain identifier', () => {

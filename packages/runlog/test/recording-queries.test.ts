@@ -59,8 +59,8 @@ describe('run rows', () => {
 describe('job status and row counts', () => {
   it('start, finish and record a job', () => {
     expect(startJobQuery('d', { runId: 'r', step: 'load', target: 't', partition: '2026-05-01' })).toEqual({
-      text: `insert into "d".job_status (run_id, step, target, partition, status) values ($1, $2, $3, $4, 'running') returning job_id`,
-      values: ['r', 'load', 't', '2026-05-01'],
+      text: `insert into "d".job_status (run_id, step, target, partition, status, unique_id) values ($1, $2, $3, $4, 'running', $5) returning job_id`,
+      values: ['r', 'load', 't', '2026-05-01', null],
     });
     expect(finishJobQuery('d', 7, { status: 'success', rowsOut: 5 }, redactor).values).toEqual([
       7,
@@ -80,6 +80,13 @@ describe('job status and row counts', () => {
     );
     expect(rec.text).toContain('returning job_id');
     expect(rec.values.slice(0, 6)).toEqual(['r', 'model', 'm', null, 'failed', 42]);
+    const keyed = recordJobQuery(
+      'd',
+      { runId: 'r', step: 'model', target: 'm', uniqueId: 'model.shop.m', status: 'success' },
+      redactor,
+    );
+    expect(keyed.text).toContain('error_message, unique_id)');
+    expect(keyed.values.at(-1)).toBe('model.shop.m');
   });
 
   it('a row count', () => {

@@ -6,6 +6,8 @@ import {
   projectArgFields,
   selectorsArg,
   sourcesArg,
+  stateArgFields,
+  stateOptionsOf,
   threadsArg,
 } from '../arg-schemas.js';
 import { buildFlags, type FlagDefs, intervalFlags, projectFlags, sourceFlags } from '../args.js';
@@ -13,11 +15,12 @@ import { requireDays } from '../interval.js';
 import { type CliCommand, defineCommand } from '../lifecycle.js';
 import type { PipelineArgs, PipelineSpec } from '../pipeline/run-pipeline.js';
 import { selectSources } from '../pipeline/select-sources.js';
+import { PIPELINE_SPECS } from '../pipeline/specs.js';
 
 const { 'full-refresh': _fullRefresh, ...testFlags } = buildFlags;
 
-/** The typed arguments of a pipeline command, parsed once from its flags. */
-function pipelineArgs(spec: PipelineSpec) {
+/** The typed arguments of a pipeline command, parsed once from its flags (`retry` re-parses a logged argv). */
+export function pipelineArgs(spec: PipelineSpec) {
   return z
     .object({
       ...projectArgFields,
@@ -29,9 +32,11 @@ function pipelineArgs(spec: PipelineSpec) {
       'fail-fast': z.boolean().optional(),
       'full-refresh': z.boolean().optional(),
       'target-schema': identifierArg.optional(),
+      ...stateArgFields,
     })
     .transform((v): PipelineArgs => {
       const days = daysOf(v);
+      const state = stateOptionsOf(v);
       if (spec.needsInterval) requireDays(days);
       return {
         days,
@@ -44,6 +49,7 @@ function pipelineArgs(spec: PipelineSpec) {
           fullRefresh: v['full-refresh'] === true,
           targetSchema: v['target-schema'],
           resourceTypes: spec.resourceTypes,
+          ...state,
         },
       };
     });
@@ -72,61 +78,41 @@ function pipelineCommand(spec: PipelineSpec, flags: FlagDefs, examples: readonly
   });
 }
 
-export const runCommand = pipelineCommand(
-  { name: 'run', steps: ['ingest', 'load', 'build'], needsInterval: true },
-  { ...sourceFlags, ...buildFlags },
-  [
-    'dataflow run --date 2026-05-01',
-    'dataflow run --start 2026-05-01 --end 2026-05-08 --source orders',
-    "dataflow run --date {{ ds }} --select 'tag:daily'   # in an Airflow BashOperator",
-  ],
-);
+export const runCommand = pipelineCommand(PIPELINE_SPECS.run, { ...sourceFlags, ...buildFlags }, [
+  'dataflow run --date 2026-05-01',
+  'dataflow run --start 2026-05-01 --end 2026-05-08 --source orders',
+  "dataflow run --date {{ ds }} --select 'tag:daily'   # in an Airflow BashOperator",
+]);
 
-export const ingestCommand = pipelineCommand(
-  { name: 'ingest', steps: ['ingest'], needsInterval: true },
-  sourceFlags,
-  ['dataflow ingest --date 2026-05-01', 'dataflow ingest --date 2026-05-01 --source orders,customers'],
-);
+export const ingestCommand = pipelineCommand(PIPELINE_SPECS.ingest, sourceFlags, [
+  'dataflow ingest --date 2026-05-01',
+  'dataflow ingest --date 2026-05-01 --source orders,customers',
+]);
 
-export const loadCommand = pipelineCommand(
-  { name: 'load', steps: ['load'], needsInterval: true },
-  sourceFlags,
-  [
-    'dataflow load --date 2026-05-01',
-    'dataflow load --date 2026-05-01 --source orders   # exit 99: nothing committed',
-  ],
-);
+export const loadCommand = pipelineCommand(PIPELINE_SPECS.load, sourceFlags, [
+  'dataflow load --date 2026-05-01',
+  'dataflow load --date 2026-05-01 --source orders   # exit 99: nothing committed',
+]);
 
-export const buildCommand = pipelineCommand(
-  // Every resource type: seeds, snapshots, unit tests before their models, models, data tests.
-  { name: 'build', steps: ['build'], needsInterval: false },
-  buildFlags,
-  [
-    'dataflow build',
-    'dataflow build --select stg_orders+ --threads 8',
-    "dataflow build --select 'tag:finance,config.materialized:table'   # intersection",
-  ],
-);
+export const buildCommand = pipelineCommand(PIPELINE_SPECS.build, buildFlags, [
+  'dataflow build',
+  'dataflow build --select stg_orders+ --threads 8',
+  "dataflow build --select 'tag:finance,config.materialized:table'   # intersection",
+]);
 
-export const seedCommand = pipelineCommand(
-  { name: 'seed', steps: ['build'], needsInterval: false, resourceTypes: ['seed'] },
-  buildFlags,
-  ['dataflow seed', 'dataflow seed --select country_codes --full-refresh'],
-);
+export const seedCommand = pipelineCommand(PIPELINE_SPECS.seed, buildFlags, [
+  'dataflow seed',
+  'dataflow seed --select country_codes --full-refresh',
+]);
 
-export const testCommand = pipelineCommand(
-  { name: 'test', steps: ['build'], needsInterval: false, resourceTypes: ['test', 'unit_test'] },
-  testFlags,
-  [
-    'dataflow test',
-    'dataflow test --select test_type:unit   # unit tests only; a failure prints its row diff',
-    'dataflow test --select source:raw.orders',
-    'dataflow test --select fct_orders --exclude test_type:singular',
-  ],
-);
+export const testCommand = pipelineCommand(PIPELINE_SPECS.test, testFlags, [
+  'dataflow test',
+  'dataflow test --select test_type:unit   # unit tests only; a failure prints its row diff',
+  'dataflow test --select source:raw.orders',
+  'dataflow test --select fct_orders --exclude test_type:singular',
+]);
 
-export const snapshotCommand = pipelineCommand(
-  { name: 'snapshot', steps: ['build'], needsInterval: false, resourceTypes: ['snapshot'] },
-  testFlags,
-  ['dataflow snapshot', 'dataflow snapshot --select customers_snapshot'],
-);
+export const snapshotCommand = pipelineCommand(PIPELINE_SPECS.snapshot, testFlags, [
+  'dataflow snapshot',
+  'dataflow snapshot --select customers_snapshot',
+]);

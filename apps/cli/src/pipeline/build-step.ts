@@ -3,15 +3,19 @@ import {
   type BuildResourceType,
   type BuildResult,
   build,
+  graphChecksums,
   manifestJson,
   type NodeResult,
+  type PreviousResults,
   planBuild,
+  writeManifest,
 } from '@dataflow/modeling';
 import type { TestResultInput } from '@dataflow/runlog';
 import { compile } from '../compile-project.js';
 import type { DayInterval } from '../interval.js';
 import { emitNodeEvents } from '../lineage.js';
 import type { Session } from '../session.js';
+import { deferGraph, type PriorState, selectionStateFor, targetDirOf } from './prior-state.js';
 
 /** Options `build`, `seed` and `test` share. */
 export interface BuildFlags {
@@ -23,17 +27,27 @@ export interface BuildFlags {
   targetSchema?: string | undefined;
   /** What runs (default: every type, as `dataflow build`). */
   resourceTypes?: BuildResourceType[] | undefined;
+  /** `--state DIR`: a previous run's artifacts (`state:` / `result:` selectors, `--defer`). */
+  state?: string | undefined;
+  defer?: boolean | undefined;
+  favorState?: boolean | undefined;
+  /** What `result:` selectors compare against when given (`retry`: the run it retries); else read from --state, else target/. */
+  previousResults?: PreviousResults | undefined;
 }
 
 /** The run log's step of a node: unit tests are tests, snapshots are model-like steps. */
 export const jobStep = (t: string): 'test' | 'seed' | 'model' =>
   t === 'test' || t === 'unit_test' ? 'test' : t === 'seed' ? 'seed' : 'model';
 
-/** Builds (and tests) the selected nodes, recording one job_status row per node and every test result. */
+/**
+ * Builds (and tests) the selected nodes, recording one job_status row per node (keyed by unique
+ * id) and every test result; writes `target/manifest.json` (with checksums) first.
+ */
 export async function buildProject(
   session: Session,
   flags: BuildFlags,
   day: DayInterval | undefined,
+  prior: PriorState = { defer: false, favorState: false },
 ): Promise<BuildResult | undefined> {
   const graph = await compile(
     session.project,
@@ -48,7 +62,14 @@ export async function buildProject(
     ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
     ...(flags.resourceTypes ? { resourceTypes: flags.resourceTypes } : {}),
   };
-  if (planBuild(graph, selection).order.length === 0) {
+  const checksums = await graphChecksums(graph);
+  const state = await selectionStateFor(graph, prior, checksums);
+  // The manifest of this run: the next run's `--state`. A read-only project is not a failed build.
+  await writeManifest(targetDirOf(session.project), graph, { checksums }).catch((error: unknown) =>
+    logger.warn({ err: { message: (error as Error).message } }, 'could not write target/manifest.json'),
+  );
+  const plan = planBuild(graph, { ...selection, state });
+  if (plan.order.length === 0) {
     // As dbt does: a selection that matches nothing is worth a warning, not a failure.
     session.logger.warn(
       { select: flags.select, exclude: flags.exclude },
@@ -58,9 +79,11 @@ export async function buildProject(
   }
   const pending: Promise<unknown>[] = [];
   // Lineage reads nodes as target/manifest.json has them (relations, columns, compiled SQL).
-  const manifest = session.lineage.enabled ? parseManifest(manifestJson(graph)) : undefined;
-  const result = await build(session.pool, graph, {
+  const manifest = session.lineage.enabled ? parseManifest(manifestJson(graph, { checksums })) : undefined;
+  const toBuild = await deferGraph(session.pool, graph, plan, prior, logger);
+  const result = await build(session.pool, toBuild, {
     ...selection,
+    state,
     threads: flags.threads ?? config.build.threads,
     failFast: flags.failFast ?? config.build.fail_fast,
     fullRefresh: flags.fullRefresh ?? false,
@@ -92,6 +115,7 @@ async function recordNode(session: Session, r: NodeResult, day: DayInterval | un
       runId: session.runId,
       step,
       target: r.name,
+      uniqueId: r.uniqueId,
       partition: day?.start,
       status,
       durationMs: Math.round(r.durationMs),
@@ -110,9 +134,18 @@ async function recordNode(session: Session, r: NodeResult, day: DayInterval | un
     }
     if (step === 'test') await session.runLog.recordTestResults(session.runId, [testResultOf(r)]);
   } catch (error) {
+    // Never dropped silently: the result goes to the log in full, and the run exits 1 (run-pipeline).
+    totals.unrecordedResults += 1;
     session.logger.warn(
-      { node: r.uniqueId, err: { message: (error as Error).message } },
-      'could not record a node result',
+      {
+        node: r.uniqueId,
+        status: r.status,
+        partition: day?.start,
+        duration_ms: Math.round(r.durationMs),
+        ...(r.message ? { message: r.message.split('\n')[0] } : {}),
+        err: { message: (error as Error).message },
+      },
+      'could not record a node result in the run log',
     );
   }
 }

@@ -1,9 +1,11 @@
-import type { BuildResult, NodeResult } from '@dataflow/modeling';
+import { type BuildResult, type NodeResult, writeRunResults } from '@dataflow/modeling';
 import { CliError } from '../errors.js';
 import type { DayInterval } from '../interval.js';
 import { createProgress } from '../progress.js';
 import { type Session, throwIfAborted } from '../session.js';
 import { type BuildFlags, buildProject } from './build-step.js';
+import { loadPriorState, type PriorState, targetDirOf } from './prior-state.js';
+import { daysOutcome, latestResults, runRecordArgs } from './run-record.js';
 import { selectSources } from './select-sources.js';
 import { ingestSource, loadSource, openLakeStore } from './source-steps.js';
 
@@ -40,12 +42,19 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
   if (wantsSources && sources.length === 0 && !has('build')) {
     throw new CliError('NOTHING_TO_DO', 'the project defines no sources');
   }
+  // Read before this run overwrites target/ (`--state target`, `result:` against the last run).
+  const prior: PriorState = has('build')
+    ? await loadPriorState(session.project, session.invocation.cwd, args.build)
+    : { defer: false, favorState: false };
   const store = sources.length > 0 ? openLakeStore(session) : undefined;
   const days = args.days.length > 0 ? args.days : [undefined];
   const progress = createProgress(session.invocation.io);
   const perDay =
     (has('ingest') ? sources.length : 0) + (has('load') ? sources.length : 0) + (has('build') ? 1 : 0);
   progress.setTotal(days.length * perDay);
+  const completed: string[] = [];
+  const results: NodeResult[][] = [];
+  let finished = false;
   try {
     for (const day of days) {
       for (const step of ['ingest', 'load'] as const) {
@@ -60,21 +69,65 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
       if (has('build')) {
         throwIfAborted(signal);
         progress.step(`build${day ? ` ${day.start}` : ''}`);
-        const result = await buildProject(session, args.build, day);
-        if (!result) continue;
-        const diffs = unitTestDiffs(result);
-        if (diffs) session.invocation.io.stderr.write(session.redactor.redact(diffs));
-        assertBuildSucceeded(result);
+        const result = await buildProject(session, args.build, day, prior);
+        if (result) {
+          results.push(result.results);
+          const diffs = unitTestDiffs(result);
+          if (diffs) session.invocation.io.stderr.write(session.redactor.redact(diffs));
+          assertBuildSucceeded(result);
+        }
       }
+      if (day) completed.push(day.start);
     }
+    finished = true;
   } finally {
     progress.stop();
+    await recordRun(session, spec, args, { completed, results, failed: !finished });
   }
   throwIfAborted(signal);
+  assertResultsRecorded(session);
   // Loading only: every selected partition was missing -> nothing to do (Airflow skip).
   if (has('load') && !has('ingest') && session.totals.ranSources === 0) {
     throw new CliError('NOTHING_TO_DO', 'no committed partition to load for the selected sources and dates');
   }
+}
+
+/**
+ * After every pipeline command, failed or not: the days' outcome in the summary, and
+ * `target/run_results.json` (node results and the invocation, which `dataflow retry` reads).
+ * A failed write is a warning: the run log holds the same results.
+ */
+async function recordRun(
+  session: Session,
+  spec: PipelineSpec,
+  args: PipelineArgs,
+  run: { completed: string[]; results: NodeResult[][]; failed: boolean },
+): Promise<void> {
+  const dayNames = args.days.map((d) => d.start);
+  if (dayNames.length > 0) session.totals.days = daysOutcome(dayNames, run.completed, run.failed);
+  try {
+    await writeRunResults(targetDirOf(session.project), {
+      runId: session.runId,
+      results: latestResults(run.results),
+      elapsedMs: performance.now() - session.startedAt,
+      args: runRecordArgs(spec.name, args, run.completed),
+    });
+  } catch (error) {
+    session.logger.warn(
+      { err: { message: (error as Error).message } },
+      'could not write target/run_results.json',
+    );
+  }
+}
+
+/** A node result the run log could not record fails the run (exit 1): its history would be incomplete. */
+function assertResultsRecorded(session: Session): void {
+  const n = session.totals.unrecordedResults;
+  if (n > 0)
+    throw new CliError(
+      'RUNLOG_INCOMPLETE',
+      `${n} node result(s) could not be recorded in the run log (logged as warnings, kept in target/run_results.json)`,
+    );
 }
 
 const isTest = (r: NodeResult) => r.resourceType === 'test' || r.resourceType === 'unit_test';
