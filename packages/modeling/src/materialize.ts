@@ -66,6 +66,11 @@ export interface MaterializeContext {
    * (`<name>__df_tmp_<runToken(runId)>`), so a later run can sweep them once this run is dead.
    */
   runId?: string;
+  /**
+   * The model's SQL rendered just before it runs (`execute` true, see `BuildRenderer`), given
+   * whether `is_incremental()` is true; the compiled SQL when absent.
+   */
+  renderSql?: (isIncremental: boolean) => Promise<string>;
 }
 
 const KINDS: Record<string, RelationKind> = { r: 'table', p: 'table', v: 'view', m: 'materialized view' };
@@ -275,9 +280,14 @@ export async function materializeModel(
   const names = workNames(relation, newRunToken(ctx.runId));
   const kind: 'table' | 'view' = config.materialized === 'view' ? 'view' : 'table';
   const existing = config.materialized === 'incremental' ? await relationKind(ctx.client, relation) : null;
-  const fullRefresh = ctx.fullRefresh && config.fullRefresh !== false;
+  // dbt: a model's `full_refresh` config, when set, overrides `--full-refresh` both ways.
+  const fullRefresh = config.fullRefresh ?? ctx.fullRefresh;
   const incremental = config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
-  const selectSql = incremental ? (node.incrementalSql ?? node.compiledSql) : node.compiledSql;
+  const selectSql = ctx.renderSql
+    ? await ctx.renderSql(incremental)
+    : incremental
+      ? (node.incrementalSql ?? node.compiledSql)
+      : node.compiledSql;
   try {
     const [created] = await runAll(ctx.client, planCreateTemp(kind, names.temp, selectSql), ctx.logger);
     const rows = kind === 'table' ? (created?.rowCount ?? undefined) : undefined;
