@@ -8,7 +8,7 @@ import {
   planBuild,
 } from '@dataflow/modeling';
 import type { TestResultInput } from '@dataflow/runlog';
-import { compile } from '../compile-project.js';
+import { compileForBuild } from '../compile-project.js';
 import type { DayInterval } from '../interval.js';
 import { emitNodeEvents } from '../lineage.js';
 import type { Session } from '../session.js';
@@ -35,7 +35,7 @@ export async function buildProject(
   flags: BuildFlags,
   day: DayInterval | undefined,
 ): Promise<BuildResult | undefined> {
-  const graph = await compile(
+  const { graph, renderer } = await compileForBuild(
     session.project,
     session.logger,
     { targetSchema: flags.targetSchema, redact: (s) => session.redactor.add(s) },
@@ -65,6 +65,7 @@ export async function buildProject(
     failFast: flags.failFast ?? config.build.fail_fast,
     fullRefresh: flags.fullRefresh ?? false,
     runId: session.runId,
+    renderer,
     signal: session.invocation.signal,
     logger,
     onNodeResult: (r) => {

@@ -45,7 +45,13 @@ async function typeNames(client: pg.ClientBase, oids: number[]): Promise<Map<num
 
 async function answerOne(client: pg.ClientBase, request: IntrospectionRequest): Promise<AnyAnswer> {
   if (request.kind === 'query') {
-    const result = await client.query({ text: request.sql, rowMode: 'array', types: AGATE_TYPES });
+    const results: pg.QueryResult | pg.QueryResult[] = await client.query({
+      text: request.sql,
+      rowMode: 'array',
+      types: AGATE_TYPES,
+    });
+    // Several statements in one text (a `statement` block of DDL + DML): the last one answers, as in dbt.
+    const result = (Array.isArray(results) ? results[results.length - 1] : results) as pg.QueryResult;
     const fields = result.fields ?? [];
     const types = await typeNames(client, [...new Set(fields.map((f) => f.dataTypeID))]);
     return {

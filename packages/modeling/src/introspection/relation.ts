@@ -219,6 +219,7 @@ export function relationApi(): Record<string, unknown> {
 export function relationType(text: string): RelationType {
   const t = text.toLowerCase().replaceAll(' ', '_');
   if (t === 'base_table' || t === 'table') return 'table';
+  if (t === 'materializedview') return 'materialized_view';
   if (t === 'view' || t === 'cte' || t === 'materialized_view' || t === 'external') return t;
   if (t === 'foreign_table' || t === 'foreign') return 'external';
   throw new PyError('ValueError', `'${text}' is not a valid RelationType`);

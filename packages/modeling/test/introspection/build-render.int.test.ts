@@ -138,4 +138,47 @@ describe('build-time render with execute true (dbt_utils over the shared fixture
       'table,true,integer,text,numeric(4,1),"id","kind","amount",2,"t"',
     ]);
   });
+
+  it('runs statements with side effects once, and gives get_single_value, unpivot, get_relations_by_pattern and the adapter listing', async () => {
+    const { rows } = await db.pool.query<{ db: string }>('select current_database() as db');
+    const database = rows[0]?.db as string;
+    const dir = await withDbtUtils({
+      'models/wide.sql':
+        "{{ config(materialized='table') }} select 1 as id, 2 as a, true as flag union all select 2, 5, false",
+      'models/narrow.sql': "{{ config(materialized='table') }} select 1 as id",
+      'models/facts.sql': [
+        '{% if execute %}',
+        "{% call statement('side', fetch_result=false) %}create table if not exists {{ this.schema }}.side_effects (n int); insert into {{ this.schema }}.side_effects values (1){% endcall %}",
+        '{% endif %}',
+        "{% set total = dbt_utils.get_single_value('select sum(a) from ' ~ ref('wide'), default=0) %}",
+        "{% set found = dbt_utils.get_relations_by_pattern(this.schema, 'wid%', database=var('db')) %}",
+        "{% set listed = adapter.list_relations_without_caching(api.Relation.create(schema=this.schema)) | map(attribute='identifier') | select('in', ['wide', 'narrow']) | list | sort %}",
+        "{% set missing = adapter.get_missing_columns(ref('wide'), ref('narrow')) | map(attribute='name') | list %}",
+        "select {{ total }} as total, '{{ found | join(',') }}' as found, '{{ found[0].type if found else '' }}' as found_type,",
+        "'{{ listed | join(',') }}' as listed, '{{ missing | join(',') }}' as missing,",
+        "'{{ load_result('side').response if execute else '' }}' as response",
+      ].join('\n'),
+      'models/unpivoted.sql': "{{ dbt_utils.unpivot(ref('wide'), cast_to='text', exclude=['id']) }}",
+    });
+    const compiled = await compileProject({ dir, schema: db.schema, vars: { db: database } });
+    const result = await build(db.pool, assertCompiled(compiled), {
+      runId: 'r3',
+      threads: 2,
+      renderer: compiled.renderer,
+    });
+    expect(result.results.filter((r) => r.status !== 'success').map((r) => [r.name, r.message])).toEqual([]);
+    // The statement ran once although the render took more than one pass.
+    expect(await relationAsCsv(db.pool, `"${db.schema}"."side_effects"`, 'n')).toEqual(['n', '1']);
+    expect(await relationAsCsv(db.pool, `"${db.schema}"."facts"`, '1')).toEqual([
+      'total,found,found_type,listed,missing,response',
+      `7,"${database}"."${db.schema}"."wide",table,narrow,wide,a,flag,INSERT 1`,
+    ]);
+    expect(await relationAsCsv(db.pool, `"${db.schema}"."unpivoted"`, 'id, field_name')).toEqual([
+      'id,field_name,value',
+      '1,a,2',
+      '1,flag,true',
+      '2,a,5',
+      '2,flag,false',
+    ]);
+  });
 });
