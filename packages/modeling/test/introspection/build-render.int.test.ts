@@ -181,4 +181,34 @@ describe('build-time render with execute true (dbt_utils over the shared fixture
       '2,flag,false',
     ]);
   });
+
+  it('reports a build-time template error with its file and line, and a query error with its SQLSTATE message; children are skipped', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop',
+      'models/bad.sql': [
+        'select 1 as id',
+        "{% if execute %}{{ exceptions.raise_compiler_error('no rows for ' ~ this.identifier) }}{% endif %}",
+      ].join('\n'),
+      'models/bad_query.sql': "{% set r = run_query('select nope') %}select 1 as id",
+      'models/child.sql': "select id from {{ ref('bad') }} union all select id from {{ ref('bad_query') }}",
+    });
+    const compiled = await compileProject({ dir, schema: db.schema });
+    const result = await build(db.pool, assertCompiled(compiled), {
+      runId: 'r4',
+      renderer: compiled.renderer,
+    });
+    const byName = new Map(result.results.map((r) => [r.name, r]));
+    expect(byName.get('bad')?.status).toBe('error');
+    expect(byName.get('bad')?.message).toBe(
+      'models/bad.sql:2: build-time render (execute true) failed: no rows for bad',
+    );
+    expect(byName.get('bad_query')?.status).toBe('error');
+    expect(byName.get('bad_query')?.message).toBe('column "nope" does not exist');
+    expect(byName.get('child')?.status).toBe('skipped');
+    const left = await db.pool.query(
+      'select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname in ($2, $3)',
+      [db.schema, 'bad', 'bad_query'],
+    );
+    expect(left.rowCount).toBe(0);
+  });
 });
