@@ -1,4 +1,4 @@
-import { type CompiledGraph, compileProject } from '@dataflow/modeling';
+import { type CompiledGraph, type CompileResult, compileProject } from '@dataflow/modeling';
 import type { Logger } from '@dataflow/runlog';
 import { modelingRelations } from './config/library-options.js';
 import type { LoadedProject } from './config/load.js';
@@ -19,12 +19,28 @@ export async function compile(
   options: { targetSchema?: string | undefined; redact?: (secret: string) => void },
   day: DayInterval | undefined,
 ): Promise<CompiledGraph> {
+  return (await compileForBuild(project, logger, options, day)).graph;
+}
+
+/**
+ * {@link compile}, also returning the renderer `build` uses to render each Jinja model again just
+ * before it runs (`execute` true), as dbt does.
+ *
+ * @example
+ * const { graph, renderer } = await compileForBuild(project, logger, {}, undefined);
+ */
+export async function compileForBuild(
+  project: LoadedProject,
+  logger: Logger,
+  options: { targetSchema?: string | undefined; redact?: (secret: string) => void },
+  day: DayInterval | undefined,
+): Promise<Pick<CompileResult, 'graph' | 'renderer'>> {
   const { config, dir, tsProject } = project;
   const vars = {
     ...(config.vars ?? {}),
     ...(day ? { ds: day.start, data_interval_start: day.start, data_interval_end: day.end } : {}),
   };
-  const { graph, diagnostics } = await compileProject({
+  const { graph, diagnostics, renderer } = await compileProject({
     dir,
     // dataflow.config.ts: the TypeScript models (relative seed files resolve against `dir`).
     ...(tsProject ? { project: tsProject } : {}),
@@ -48,5 +64,5 @@ export async function compile(
       `compile failed with ${errors.length} error(s); first: ${where}${first.code}: ${first.message}`,
     );
   }
-  return graph;
+  return { graph, renderer };
 }

@@ -12,6 +12,8 @@ import {
   type TestNode,
   type UnitTestNode,
 } from './graph.js';
+import type { BuildRenderer } from './introspection/build-renderer.js';
+import { createPgIntrospector } from './introspection/pg-introspector.js';
 import {
   type Logger,
   loadSeedToTemp,
@@ -74,6 +76,12 @@ export interface BuildOptions {
   seedsDir?: string;
   /** Write-audit-publish (default true): error-severity tests gate each publish. */
   audit?: boolean;
+  /**
+   * `compileProject`'s `renderer`: each Jinja model is rendered again just before it runs, after its
+   * parents are built, with `execute` true and its questions (`run_query`, `get_columns_in_relation`…)
+   * answered on the model's connection, as dbt does. Without it models run their compiled SQL.
+   */
+  renderer?: BuildRenderer;
   signal?: AbortSignal;
   logger?: Logger;
   onNodeStart?(node: GraphNode): void;
@@ -365,7 +373,22 @@ async function materializeNode(
     ...(signal ? { signal } : {}),
     ...(logger ? { logger } : {}),
   });
-  if (node.resourceType === 'model') return materializeModel(ctxFor(await connect()), node);
+  if (node.resourceType === 'model') {
+    const client = await connect();
+    const { renderer } = options;
+    if (!renderer?.renders(node.uniqueId)) return materializeModel(ctxFor(client), node);
+    const renderSql = async (isIncremental: boolean) => {
+      const rendered = await renderer.render(node.uniqueId, isIncremental, createPgIntrospector(client), {
+        ...(signal ? { signal } : {}),
+      });
+      logger?.debug(
+        { node: node.uniqueId, passes: rendered.passes, questions: rendered.questions },
+        'rendered at build time',
+      );
+      return rendered.sql;
+    };
+    return materializeModel({ ...ctxFor(client), renderSql }, node);
+  }
   // COPY takes its own pooled connection: load before holding one, so a build with `threads`
   // equal to the pool size cannot starve itself.
   const loaded = await loadSeedToTemp(pool, node, {

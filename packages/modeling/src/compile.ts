@@ -21,6 +21,7 @@ import {
   type GraphNode,
   type ModelNode,
 } from './graph.js';
+import { type BuildRenderer, createBuildRenderer } from './introspection/build-renderer.js';
 import { JinjaEnvironment } from './jinja.js';
 
 /** Options of {@link compileProject}. Exactly one of `dir` / `project`. */
@@ -55,6 +56,11 @@ export interface CompileOptions {
 export interface CompileResult {
   graph: CompiledGraph;
   diagnostics: Diagnostic[];
+  /**
+   * Renders models again at build time with `execute` true (dbt's run-time render: `run_query`,
+   * `dbt_utils.star`…); pass it to `build` as `renderer`. Not part of the graph, which stays JSON.
+   */
+  renderer: BuildRenderer;
 }
 
 /**
@@ -136,7 +142,8 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     nodes,
     ...buildEdgeMaps(nodes),
   };
-  return { graph, diagnostics: diagnostics.list };
+  const renderer = createBuildRenderer({ ctx, models, linker, rendered, inCycle });
+  return { graph, diagnostics: diagnostics.list, renderer };
 }
 
 function modelNode(

@@ -13,6 +13,8 @@ export type ModelingErrorCode =
   | 'DUPLICATE_UNIQUE_KEY'
   /** Error-severity tests failed against the temp relation; nothing was published. */
   | 'AUDIT_FAILED'
+  /** An incremental model's columns differ from its table and `on_schema_change` is `fail`. */
+  | 'SCHEMA_CHANGED'
   /** A snapshot cannot run: its source query or existing table does not fit its configuration. */
   | 'SNAPSHOT_INVALID'
   /** A unit test cannot run: its fixtures do not fit the model (unknown column, bad CSV, missing input). */

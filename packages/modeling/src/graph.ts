@@ -18,6 +18,9 @@ export interface RelationInfo {
   sql: string;
 }
 
+/** What an incremental run does when the model's columns differ from its table (dbt's `on_schema_change`). */
+export type OnSchemaChange = 'ignore' | 'fail' | 'append_new_columns' | 'sync_all_columns';
+
 /** Resolved model configuration (folder config < schema.yml < inline `config()` / TS definition). */
 export interface ModelConfig {
   materialized: Materialization;
@@ -28,8 +31,14 @@ export interface ModelConfig {
   alias?: string;
   tags: string[];
   enabled: boolean;
-  /** `full_refresh: false` protects an incremental model from `--full-refresh`. */
+  /** `full_refresh`: when set, overrides `--full-refresh` (false protects, true always rebuilds). */
   fullRefresh?: boolean;
+  /** Incremental models: `ignore` (default), `fail`, `append_new_columns`, `sync_all_columns`. */
+  onSchemaChange?: OnSchemaChange;
+  /** `grants`: privilege → grantees, the full set for each listed privilege, applied after each build. */
+  grants?: Record<string, string[]>;
+  /** `persist_docs`: descriptions as `COMMENT ON` the relation and its columns. */
+  persistDocs?: { relation: boolean; columns: boolean };
 }
 
 interface BaseNode {

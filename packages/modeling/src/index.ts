@@ -81,6 +81,7 @@ export {
   type Materialization,
   type ModelConfig,
   type ModelNode,
+  type OnSchemaChange,
   RELATION_PLACEHOLDER,
   type RelationInfo,
   type ResourceType,

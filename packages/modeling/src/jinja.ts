@@ -1,4 +1,6 @@
 import { type DispatchConfig, type DispatchSettings, resolveDispatch } from './compile/dispatch.js';
+import { IntrospectionContext } from './introspection/dbt-adapter.js';
+import { DbtRelation } from './introspection/relation.js';
 import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/dbt-context.js';
 import { createDispatch, loadDbtMacros, MacroNamespace } from './jinja/dbt-macros.js';
 import { Environment, type Template } from './jinja/environment.js';
@@ -86,30 +88,6 @@ export type JinjaEnvironmentOptions = { schema: string } & Partial<Omit<DbtConte
     target?: DbtContextOptions['target'];
   };
 
-/** `this`: prints as the relation, with `.schema`, `.identifier`, `.name` and `.database` when quoted parts are known. */
-class ThisRelation {
-  readonly database: string | null = null;
-  readonly schema: string | null = null;
-  readonly identifier: string | null = null;
-  constructor(private readonly text: string) {
-    const parts = [...text.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => (m[1] as string).replaceAll('""', '"'));
-    if (parts.length >= 2 && parts.join('').length + parts.length * 2 + parts.length - 1 === text.length) {
-      this.identifier = parts[parts.length - 1] as string;
-      this.schema = parts[parts.length - 2] as string;
-      this.database = parts.length > 2 ? (parts[0] as string) : null;
-    }
-  }
-  get name(): string | null {
-    return this.identifier;
-  }
-  get table(): string | null {
-    return this.identifier;
-  }
-  toString(): string {
-    return this.text;
-  }
-}
-
 /**
  * One Jinja environment per compile: dbt's globals ({@link createDbtContext}), the context functions
  * that delegate to the scope of the render in progress (rendering is synchronous, so one scope at a
@@ -133,6 +111,8 @@ export class JinjaEnvironment {
   private readonly packages = new Map<string, MacroNamespace>();
   private dbtMacros: MacroNamespace = new MacroNamespace();
   private adapterType = 'postgres';
+  /** `adapter.get_relation`, `run_query`'s `adapter.execute`, `api.Relation`…: see {@link IntrospectionContext}. */
+  readonly introspection: IntrospectionContext;
 
   constructor(options: JinjaEnvironmentOptions) {
     const { schema, target, ...rest } = options;
@@ -142,6 +122,7 @@ export class JinjaEnvironment {
     this.installContextFunctions(dbt.var as PyCallable);
     this.installDbtPackage(target?.type ?? 'postgres');
     this.installResults();
+    this.introspection = new IntrospectionContext(this.env, (m) => rest.log?.(m, 'debug'));
   }
 
   private current(): RenderScope {
@@ -151,8 +132,13 @@ export class JinjaEnvironment {
 
   /** `ref`, `source`, `config`, `var`, `is_incremental`: the render in progress answers them. */
   private installContextFunctions(dbtVar: PyCallable): void {
-    const ref = pyFunction('ref', (args) => this.current().ref(pyStr(args[args.length - 1])));
-    const source = pyFunction('source', (args) => this.current().source(pyStr(args[0]), pyStr(args[1])));
+    // dbt's ref() / source() return relations, which print as their quoted name.
+    const ref = pyFunction('ref', (args) =>
+      DbtRelation.fromSql(this.current().ref(pyStr(args[args.length - 1]))),
+    );
+    const source = pyFunction('source', (args) =>
+      DbtRelation.fromSql(this.current().source(pyStr(args[0]), pyStr(args[1]))),
+    );
     const config = this.configFunction();
     this.env.globals.set('ref', ref);
     this.env.globals.set('source', source);
@@ -329,7 +315,7 @@ export class JinjaEnvironment {
     if (!/\{[{%#]/.test(source)) return source;
     const template: Template = this.env.parse(source, file);
     return this.within(scope, () =>
-      this.env.render(template, { this: new ThisRelation(scope.thisRelation) }),
+      this.env.render(template, { this: DbtRelation.fromSql(scope.thisRelation) }),
     );
   }
 
@@ -387,7 +373,7 @@ export class JinjaEnvironment {
     const macro = this.testMacros.get(name);
     if (!macro) throw new Error(`unknown test macro ${name}`);
     return this.within(scope, () =>
-      this.env.withContext({ this: new ThisRelation(scope.thisRelation) }, () => {
+      this.env.withContext({ this: DbtRelation.fromSql(scope.thisRelation) }, () => {
         const kwargs = { ...args, model, ...(column === undefined ? {} : { column_name: column }) };
         return pyStr(macro([], kwargs));
       }),

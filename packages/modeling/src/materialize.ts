@@ -3,8 +3,10 @@ import { basename, join } from 'node:path';
 import {
   captureDependentViews,
   classifyPgError,
+  dropDependentViewsSql,
   inTransaction,
   quoteIdent,
+  recreateDependentViewsSql,
   runToken,
   sqlStateOf,
 } from '@dataflow/pg';
@@ -38,6 +40,8 @@ import {
   type WorkNames,
   workNames,
 } from './plan.js';
+import { type Grant, planComments, planGrants, SHOW_GRANTS_SQL } from './publish-configs.js';
+import { planSchemaChange } from './schema-change.js';
 
 /** Structural logger (pino's `(obj, msg)` signature), the one the whole load flow shares. */
 export type { Logger };
@@ -66,6 +70,11 @@ export interface MaterializeContext {
    * (`<name>__df_tmp_<runToken(runId)>`), so a later run can sweep them once this run is dead.
    */
   runId?: string;
+  /**
+   * The model's SQL rendered just before it runs (`execute` true, see `BuildRenderer`), given
+   * whether `is_incremental()` is true; the compiled SQL when absent.
+   */
+  renderSql?: (isIncremental: boolean) => Promise<string>;
 }
 
 const KINDS: Record<string, RelationKind> = { r: 'table', p: 'table', v: 'view', m: 'materialized view' };
@@ -209,6 +218,7 @@ async function publish(
   names: WorkNames,
   newKind: 'table' | 'view',
   selectSql?: string,
+  after?: () => Promise<void>,
 ): Promise<string> {
   return publishTransaction(
     ctx.client,
@@ -229,12 +239,13 @@ async function publish(
         await ctx.client.query(planLockRelation(relation));
       }
       if (newKind === 'view' && existing === 'view' && selectSql !== undefined) {
-        const [before, after] = await Promise.all([
+        const [before, afterColumns] = await Promise.all([
           columnsOf(ctx.client, relation),
           columnsOf(ctx.client, names.temp),
         ]);
-        if (viewColumnsCompatible(before, after)) {
+        if (viewColumnsCompatible(before, afterColumns)) {
           await runAll(ctx.client, planReplaceView(relation, names.temp, selectSql), ctx.logger);
+          await after?.();
           return 'replaced';
         }
       }
@@ -246,6 +257,7 @@ async function publish(
           { relation: relation.sql, dependents: dependents.map((d) => `${d.schema}.${d.name}`) },
           'recreated dependent views',
         );
+      await after?.();
       return existing ? 'swapped' : 'created';
     },
     ctx.logger,
@@ -258,6 +270,70 @@ async function dropQuietly(ctx: MaterializeContext, kind: 'table' | 'view', temp
   } catch (error) {
     ctx.logger?.warn({ relation: temp.sql, err: error }, 'could not drop temp relation');
   }
+}
+
+/**
+ * `on_schema_change` inside the incremental publish transaction: compares the table's columns with
+ * the batch's, alters the table as the mode says (dropping and recreating dependent views, with
+ * their grants and comments, when columns are dropped or retyped) and returns the columns to insert.
+ */
+async function applySchemaChange(
+  ctx: MaterializeContext,
+  node: ModelNode,
+  names: WorkNames,
+): Promise<string[]> {
+  const { relation } = node;
+  const [target, batch] = await Promise.all([
+    columnsOf(ctx.client, relation),
+    columnsOf(ctx.client, names.temp),
+  ]);
+  const plan = planSchemaChange({
+    mode: node.config.onSchemaChange ?? 'ignore',
+    relation,
+    modelName: node.name,
+    target,
+    batch,
+  });
+  if (plan.kind === 'fail')
+    throw new ModelingError('SCHEMA_CHANGED', plan.message, {
+      node: node.uniqueId,
+      ...(node.file ? { file: node.file } : {}),
+    });
+  if (plan.statements.length === 0) return plan.insertColumns;
+  const dependents = plan.touchesViews ? await captureDependentViews(ctx.client, relation.sql) : [];
+  await lockDependentViews(ctx.client, dependents, new Set());
+  await runAll(
+    ctx.client,
+    [...dropDependentViewsSql(dependents), ...plan.statements, ...recreateDependentViewsSql(dependents)],
+    ctx.logger,
+  );
+  ctx.logger?.info(
+    { relation: relation.sql, statements: plan.statements.length },
+    'applied on_schema_change',
+  );
+  return plan.insertColumns;
+}
+
+/** `grants` and `persist_docs`, inside the publish transaction: readers never see the relation without them. */
+async function applyPublishConfigs(
+  ctx: MaterializeContext,
+  node: ModelNode,
+  kind: 'table' | 'view',
+): Promise<void> {
+  const { grants, persistDocs } = node.config;
+  const statements: string[] = [];
+  if (grants && Object.keys(grants).length > 0) {
+    const current = await ctx.client.query<Grant>(SHOW_GRANTS_SQL, [
+      node.relation.schema,
+      node.relation.identifier,
+    ]);
+    statements.push(...planGrants(node.relation, grants, current.rows));
+  }
+  if (persistDocs) {
+    const columns = (await columnsOf(ctx.client, node.relation)).map((c) => c.name);
+    statements.push(...planComments(node, kind, columns));
+  }
+  await runAll(ctx.client, statements, ctx.logger);
 }
 
 /**
@@ -275,9 +351,14 @@ export async function materializeModel(
   const names = workNames(relation, newRunToken(ctx.runId));
   const kind: 'table' | 'view' = config.materialized === 'view' ? 'view' : 'table';
   const existing = config.materialized === 'incremental' ? await relationKind(ctx.client, relation) : null;
-  const fullRefresh = ctx.fullRefresh && config.fullRefresh !== false;
+  // dbt: a model's `full_refresh` config, when set, overrides `--full-refresh` both ways.
+  const fullRefresh = config.fullRefresh ?? ctx.fullRefresh;
   const incremental = config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
-  const selectSql = incremental ? (node.incrementalSql ?? node.compiledSql) : node.compiledSql;
+  const selectSql = ctx.renderSql
+    ? await ctx.renderSql(incremental)
+    : incremental
+      ? (node.incrementalSql ?? node.compiledSql)
+      : node.compiledSql;
   try {
     const [created] = await runAll(ctx.client, planCreateTemp(kind, names.temp, selectSql), ctx.logger);
     const rows = kind === 'table' ? (created?.rowCount ?? undefined) : undefined;
@@ -290,8 +371,16 @@ export async function materializeModel(
         config.incrementalStrategy !== 'append',
       );
     const audits = await runAudits(ctx, names.temp, node.uniqueId);
+    const after = () => applyPublishConfigs(ctx, node, kind);
     if (!incremental) {
-      const action = await publish(ctx, relation, names, kind, kind === 'view' ? selectSql : undefined);
+      const action = await publish(
+        ctx,
+        relation,
+        names,
+        kind,
+        kind === 'view' ? selectSql : undefined,
+        after,
+      );
       return { ...(rows !== undefined ? { rows } : {}), audits, action };
     }
     const applied = await publishTransaction(
@@ -299,12 +388,7 @@ export async function materializeModel(
       async () => {
         const lock = planPublishLock(relation);
         await ctx.client.query(lock.text, lock.values);
-        const [target, batch] = await Promise.all([
-          columnsOf(ctx.client, relation),
-          columnsOf(ctx.client, names.temp),
-        ]);
-        const targetNames = new Set(target.map((c) => c.name));
-        const columns = batch.map((c) => c.name).filter((c) => targetNames.has(c));
+        const columns = await applySchemaChange(ctx, node, names);
         const statements = planIncremental({
           strategy: config.incrementalStrategy,
           relation,
@@ -313,6 +397,7 @@ export async function materializeModel(
           ...(config.uniqueKey ? { uniqueKey: config.uniqueKey } : {}),
         });
         const results = await runAll(ctx.client, statements, ctx.logger);
+        await after();
         // delete+insert: the insert is the second statement; merge / append: the first.
         const main = results[config.incrementalStrategy === 'delete+insert' ? 1 : 0];
         return main?.rowCount ?? 0;

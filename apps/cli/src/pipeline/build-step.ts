@@ -11,7 +11,7 @@ import {
   writeManifest,
 } from '@dataflow/modeling';
 import type { TestResultInput } from '@dataflow/runlog';
-import { compile } from '../compile-project.js';
+import { compileForBuild } from '../compile-project.js';
 import type { DayInterval } from '../interval.js';
 import { emitNodeEvents } from '../lineage.js';
 import type { Session } from '../session.js';
@@ -49,7 +49,7 @@ export async function buildProject(
   day: DayInterval | undefined,
   prior: PriorState = { defer: false, favorState: false },
 ): Promise<BuildResult | undefined> {
-  const graph = await compile(
+  const { graph, renderer } = await compileForBuild(
     session.project,
     session.logger,
     { targetSchema: flags.targetSchema, redact: (s) => session.redactor.add(s) },
@@ -88,6 +88,7 @@ export async function buildProject(
     failFast: flags.failFast ?? config.build.fail_fast,
     fullRefresh: flags.fullRefresh ?? false,
     runId: session.runId,
+    renderer,
     signal: session.invocation.signal,
     logger,
     onNodeResult: (r) => {

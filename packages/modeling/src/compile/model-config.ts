@@ -1,5 +1,6 @@
 import type { IncrementalStrategy, Materialization, ModelConfig } from '../graph.js';
 import type { ConfigLayer } from '../project-files.js';
+import { materializationConfig } from './materialization-config.js';
 
 const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'incremental', 'ephemeral'];
 const STRATEGIES: readonly IncrementalStrategy[] = ['append', 'delete+insert', 'merge'];
@@ -71,7 +72,7 @@ export function toModelConfig(raw: ConfigLayer, report: (msg: string) => void): 
   if (typeof raw.schema === 'string') config.schema = raw.schema;
   if (typeof raw.alias === 'string') config.alias = raw.alias;
   if (typeof raw.full_refresh === 'boolean') config.fullRefresh = raw.full_refresh;
-  return config;
+  return Object.assign(config, materializationConfig(raw, report));
 }
 
 /**

@@ -1,9 +1,7 @@
 import {
+  type AnyAnswer,
   type IntrospectionAnswer,
   type IntrospectionRequest,
-  type QueryResult,
-  type RelationAnswer,
-  type RelationColumn,
   requestKey,
 } from './requests.js';
 
@@ -27,7 +25,7 @@ export class IntrospectionAnswers {
   }
 
   /** Records the warehouse's answer to one request. */
-  answer(request: IntrospectionRequest, value: QueryResult | RelationColumn[] | RelationAnswer): void {
+  answer(request: IntrospectionRequest, value: AnyAnswer): void {
     this.known.set(requestKey(request), value);
   }
 
@@ -37,20 +35,22 @@ export class IntrospectionAnswers {
   }
 }
 
-function standIn(request: IntrospectionRequest): QueryResult | RelationColumn[] | RelationAnswer {
+/**
+ * What a question answers before the warehouse has: an empty result, no columns, no relation. Also
+ * what compile time (`execute` false, no warehouse) answers when a template asks anyway.
+ */
+export function standIn(request: IntrospectionRequest): AnyAnswer {
   if (request.kind === 'query') return { columns: [], rows: [] };
-  if (request.kind === 'columns') return [];
+  if (request.kind === 'columns' || request.kind === 'relations') return [];
   return null;
 }
 
 /** Answers a batch of questions (see `createPgIntrospector`). */
-export type Introspector = (
-  requests: IntrospectionRequest[],
-) => Promise<Array<QueryResult | RelationColumn[] | RelationAnswer>>;
+export type Introspector = (requests: IntrospectionRequest[]) => Promise<AnyAnswer[]>;
 
 /** What {@link renderWithAnswers} did: the SQL and how many renders and warehouse round trips it took. */
-export interface RenderedWithAnswers {
-  sql: string;
+export interface RenderedWithAnswers<T = string> {
+  sql: T;
   passes: number;
   questions: number;
 }
@@ -66,17 +66,17 @@ export interface RenderedWithAnswers {
  * @example
  * const { sql, passes } = await renderWithAnswers((answers) => renderNode(answers), createPgIntrospector(pool));
  */
-export async function renderWithAnswers(
-  render: (answers: IntrospectionAnswers) => string,
+export async function renderWithAnswers<T = string>(
+  render: (answers: IntrospectionAnswers) => T,
   introspect: Introspector,
   options: { maxPasses?: number; signal?: AbortSignal } = {},
-): Promise<RenderedWithAnswers> {
+): Promise<RenderedWithAnswers<T>> {
   const maxPasses = options.maxPasses ?? 20;
   const answers = new IntrospectionAnswers();
   for (let pass = 1; pass <= maxPasses; pass++) {
     options.signal?.throwIfAborted();
     answers.pending.clear();
-    let sql: string | undefined;
+    let sql: T | undefined;
     let failure: unknown;
     try {
       sql = render(answers);
@@ -90,7 +90,7 @@ export async function renderWithAnswers(
     const asked = [...answers.pending.values()];
     const replies = await introspect(asked);
     asked.forEach((request, i) => {
-      answers.answer(request, replies[i] as QueryResult);
+      answers.answer(request, replies[i] as AnyAnswer);
     });
   }
   throw new Error(`rendering still asked the warehouse new questions after ${maxPasses} passes`);

@@ -3,10 +3,13 @@ import { sliceOp } from './ops.js';
 import {
   dictEntries,
   dictGet,
+  hasPyHook,
   isMapping,
   isPlainObject,
   isPyCallable,
   isUndefined,
+  PY_GETATTR,
+  PY_GETITEM,
   PyError,
   pyFunction,
   pyTypeName,
@@ -50,7 +53,7 @@ export function getattr(obj: unknown, name: string): unknown {
     if (!Array.isArray(obj) && typeof obj !== 'string' && Object.hasOwn(obj, name)) return obj[name];
     if (Array.isArray(obj) && obj.constructor !== Array && !HIDDEN.has(name) && name in obj)
       return hostValue(obj, name);
-    return new Undefined(name, obj);
+    return fallbackAttr(obj, name);
   }
   if (
     (typeof obj === 'object' || typeof obj === 'function') &&
@@ -59,6 +62,15 @@ export function getattr(obj: unknown, name: string): unknown {
   ) {
     if (isPyCallable(obj) && name === 'name') return obj.pyName;
     return hostValue(obj as object, name);
+  }
+  return fallbackAttr(obj, name);
+}
+
+/** Python's `__getattr__`: asked only when normal lookup found nothing. */
+function fallbackAttr(obj: unknown, name: string): unknown {
+  if (hasPyHook(obj, PY_GETATTR) && !HIDDEN.has(name)) {
+    const value = (obj as { [PY_GETATTR](n: string): unknown })[PY_GETATTR](name);
+    if (value !== undefined) return value;
   }
   return new Undefined(name, obj);
 }
@@ -72,6 +84,7 @@ function hostValue(obj: object, name: string): unknown {
 /** Jinja's `obj[key]`: the item first, then the attribute. */
 export function getitem(obj: unknown, key: unknown): unknown {
   if (isUndefined(obj)) throw undefinedError(obj);
+  if (hasPyHook(obj, PY_GETITEM)) return (obj as { [PY_GETITEM](k: unknown): unknown })[PY_GETITEM](key);
   if (Array.isArray(obj) || typeof obj === 'string') {
     if (typeof key === 'number' || typeof key === 'boolean') {
       const items = typeof obj === 'string' ? [...obj] : obj;

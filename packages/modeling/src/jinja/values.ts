@@ -72,6 +72,19 @@ export function isPyCallable(value: unknown): value is PyCallable {
   return typeof value === 'function' && (value as Partial<PyCallable>)[PY_CALLABLE] === true;
 }
 
+/**
+ * Host objects that answer `obj[key]` themselves, as a Python class with `__getitem__` does (dbt's
+ * agate rows and columns: by position and by name).
+ */
+export const PY_GETITEM: unique symbol = Symbol('pyGetitem');
+/** Host objects with a fallback for unknown attributes, as Python's `__getattr__` (agate's `row.name`). */
+export const PY_GETATTR: unique symbol = Symbol('pyGetattr');
+
+/** Whether `value` implements `hook` (see {@link PY_GETITEM}, {@link PY_GETATTR}). */
+export function hasPyHook(value: unknown, hook: typeof PY_GETITEM | typeof PY_GETATTR): boolean {
+  return value !== null && typeof value === 'object' && hook in value;
+}
+
 /** A Python-level error raised while rendering (TypeError, ValueError…); the message is Python's. */
 export class PyError extends Error {
   constructor(

@@ -26,6 +26,8 @@ describe('createPgIntrospector', () => {
         [1, 'a'],
         [2, 'b'],
       ],
+      command: 'SELECT',
+      rowCount: 2,
     });
     expect(columns).toEqual([
       { name: 'id', dataType: 'integer', charMaxLength: null, numericPrecision: 32, numericScale: 0 },
@@ -41,5 +43,25 @@ describe('createPgIntrospector', () => {
     expect(table).toEqual({ schema: db.schema, identifier: 'orders', type: 'table' });
     expect(view).toEqual({ schema: db.schema, identifier: 'v_orders', type: 'view' });
     expect(missing).toBeNull();
+  });
+
+  it('gives values as agate holds them (bigint and exact numeric as numbers, dates as text) and lists a schema', async () => {
+    await db.pool.query(`create table ${db.schema}.t1 (id int)`);
+    await db.pool.query(`create view ${db.schema}.v1 as select id from ${db.schema}.t1`);
+    const [values, relations] = await createPgIntrospector(db.pool)([
+      {
+        kind: 'query',
+        sql: "select 3::bigint as n, 2.50::numeric(4,2) as exact, 0.1::numeric as tenth, 12345678901234567890::numeric as big, date '2024-01-31' as d, timestamp '2024-01-31 10:00:00' as ts",
+      },
+      { kind: 'relations', schema: db.schema },
+    ]);
+    expect((values as { rows: unknown[][] }).rows).toEqual([
+      [3, '2.50', 0.1, '12345678901234567890', '2024-01-31', '2024-01-31 10:00:00'],
+    ]);
+    // The schema is the test file's: the first test's relations are there too.
+    expect((relations as Array<{ identifier: string }>).filter((r) => /^[tv]1$/.test(r.identifier))).toEqual([
+      { schema: db.schema, identifier: 't1', type: 'table' },
+      { schema: db.schema, identifier: 'v1', type: 'view' },
+    ]);
   });
 });
