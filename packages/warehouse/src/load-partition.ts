@@ -169,6 +169,7 @@ async function loadLocked(
       target,
       manifest,
       parallel: Math.max(1, Math.min(options.parallel ?? 3, poolMax - 1)),
+      onPublish: options.onPublish,
       signal: options.signal,
       log,
     };
@@ -212,7 +213,12 @@ export async function loadPartition(pool: pg.Pool, options: LoadPartitionOptions
   const resolved = resolveLoadOptions(options);
   const { table, partition } = resolved;
   throwIfAborted(options.signal, `loading ${table}`);
-  const manifest = await readPartitionManifest(options.store, options.source, options.interval);
+  const manifest = await readPartitionManifest(
+    options.store,
+    options.source,
+    options.interval,
+    options.partition,
+  );
   if (!manifest) {
     throw new WarehouseError(
       'NOT_COMMITTED',

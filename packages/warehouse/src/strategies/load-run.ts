@@ -23,6 +23,8 @@ export interface LoadRun {
   manifest: PartitionManifest;
   /** Staged loads: files COPYed at once. */
   parallel: number;
+  /** The caller's hook, run last inside every strategy's publish transaction. */
+  onPublish?: ((client: pg.ClientBase) => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
   log: Logger;
 }

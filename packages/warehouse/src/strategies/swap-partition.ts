@@ -67,6 +67,7 @@ async function attempt(
       }),
       loadRecordStatement(run, stamp, outcomes),
     ]);
+    await run.onPublish?.(client);
     run.log.debug({ table: target.qualified, attached: fresh, dropped }, 'partition swapped');
     return outcomes;
   });
