@@ -11,6 +11,20 @@ export interface RunTotals {
   tests: { pass: number; warn: number; fail: number; error: number; skipped: number };
   skippedSources: number;
   ranSources: number;
+  /** Windows of cursor sources this run published (issue 16). */
+  cursors: CursorRun[];
+}
+
+/** One window of a cursor source published by the run: the range it read and what the state did. */
+export interface CursorRun {
+  source: string;
+  partition: string;
+  path: string;
+  from: string | number;
+  to: string | number;
+  duplicates_dropped: number;
+  /** `advanced` / `kept` (never backwards), or `backfill` (read by interval, state untouched). */
+  state: 'advanced' | 'kept' | 'backfill';
 }
 
 export const emptyTotals = (): RunTotals => ({
@@ -21,6 +35,7 @@ export const emptyTotals = (): RunTotals => ({
   tests: { pass: 0, warn: 0, fail: 0, error: 0, skipped: 0 },
   skippedSources: 0,
   ranSources: 0,
+  cursors: [],
 });
 
 /** The Airflow summary line (BashOperator pushes the last stdout line to XCom). */
@@ -36,6 +51,8 @@ export interface RunSummary {
   tests: RunTotals['tests'];
   duration_ms: number;
   interval?: { start: string; end: string };
+  /** Cursor windows published, with their ranges (only when there were any). */
+  cursors?: CursorRun[];
   error?: { class: string; code?: string; message: string };
 }
 
@@ -68,6 +85,7 @@ export function buildSummary(input: {
     tests: { ...totals.tests },
     duration_ms: Math.round(input.durationMs),
     ...(input.interval ? { interval: input.interval } : {}),
+    ...(totals.cursors.length > 0 ? { cursors: totals.cursors.map((c) => ({ ...c })) } : {}),
     ...(input.error ? { error: input.error } : {}),
   };
 }

@@ -200,7 +200,8 @@ export type CursorWriteOutcome = 'advanced' | 'kept';
 /**
  * Advances a source's cursor, meant for the load's `onPublish` hook so the state moves in the
  * same transaction as the data. Never moves it backwards: a value before the stored one (a
- * backfill's window) keeps the stored state; an equal value merges the boundary keys. Locks the
+ * window read with `lag`) keeps the stored value and keys (only `run_id` / `partition`, the last
+ * published window, move on); an equal value merges the boundary keys. Locks the
  * source's row until the caller's transaction ends.
  *
  * @example
@@ -219,7 +220,14 @@ export function writeCursorState(
     let state = write.state;
     if (stored) {
       const order = compareCursorValues(write.state.lastValue, stored.lastValue);
-      if (order < 0) return 'kept';
+      if (order < 0) {
+        // The value stays; the marker of the last published window moves on (it was loaded).
+        await client.query(
+          `UPDATE ${qualify(write.schema, STATE_TABLE)} SET run_id = $2, partition = $3, updated_at = now() WHERE source = $1`,
+          [write.source, write.runId, write.partition ?? null],
+        );
+        return 'kept';
+      }
       if (order === 0) {
         state = {
           lastValue: write.state.lastValue,

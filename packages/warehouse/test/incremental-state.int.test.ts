@@ -80,10 +80,18 @@ describe('cursor state', () => {
       runId: 'r1',
       partition: 'w=x1',
     });
-    // A backfill's window ends before the state: kept.
-    expect(await inTx((c) => writeCursorState(c, write('s1', '2024-01-01T12:00:00Z', ['[9]'], 'r2')))).toBe(
-      'kept',
-    );
+    // A window that ends before the state (read with lag, nothing new): value and keys kept.
+    expect(
+      await inTx((c) =>
+        writeCursorState(c, { ...write('s1', '2024-01-01T12:00:00Z', ['[9]'], 'r2'), partition: 'w=x2' }),
+      ),
+    ).toBe('kept');
+    expect(await readCursorState(db.pool, key('s1'))).toMatchObject({
+      lastValue: '2024-01-02T00:00:00Z',
+      boundaryKeys: ['[1]'],
+      runId: 'r2',
+      partition: 'w=x2',
+    });
     // Same instant in another zone: equal, the boundary keys are merged.
     expect(
       await inTx((c) => writeCursorState(c, write('s1', '2024-01-02T01:00:00+01:00', ['[2]', '[1]'], 'r3'))),
