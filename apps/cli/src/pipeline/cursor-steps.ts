@@ -21,7 +21,7 @@ import {
   pendingWindows,
   type WindowCandidate,
 } from './cursor-windows.js';
-import { ingestSupportsCursors, newWindowPartition } from './incremental.js';
+import { ingestSupportsCsvCursors, ingestSupportsCursors, newWindowPartition } from './incremental.js';
 import { job } from './job.js';
 import { ingestSource, loadSource } from './source-steps.js';
 
@@ -33,10 +33,11 @@ import { ingestSource, loadSource } from './source-steps.js';
 /** The source's cursor options, or undefined when it has none. */
 function incrementalOf(name: string, source: SourceConfig): { initialValue: string | number } | undefined {
   const options = source.type === 'csv' ? csvIncremental(source) : apiIngestOptions(name, source).incremental;
-  if (options && !ingestSupportsCursors) {
+  const supported = source.type === 'csv' ? ingestSupportsCsvCursors : ingestSupportsCursors;
+  if (options && !supported) {
     throw new CliError(
       'CONFIG_INVALID',
-      `sources.${name}.incremental: this build of @dataflow/ingest cannot read by cursor`,
+      `sources.${name}.incremental: this build of @dataflow/ingest cannot read ${source.type} sources by cursor`,
     );
   }
   return options;
