@@ -70,6 +70,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     description: 'Recent runs from the run log (table, or --json)',
     load: async () => (await import('./commands/runs.js')).runsCommand,
   },
+  state: {
+    description:
+      'Show, set or reset the cursor state of an incremental source (state show|set|reset --source X)',
+    load: async () => (await import('./commands/state.js')).stateCommand,
+  },
   init: {
     description: 'Scaffold a working example project in DIR (--typescript for dataflow.config.ts)',
     load: async () => (await import('./commands/init.js')).initCommand,

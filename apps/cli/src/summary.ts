@@ -15,6 +15,8 @@ export interface RunTotals {
   unrecordedResults: number;
   /** For commands over days: which days finished, which failed, which never started. */
   days?: DaysOutcome;
+  /** Windows of cursor sources this run published (issue 16). */
+  cursors: CursorRun[];
 }
 
 /** The days of an interval command by outcome (`YYYY-MM-DD`, in order). */
@@ -22,6 +24,18 @@ export interface DaysOutcome {
   succeeded: string[];
   failed: string[];
   notRun: string[];
+}
+
+/** One window of a cursor source published by the run: the range it read and what the state did. */
+export interface CursorRun {
+  source: string;
+  partition: string;
+  path: string;
+  from: string | number;
+  to: string | number;
+  duplicates_dropped: number;
+  /** `advanced` / `kept` (never backwards), or `backfill` (read by interval, state untouched). */
+  state: 'advanced' | 'kept' | 'backfill';
 }
 
 export const emptyTotals = (): RunTotals => ({
@@ -33,6 +47,7 @@ export const emptyTotals = (): RunTotals => ({
   skippedSources: 0,
   ranSources: 0,
   unrecordedResults: 0,
+  cursors: [],
 });
 
 /** The Airflow summary line (BashOperator pushes the last stdout line to XCom). */
@@ -50,6 +65,8 @@ export interface RunSummary {
   interval?: { start: string; end: string };
   /** Interval commands: which days succeeded, failed, or were not run (what `dataflow retry` re-runs). */
   days?: { succeeded: string[]; failed: string[]; not_run: string[] };
+  /** Cursor windows published, with their ranges (only when there were any). */
+  cursors?: CursorRun[];
   error?: { class: string; code?: string; message: string };
 }
 
@@ -91,6 +108,7 @@ export function buildSummary(input: {
           },
         }
       : {}),
+    ...(totals.cursors.length > 0 ? { cursors: totals.cursors.map((c) => ({ ...c })) } : {}),
     ...(input.error ? { error: input.error } : {}),
   };
 }

@@ -7,6 +7,21 @@ export {
   chunkAtLeast,
   copyInto,
 } from './copy-into.js';
+export { acquireCursorLease, type CursorLease, type CursorLeaseOptions } from './cursor-lease.js';
+export {
+  type CursorStateKey,
+  type CursorStateWrite,
+  type CursorWriteOutcome,
+  compareCursorValues,
+  ensureStateTable,
+  type Queryable,
+  readCursorState,
+  resetCursorState,
+  STATE_TABLE,
+  type StoredCursorState,
+  setCursorState,
+  writeCursorState,
+} from './cursor-state.js';
 export {
   isWarehouseError,
   type RowRef,
@@ -17,6 +32,7 @@ export {
 export { ColumnTypeInferrer, type InferredType, inferColumnType } from './infer.js';
 export type { Interval, LakeStore, Logger, PartitionManifest } from './lake.js';
 export { type LoadPartitionOptions, type LoadResult, loadPartition } from './load-partition.js';
+export { pgTypeOf, widenedType } from './record-types.js';
 export { type LoadSeedOptions, loadSeed, type SeedResult } from './seed.js';
 export {
   advisoryLockKey,

@@ -1,4 +1,5 @@
 import { quoteIdent } from '@dataflow/pg';
+import type pg from 'pg';
 import { checkTypeName } from './column-types.js';
 import { toWarehouseError, WarehouseError } from './errors.js';
 import { type Interval, type LakeStore, type Logger, type PartitionManifest, partitionOf } from './lake.js';
@@ -9,6 +10,18 @@ export interface LoadPartitionOptions {
   store: LakeStore;
   source: string;
   interval: Interval;
+  /**
+   * The window partition (`w=<id>`) of an incremental run, loaded instead of the interval's
+   * `dt=<start>`; its rows carry the interval's start as `_partition`. Only `append` and `merge`
+   * (a window must never replace the windows before it).
+   */
+  partition?: string;
+  /**
+   * Runs inside the transaction that publishes the load's rows, last, on the client holding it:
+   * what it writes commits exactly when the rows do (an incremental source's cursor state). Its
+   * failure rolls the publish back.
+   */
+  onPublish?: (client: pg.ClientBase) => Promise<void>;
   /** Target table; default `raw_<source>`. */
   table?: string;
   schema?: string;
@@ -53,7 +66,7 @@ export interface LoadPartitionOptions {
 /** The options after validation, with defaults applied. */
 export interface ResolvedLoad {
   table: string;
-  /** `dt=<start>`. */
+  /** `dt=<start>`, or the window partition `w=<id>`. */
   partition: string;
   /** The interval's start, the value of `_partition`. */
   partitionDate: string;
@@ -112,7 +125,14 @@ function resolve(options: LoadPartitionOptions): ResolvedLoad {
   if (!(Number.isInteger(swapLockTimeoutMs) && swapLockTimeoutMs >= 1)) {
     throw new WarehouseError('INVALID_OPTIONS', 'swapLockTimeoutMs must be a positive integer', { table });
   }
-  const partition = partitionOf(options.interval);
+  const partition = partitionOf(options.interval, options.partition);
+  if (options.partition !== undefined && disposition !== 'append' && disposition !== 'merge') {
+    throw new WarehouseError(
+      'INVALID_OPTIONS',
+      `window partition ${options.partition} loads with append or merge, not ${disposition} (it would replace the windows before it)`,
+      { table },
+    );
+  }
   return {
     table,
     partition,

@@ -170,6 +170,7 @@ async function loadLocked(
       manifest,
       parallel: Math.max(1, Math.min(options.parallel ?? 3, poolMax - 1)),
       parallelExplicit: options.parallel !== undefined,
+      onPublish: options.onPublish,
       signal: options.signal,
       log,
     };
@@ -213,7 +214,12 @@ export async function loadPartition(pool: pg.Pool, options: LoadPartitionOptions
   const resolved = resolveLoadOptions(options);
   const { table, partition } = resolved;
   throwIfAborted(options.signal, `loading ${table}`);
-  const manifest = await readPartitionManifest(options.store, options.source, options.interval);
+  const manifest = await readPartitionManifest(
+    options.store,
+    options.source,
+    options.interval,
+    options.partition,
+  );
   if (!manifest) {
     throw new WarehouseError(
       'NOT_COMMITTED',

@@ -1,9 +1,11 @@
 import { inTransaction, qualify, quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
 import { declaredType } from './column-types.js';
+import { widenColumns } from './column-widening.js';
 import { WarehouseError } from './errors.js';
 import type { Logger, PartitionManifest } from './lake.js';
 import { buildCreateLoadsTableSql } from './partition-sql.js';
+import { pgTypeOf, typeChanges } from './record-types.js';
 import {
   advisoryLockKey,
   buildAddColumnsSql,
@@ -191,6 +193,47 @@ async function evolve(
 }
 
 /**
+ * Widens the columns whose type the partition's inferred schema outgrew (`evolve`), or fails
+ * SCHEMA_DRIFT naming the first one (`freeze`). Resolves whether anything changed.
+ */
+async function widen(
+  client: pg.ClientBase,
+  qualified: string,
+  existing: Relation,
+  manifest: PartitionManifest,
+  request: TargetRequest,
+  log: Logger,
+): Promise<boolean> {
+  if (!manifest.schema) return false;
+  const types = new Map(existing.columns.map((c) => [c.name, c.type]));
+  const changes = typeChanges(manifest.schema, types, request.declared);
+  const first = changes[0];
+  if (!first) return false;
+  if (request.schemaEvolution === 'freeze') {
+    throw new WarehouseError(
+      'SCHEMA_DRIFT',
+      `column ${quoteIdent(first.column)} of the frozen table ${qualified} is ${first.from} but the partition's records need ${pgTypeOf(first.to)}`,
+      { table: request.table, column: first.column },
+    );
+  }
+  await widenColumns(client, qualified, changes, log);
+  return true;
+}
+
+/**
+ * The type a new column is created with: declared (the load's `columns`), else inferred (the
+ * manifest's `schema`), else `text`.
+ */
+function columnTypeResolver(request: TargetRequest, manifest: PartitionManifest): (name: string) => string {
+  const inferred = new Map((manifest.schema ?? []).map((c) => [c.name, pgTypeOf(c.type)]));
+  return (name) => {
+    const declared = request.declared[name];
+    if (declared) return declaredType(declared, name);
+    return inferred.get(name) ?? 'text';
+  };
+}
+
+/**
  * Creates the schema, the load table and the target when missing, applies schema evolution
  * and the merge key's unique index, all in one transaction under a transaction-level advisory
  * lock on the table (concurrent loads of other partitions do not race on DDL). A legacy table
@@ -206,8 +249,7 @@ export async function prepareTarget(
   log: Logger,
 ): Promise<Target> {
   const qualified = qualify(request.schema, request.table);
-  const typeOf = (name: string) =>
-    request.declared[name] ? declaredType(request.declared[name], name) : 'text';
+  const typeOf = columnTypeResolver(request, manifest);
   return inTransaction(client, async () => {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey(qualified, '')]);
     // Two loads of different tables into one schema (Airflow's mapped tasks) would race on
@@ -225,8 +267,10 @@ export async function prepareTarget(
         { table: qualified, columns: relation.columns.length, partitioned: relation.kind === 'p' },
         'created target table',
       );
-    } else if (await evolve(client, qualified, relation, manifest, request, typeOf, log)) {
-      relation = (await readRelation(client, qualified)) as Relation;
+    } else {
+      const added = await evolve(client, qualified, relation, manifest, request, typeOf, log);
+      const widened = await widen(client, qualified, relation, manifest, request, log);
+      if (added || widened) relation = (await readRelation(client, qualified)) as Relation;
     }
     const layout = layoutOf(relation, qualified, request.table);
     checkLayoutFits(layout, request.disposition, qualified, request.table);

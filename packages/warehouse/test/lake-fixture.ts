@@ -16,11 +16,16 @@ export async function writePartition(
     attempt?: string;
     /** Data rows per file when lines do not tell (multi-line fields). */
     rows?: number[];
+    /** A window partition (`w=<id>`) instead of `dt=<ds>`. */
+    partition?: string;
+    schema?: PartitionManifest['schema'];
+    cursor?: PartitionManifest['cursor'];
   },
 ): Promise<PartitionManifest> {
   const format = options.format ?? 'csv';
   const attempt = options.attempt ?? 'a1';
-  const prefix = `${options.source}/dt=${options.ds}/`;
+  const partition = options.partition ?? `dt=${options.ds}`;
+  const prefix = `${options.source}/${partition}/`;
   const files: PartitionManifest['files'] = [];
   for (const [i, content] of options.files.entries()) {
     const key = `${prefix}part-${String(i).padStart(5, '0')}-${attempt}.${format}${options.gzip ? '.gz' : ''}`;
@@ -38,7 +43,7 @@ export async function writePartition(
   const manifest: PartitionManifest = {
     version: 1,
     source: options.source,
-    partition: `dt=${options.ds}`,
+    partition,
     interval: { start: options.ds, end },
     runId: 'ingest-run',
     attempt,
@@ -49,6 +54,8 @@ export async function writePartition(
     files,
     rows: files.reduce((n, f) => n + f.rows, 0),
     bytes: files.reduce((n, f) => n + f.bytes, 0),
+    ...(options.schema ? { schema: options.schema } : {}),
+    ...(options.cursor ? { cursor: options.cursor } : {}),
   };
   await store.putBytes(`${prefix}_manifest.json`, JSON.stringify(manifest));
   await store.putBytes(`${prefix}_SUCCESS`, '');
@@ -64,4 +71,9 @@ export function day(ds: string): { start: string; end: string } {
 /** A CSV file: header plus rows. */
 export function csv(columns: string[], rows: Array<Array<string | number>>): string {
   return `${[columns.join(','), ...rows.map((r) => r.join(','))].join('\n')}\n`;
+}
+
+/** NDJSON part file: one JSON object per line. */
+export function ndjson(records: Array<Record<string, unknown>>): string {
+  return records.map((r) => `${JSON.stringify(r)}\n`).join('');
 }

@@ -6,8 +6,8 @@ export const tableOf = (name: string, source: SourceConfig): string => source.ta
 
 /**
  * Rules that span keys, which the schema cannot say: each source loads its own table (two sources
- * replacing the same partition of one table would delete each other's rows), and `merge` needs
- * `primary_key`. Pure; the first problem is a one-line CliError naming the file and key (exit 2).
+ * replacing the same partition of one table would delete each other's rows), `merge` needs
+ * `primary_key`, and an `incremental` source appends or merges. Pure; the first problem is a one-line CliError naming the file and key (exit 2).
  *
  * @example
  * checkConfig(config, 'dataflow.yml'); // throws "dataflow.yml: sources.b.table: raw_a is also the table of source a; …"
@@ -24,6 +24,12 @@ export function checkConfig(config: ProjectConfig, file: string): void {
       );
     }
     owner.set(table, name);
+    if (source.incremental && source.disposition !== 'append' && source.disposition !== 'merge') {
+      throw new CliError(
+        'CONFIG_INVALID',
+        `${file}: sources.${name}.disposition: an incremental source loads with append or merge (each run lands a window of changes; ${source.disposition} would replace the windows before it)`,
+      );
+    }
     if (source.disposition === 'merge' && !source.primary_key?.length) {
       throw new CliError(
         'CONFIG_INVALID',

@@ -6,7 +6,19 @@ import {
   type OpenLakeOptions,
 } from '@dataflow/ingest';
 import type { LoadPartitionOptions } from '@dataflow/warehouse';
+import type {
+  ApiIncrementalOptions,
+  CsvIncrementalOptions,
+  NestedOption,
+  OAuth2ClientCredentialsAuth,
+} from '../pipeline/incremental.js';
 import { tableOf } from './checks.js';
+import {
+  apiIncrementalOptions,
+  csvIncrementalOptions,
+  nestedOption,
+  oauth2Auth,
+} from './incremental-schema.js';
 import type { ApiSourceConfig, CsvSourceConfig, ProjectConfig, SourceConfig } from './schema.js';
 
 // The functions here translate the snake_case YAML shape into each library's camelCase options.
@@ -60,12 +72,42 @@ export function csvIngestOptions(source: CsvSourceConfig, config: ProjectConfig)
   };
 }
 
+/** `ingestApi`'s request, whose auth may also be OAuth2 client credentials (issue 16). */
+export type ApiRequestConfig = Omit<IngestApiOptions['request'], 'auth'> & {
+  auth?: IngestApiOptions['request']['auth'] | OAuth2ClientCredentialsAuth;
+};
+
+/** The run-independent part of `ingestApi`'s options, with issue 16's `nested` and `incremental`. */
+export type ApiIngestConfig = Omit<
+  IngestApiOptions,
+  'interval' | 'store' | 'runId' | 'signal' | 'logger' | 'request'
+> & { request: ApiRequestConfig; nested?: NestedOption; incremental?: ApiIncrementalOptions };
+
 /** The run-independent part of `ingestApi`'s options for an API source (the mapping is ingest's). */
-export function apiIngestOptions(
-  name: string,
-  source: ApiSourceConfig,
-): Omit<IngestApiOptions, 'interval' | 'store' | 'runId' | 'signal' | 'logger'> {
-  return { source: name, ...apiSourceOptions(source) };
+export function apiIngestOptions(name: string, source: ApiSourceConfig): ApiIngestConfig {
+  const { auth, incremental, nested, ...rest } = source;
+  const oauth2 = auth ? oauth2Auth(auth) : undefined;
+  const base = apiSourceOptions({
+    ...rest,
+    ...(auth && auth.type !== 'oauth2_client_credentials' ? { auth } : {}),
+  });
+  return {
+    source: name,
+    ...base,
+    request: { ...base.request, ...(oauth2 ? { auth: oauth2 } : {}) },
+    ...(nested ? { nested: nestedOption(nested) } : {}),
+    ...(incremental ? { incremental: apiIncrementalOptions(incremental, source.primary_key) } : {}),
+  };
+}
+
+/**
+ * A CSV source's `incremental:` as ingest's option, when it has one.
+ *
+ * @example
+ * csvIncremental(source)?.cursorColumn; // 'id'
+ */
+export function csvIncremental(source: CsvSourceConfig): CsvIncrementalOptions | undefined {
+  return source.incremental ? csvIncrementalOptions(source.incremental, source.primary_key) : undefined;
 }
 
 /** Declared types whose name is not a PostgreSQL type name. */

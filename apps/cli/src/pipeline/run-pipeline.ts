@@ -6,6 +6,7 @@ import { type Session, throwIfAborted } from '../session.js';
 import { type BuildFlags, buildProject } from './build-step.js';
 import { loadPriorState, type PriorState, targetDirOf } from './prior-state.js';
 import { daysOutcome, latestResults, runRecordArgs } from './run-record.js';
+import { ingestCursorSource, isCursorSource, loadCursorSource } from './cursor-steps.js';
 import { selectSources } from './select-sources.js';
 import { ingestSource, loadSource, openLakeStore } from './source-steps.js';
 
@@ -46,6 +47,10 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
   const prior: PriorState = has('build')
     ? await loadPriorState(session.project, session.invocation.cwd, args.build)
     : { defer: false, favorState: false };
+  // Checked before anything runs: a cursor source this ingest cannot read is a config error.
+  const cursorSources = new Set(
+    sources.filter(([name, source]) => isCursorSource(name, source)).map(([n]) => n),
+  );
   const store = sources.length > 0 ? openLakeStore(session) : undefined;
   const days = args.days.length > 0 ? args.days : [undefined];
   const progress = createProgress(session.invocation.io);
@@ -62,8 +67,12 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
         for (const [name, source] of sources) {
           throwIfAborted(signal);
           progress.step(`${step} ${name} ${day.start}`);
-          if (step === 'ingest') await ingestSource(session, store, name, source, day);
-          else await loadSource(session, store, name, source, day);
+          const cursor = cursorSources.has(name);
+          if (step === 'ingest') {
+            await (cursor ? ingestCursorSource : ingestSource)(session, store, name, source, day);
+          } else {
+            await (cursor ? loadCursorSource : loadSource)(session, store, name, source, day);
+          }
         }
       }
       if (has('build')) {

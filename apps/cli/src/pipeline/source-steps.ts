@@ -1,12 +1,37 @@
 import { ingestApi, ingestCsv, type ObjectStore, openLake, type PartitionManifest } from '@dataflow/ingest';
-import { isWarehouseError, type LoadResult, loadPartition } from '@dataflow/warehouse';
+import {
+  isWarehouseError,
+  type LoadPartitionOptions,
+  type LoadResult,
+  loadPartition,
+} from '@dataflow/warehouse';
 import { apiIngestOptions, csvIngestOptions, lakeOptions, loadOptions } from '../config/library-options.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { DayInterval } from '../interval.js';
 import { ingestJob, loadJob } from '../lineage.js';
 import type { Session } from '../session.js';
+import { asIngestApiOptions, type CsvIncrementalOptions } from './incremental.js';
 import { warehouseLease } from './ingest-lease.js';
 import { job } from './job.js';
+
+/**
+ * What a cursor run adds to an ingest (issue 16): the window it lands as, the stored state, the
+ * source's cursor options (replaced by the day's bounds in a backfill), and the job's label.
+ */
+export interface CursorIngest {
+  partition: string;
+  label: string;
+  cursorState?: import('@dataflow/ingest').CursorState;
+  incremental: object;
+}
+
+/** What a cursor run adds to a load: the window, the job's label, the state write in the publish. */
+export interface CursorLoad {
+  partition: string;
+  label: string;
+  interval: DayInterval;
+  onPublish?: LoadPartitionOptions['onPublish'];
+}
 
 /** Opens the project's lake (closed with the session). */
 export function openLakeStore(session: Session): ObjectStore {
@@ -17,13 +42,14 @@ export function openLakeStore(session: Session): ObjectStore {
   return store;
 }
 
-/** Lands one source's partition in the lake. */
+/** Lands one source's partition in the lake (a cursor run's window when `cursor` is given). */
 export async function ingestSource(
   session: Session,
   store: ObjectStore,
   name: string,
   source: SourceConfig,
   day: DayInterval,
+  cursor?: CursorIngest,
 ): Promise<PartitionManifest> {
   const { signal } = session.invocation;
   const logger = session.logger.child({ step: 'ingest' });
@@ -31,24 +57,47 @@ export async function ingestSource(
   const lakeUrl = lakeOptions(config, dir, session.invocation.env).url;
   // Commits of one partition are serialised in the warehouse, whatever the object store supports.
   const lease = warehouseLease(session.pool, lakeUrl);
-  const run = { interval: day, store, runId: session.runId, signal, logger, lease };
+  const run = {
+    interval: day,
+    store,
+    runId: session.runId,
+    signal,
+    logger,
+    lease,
+    ...(cursor
+      ? {
+          partition: cursor.partition,
+          ...(cursor.cursorState ? { cursorState: cursor.cursorState } : {}),
+        }
+      : {}),
+  };
+  const partition = cursor?.label ?? day.start;
   const lineage = (manifest?: PartitionManifest) =>
     ingestJob({ name, source, projectDir: dir, lakeUrl, ds: day.start, manifest });
-  return job(session, { step: 'ingest', target: name, partition: day.start, lineage }, async () => {
+  return job(session, { step: 'ingest', target: name, partition, lineage }, async () => {
     const manifest =
       source.type === 'csv'
         ? await ingestCsv({
             source: name,
             location: source.location,
             cwd: session.project.dir,
-            options: csvIngestOptions(source, session.project.config),
+            options: {
+              ...csvIngestOptions(source, session.project.config),
+              ...(cursor ? { incremental: cursor.incremental as CsvIncrementalOptions } : {}),
+            },
             ...run,
           })
-        : await ingestApi({ ...apiIngestOptions(name, source), ...run });
+        : await ingestApi(
+            asIngestApiOptions({
+              ...apiIngestOptions(name, source),
+              ...run,
+              ...(cursor ? { incremental: cursor.incremental } : {}),
+            }),
+          );
     const rejected = manifest.rejects?.rows ?? 0;
     session.totals.rowsIn += manifest.rows + rejected;
-    countedAtIngest(session).add(`${name}@${day.start}`);
-    const count = { runId: session.runId, dataset: name, partition: day.start };
+    countedAtIngest(session).add(`${name}@${cursor?.partition ?? day.start}`);
+    const count = { runId: session.runId, dataset: name, partition };
     await session.runLog.recordRowCount({ ...count, stage: 'ingested', rows: manifest.rows });
     if (rejected > 0) {
       session.totals.rowsRejected += rejected;
@@ -75,35 +124,43 @@ function countedAtIngest(session: Session): Set<string> {
   return keys;
 }
 
-/** Loads one committed partition into its raw table; `undefined` when nothing is committed (skip). */
+/**
+ * Loads one committed partition into its raw table (a cursor run's window, advancing the state in
+ * the publish, when `cursor` is given); `undefined` when nothing is committed (skip).
+ */
 export async function loadSource(
   session: Session,
   store: ObjectStore,
   name: string,
   source: SourceConfig,
   day: DayInterval,
+  cursor?: CursorLoad,
 ): Promise<LoadResult | undefined> {
   const logger = session.logger.child({ step: 'load' });
   const { config, dir } = session.project;
   const options = loadOptions(name, source, config);
+  const interval = cursor?.interval ?? day;
+  const partition = cursor?.label ?? day.start;
   const lineage = (result?: LoadResult) =>
     loadJob({
       name,
       lakeUrl: lakeOptions(config, dir, session.invocation.env).url,
-      ds: day.start,
+      ds: interval.start,
       warehouseUrl: session.database.url,
       schema: options.schema ?? config.warehouse.schema,
       table: options.table ?? `raw_${name}`,
       result,
     });
-  const where = { step: 'load' as const, target: name, partition: day.start, lineage };
+  const where = { step: 'load' as const, target: name, partition, lineage };
   return job<LoadResult | undefined>(session, where, async () => {
     let result: LoadResult;
     try {
       result = await loadPartition(session.pool, {
         ...options,
         store,
-        interval: day,
+        interval,
+        ...(cursor ? { partition: cursor.partition } : {}),
+        ...(cursor?.onPublish ? { onPublish: cursor.onPublish } : {}),
         runId: session.runId,
         signal: session.invocation.signal,
         logger,
@@ -111,15 +168,16 @@ export async function loadSource(
     } catch (error) {
       if (!isWarehouseError(error, 'NOT_COMMITTED')) throw error;
       session.totals.skippedSources += 1;
-      logger.warn({ partition: day.start }, `no committed partition for ${name} on ${day.start}: skipped`);
+      logger.warn({ partition }, `no committed partition for ${name} at ${partition}: skipped`);
       return { value: undefined, status: 'skipped' as const };
     }
     // rows in = loaded + rejected: a partition ingested in this run was counted in by its ingest.
-    if (!countedAtIngest(session).has(`${name}@${day.start}`)) session.totals.rowsIn += result.rowsIn;
+    const ingestKey = `${name}@${cursor?.partition ?? day.start}`;
+    if (!countedAtIngest(session).has(ingestKey)) session.totals.rowsIn += result.rowsIn;
     session.totals.rowsLoaded += result.rowsLoaded;
     session.totals.rowsRejected += result.rowsRejected;
     session.totals.ranSources += 1;
-    const count = { runId: session.runId, dataset: name, partition: day.start };
+    const count = { runId: session.runId, dataset: name, partition };
     await session.runLog.recordRowCount({ ...count, stage: 'loaded', rows: result.rowsLoaded });
     if (result.rowsRejected > 0) {
       await session.runLog.recordRowCount({ ...count, stage: 'rejected', rows: result.rowsRejected });

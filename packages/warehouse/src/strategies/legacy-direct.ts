@@ -63,6 +63,7 @@ export async function legacyDirect(run: LoadRun): Promise<LoadOutcome> {
         ...(rejects ? { rejects } : {}),
       }),
     );
+    await run.onPublish?.(client);
     return done;
   });
   return { outcomes };

@@ -25,6 +25,8 @@ export interface LoadRun {
   parallel: number;
   /** The caller set `parallel` (a swap then uses it whatever the cores). */
   parallelExplicit: boolean;
+  /** The caller's hook, run last inside every strategy's publish transaction. */
+  onPublish?: ((client: pg.ClientBase) => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
   log: Logger;
 }

@@ -55,6 +55,7 @@ async function publish(
       }),
       ...(stamp ? [loadRecordStatement(run, stamp, outcomes)] : []),
     ]);
+    await run.onPublish?.(client);
   });
 }
 

@@ -43,5 +43,6 @@ export async function publishFreshPartition(
     }),
     loadRecordStatement(run, stamp, outcomes),
   ]);
+  await run.onPublish?.(client);
   run.log.debug({ table: target.qualified, attached: fresh, dropped }, 'partition swapped');
 }
