@@ -2,6 +2,7 @@ import type { Interval } from './interval.js';
 import type { Logger } from './logger.js';
 import type { ObjectStore } from './object-store.js';
 import type { PartitionLease } from './partition-lock.js';
+import type { OnProgress } from './progress.js';
 import type { RetryOptions } from './retry.js';
 
 /** Authentication of API requests. Secrets never appear in errors or logs. */
@@ -64,4 +65,6 @@ export interface IngestApiOptions extends ApiSourceOptions {
   lease?: PartitionLease;
   /** Files of other attempts younger than this are never deleted. Default 1 h. */
   graceMs?: number;
+  /** Records landed and their bytes, throttled (an API's size is not known in advance). */
+  onProgress?: OnProgress;
 }

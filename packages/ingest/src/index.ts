@@ -45,6 +45,12 @@ export {
   type StoreLeaseOptions,
   storeLease,
 } from './partition-lock.js';
+export {
+  createProgressCounter,
+  type OnProgress,
+  type ProgressCounter,
+  type TransferProgress,
+} from './progress.js';
 export { redactUrl } from './redact.js';
 export { parseRetryAfter, type RetryOptions, retryDelay, retryPolicy } from './retry.js';
 export { createS3Client, createS3Store, type S3ClientOptions, type S3StoreOptions } from './s3-store.js';

@@ -9,6 +9,7 @@ import { silentLogger } from './logger.js';
 import type { PartitionManifest } from './manifest.js';
 import { parsePaginate } from './pagination.js';
 import { writeParts } from './part-writer.js';
+import { createProgressCounter } from './progress.js';
 import { redactUrl } from './redact.js';
 import { retryPolicy } from './retry.js';
 
@@ -51,6 +52,11 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
   signal?.addEventListener('abort', onAbort, { once: true });
   const stats: PageStats = { pages: 0, records: 0 };
   const columns = format === 'csv' ? [...(args.columns ?? [])] : [];
+  const progress = createProgressCounter(args.onProgress);
+  const onUnit = (rows: number, size: number) => {
+    progress.addBytes(size);
+    progress.addRows(rows);
+  };
   try {
     const manifest = await runAttempt(
       { ...args, logger },
@@ -78,7 +84,7 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
           await writeParts(
             attempt,
             units,
-            { header, partBytes: args.partBytes ?? DEFAULT_PART_BYTES },
+            { header, partBytes: args.partBytes ?? DEFAULT_PART_BYTES, onUnit },
             (error) => stop.abort(error),
           );
           return { columns };
@@ -91,6 +97,7 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
               : new IngestError('SOURCE', `${source}: api ingest failed`, { source, cause: error }),
       },
     );
+    progress.flush();
     logger.info({ source, pages: stats.pages, records: stats.records }, 'ingest: api done');
     return manifest;
   } finally {
