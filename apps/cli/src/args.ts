@@ -36,6 +36,11 @@ export const projectFlags = {
     description: 'trace|debug|info|warn|error|silent (default info; warn on a terminal)',
     valueHint: 'LEVEL',
   },
+  'log-format': {
+    type: 'string',
+    description: 'text|json (default text on a terminal, json lines otherwise)',
+    valueHint: 'FORMAT',
+  },
 } as const satisfies FlagDefs;
 
 /** `--date` or `--start`/`--end`. */

@@ -5,6 +5,7 @@ import type { LoadedProject } from './config/load.js';
 import { CliError, isCliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import type { Terminal } from './output/terminal.js';
 import { newRunId } from './run-id.js';
 import type { Session } from './session.js';
 
@@ -115,6 +116,7 @@ export function defineCommand<A, N extends Needs>(spec: CommandSpec<A, N>): CliC
 /** What the lifecycle has opened so far, closed in reverse order whatever happens. */
 interface Opened {
   logger?: RunLogger;
+  terminal?: Terminal;
   session?: Session;
   closers: Array<() => unknown>;
 }
@@ -151,6 +153,7 @@ async function executeCommand<A, N extends Needs>(
         error: outcome.error,
         startedAt,
         logger: opened.logger,
+        format: opened.terminal?.mode.format,
       });
     }
     return outcome.exitCode;
@@ -183,19 +186,26 @@ async function openLogger(
       `--log-level: expected one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(requested)}`,
     );
   }
-  // On a terminal the progress bar and the summary tell the story; logs from warn up.
+  // On a terminal the result lines, the bars and the summary tell the story; logs from warn up.
   const level =
     (requested as LogLevel | undefined) ?? (invocation.io.stderrIsTTY || spec.quietLogs ? 'warn' : 'info');
-  const [{ createLogger }, { snakeCaseLogger }] = await Promise.all([
-    import('@dataflow/runlog'),
-    import('./snake-case.js'),
-  ]);
+  const [{ createLogger }, { snakeCaseLogger }, { resolveOutputMode }, { createTerminal }] =
+    await Promise.all([
+      import('@dataflow/runlog'),
+      import('./snake-case.js'),
+      import('./output/mode.js'),
+      import('./output/terminal.js'),
+    ]);
+  const { io, env } = invocation;
+  const mode = resolveOutputMode({ flag: flags['log-format'], env, stderrIsTTY: io.stderrIsTTY, level });
+  const terminal = createTerminal(io.stderr, mode, invocation.redactor);
+  opened.terminal = terminal;
+  opened.closers.push(() => terminal.stop());
   const logger = snakeCaseLogger(
     createLogger({
       runId,
-      pretty: invocation.io.stderrIsTTY,
       level,
-      destination: invocation.io.stderr,
+      destination: terminal.logSink,
       redactor: invocation.redactor,
       bindings: { command: spec.name },
     }),
@@ -238,6 +248,7 @@ async function openContext(
     logger: base.logger,
     project,
     days,
+    terminal: opened.terminal as Terminal,
   });
   const withSession: SessionContext<unknown> = { ...withProject, session: opened.session };
   return withSession;
@@ -251,7 +262,13 @@ async function openContext(
 async function reportFailure(
   spec: CommandSpec<unknown, Needs>,
   invocation: Invocation,
-  failure: { runId: string; error: unknown; startedAt: number; logger: RunLogger | undefined },
+  failure: {
+    runId: string;
+    error: unknown;
+    startedAt: number;
+    logger: RunLogger | undefined;
+    format: 'text' | 'json' | undefined;
+  },
 ): Promise<ExitCode> {
   const { error } = failure;
   const abortReason = invocation.signal.aborted ? invocation.signal.reason : undefined;
@@ -273,6 +290,7 @@ async function reportFailure(
       exitCode,
       durationMs: performance.now() - failure.startedAt,
       error,
+      format: failure.format,
     });
   }
   return exitCode;

@@ -1,7 +1,6 @@
 import type { BuildResult, NodeResult } from '@dataflow/modeling';
 import { CliError } from '../errors.js';
 import type { DayInterval } from '../interval.js';
-import { createProgress } from '../progress.js';
 import { type Session, throwIfAborted } from '../session.js';
 import { type BuildFlags, buildProject } from './build-step.js';
 import { selectSources } from './select-sources.js';
@@ -42,33 +41,26 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
   }
   const store = sources.length > 0 ? openLakeStore(session) : undefined;
   const days = args.days.length > 0 ? args.days : [undefined];
-  const progress = createProgress(session.invocation.io);
-  const perDay =
-    (has('ingest') ? sources.length : 0) + (has('load') ? sources.length : 0) + (has('build') ? 1 : 0);
-  progress.setTotal(days.length * perDay);
-  try {
-    for (const day of days) {
-      for (const step of ['ingest', 'load'] as const) {
-        if (!day || !store || !has(step)) continue;
-        for (const [name, source] of sources) {
-          throwIfAborted(signal);
-          progress.step(`${step} ${name} ${day.start}`);
-          if (step === 'ingest') await ingestSource(session, store, name, source, day);
-          else await loadSource(session, store, name, source, day);
-        }
-      }
-      if (has('build')) {
+  const sourceSteps = (has('ingest') ? sources.length : 0) + (has('load') ? sources.length : 0);
+  session.reporter.planSources(store ? args.days.length * sourceSteps : 0);
+  for (const day of days) {
+    for (const step of ['ingest', 'load'] as const) {
+      if (!day || !store || !has(step)) continue;
+      for (const [name, source] of sources) {
         throwIfAborted(signal);
-        progress.step(`build${day ? ` ${day.start}` : ''}`);
-        const result = await buildProject(session, args.build, day);
-        if (!result) continue;
-        const diffs = unitTestDiffs(result);
-        if (diffs) session.invocation.io.stderr.write(session.redactor.redact(diffs));
-        assertBuildSucceeded(result);
+        if (step === 'ingest') await ingestSource(session, store, name, source, day);
+        else await loadSource(session, store, name, source, day);
       }
     }
-  } finally {
-    progress.stop();
+    if (has('build')) {
+      throwIfAborted(signal);
+      const result = await buildProject(session, args.build, day);
+      if (!result) continue;
+      // Text output lists each failed unit test's diff in its failure block at the end.
+      const diffs = session.terminal.mode.format === 'json' ? unitTestDiffs(result) : '';
+      if (diffs) session.invocation.io.stderr.write(session.redactor.redact(diffs));
+      assertBuildSucceeded(result);
+    }
   }
   throwIfAborted(signal);
   // Loading only: every selected partition was missing -> nothing to do (Airflow skip).
