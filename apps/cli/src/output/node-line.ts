@@ -71,10 +71,9 @@ export function nodeLine(n: NodeLineInput, colors: Palette): string {
     return statusLine({ ...place, text: `relation ${n.relation ?? n.name}`, result: 'SKIP' }, colors);
   if (word === 'ERROR')
     return statusLine({ ...place, text: `creating ${builtText(n)}`, result: `ERROR in ${took}` }, colors);
-  const verb =
-    n.resourceType === 'seed' ? 'loaded' : n.resourceType === 'snapshot' ? 'snapshotted' : 'created';
-  return statusLine(
-    { ...place, text: `${verb} ${builtText(n)}`, result: `${builtResult(n)} in ${took}` },
-    colors,
-  );
+  const text =
+    n.resourceType === 'snapshot'
+      ? `snapshotted ${n.relation ?? n.name}`
+      : `${n.resourceType === 'seed' ? 'loaded' : 'created'} ${builtText(n)}`;
+  return statusLine({ ...place, text, result: `${builtResult(n)} in ${took}` }, colors);
 }

@@ -58,9 +58,14 @@ function logText(chunk: string, mode: OutputMode, colors: Palette): string {
  * const terminal = createTerminal(io.stderr, mode, redactor);
  * createLogger({ runId, destination: terminal.logSink });
  */
-export function createTerminal(stderr: TerminalStream, mode: OutputMode, redactor: Redactor): Terminal {
+export function createTerminal(
+  stderr: TerminalStream,
+  mode: OutputMode,
+  redactor: Redactor,
+  options: { throttleMs?: number } = {},
+): Terminal {
   const colors = palette(mode.color);
-  const live = mode.live ? new LiveRenderer(stderr) : undefined;
+  const live = mode.live ? new LiveRenderer(stderr, options) : undefined;
   const write = (text: string) => (live ? live.log(text) : stderr.write(text));
   const logSink: TerminalStream = {
     write(chunk: string, callback?: () => void) {
