@@ -167,7 +167,7 @@ models:
       { ...env, FORCE_COLOR: '1' },
     );
     expect(r.code).toBe(0);
-    const plain = r.stderr.replace(/\u001b\[\d+m/g, '');
+    const plain = r.stderr.replace(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g'), '');
     expect(plain).toMatch(/^1 of 2 OK ingested orders 2026-05-01 \.+ \[50 rows, \d+ B in \d+\.\d\ds\]$/m);
     expect(plain).toMatch(
       new RegExp(
