@@ -47,11 +47,147 @@ const nodeWord = (s: NodeLineInput['status']): Word =>
 const sourceWord = (out: { status: SourceLineInput['status']; rejected?: number | undefined }): Word =>
   out.status === 'skip' ? 'skip' : out.status === 'error' ? 'error' : out.rejected ? 'warn' : 'pass';
 
+/** Uncoloured formatters, for the messages of JSON lines. */
+const noColor = palette(false);
+/** A result line as a JSON line's message: without the dot leader. */
+const jsonMessage = (line: string) => line.replace(/ \.{3,} /, ' ');
+
+/**
+ * Where every result of a run goes: printed (text) or logged (json), counted in the tally,
+ * failures kept for the end. Shared by the source and build trackers.
+ */
+interface ResultOutput {
+  readonly terminal: Terminal;
+  readonly text: boolean;
+  readonly tally: ResultTally;
+  readonly failures: FailureInput[];
+  sources: { index: number; total: number };
+  /** Prints the text line, or logs the JSON line (message without colour) with `fields`. */
+  result(kind: string, word: Word, line: (colors: Terminal['colors']) => string, fields: object): void;
+  failure(f: FailureInput): void;
+}
+
+function resultOutput(terminal: Terminal, logger: RunLogger): ResultOutput {
+  const text = terminal.mode.format === 'text';
+  const out: ResultOutput = {
+    terminal,
+    text,
+    tally: emptyTally(),
+    failures: [],
+    sources: { index: 0, total: 0 },
+    result(kind, word, line, fields) {
+      out.tally.ran[kind] = (out.tally.ran[kind] ?? 0) + 1;
+      out.tally[word] += 1;
+      if (text) terminal.print(line(terminal.colors));
+      else logger.info(fields, jsonMessage(line(noColor)));
+    },
+    failure(f) {
+      out.failures.push(f);
+      if (text) return;
+      const sample = f.sample?.slice(0, SAMPLE_ROWS);
+      const fields = {
+        kind: f.kind,
+        name: f.name,
+        file: f.file,
+        failures: f.failures,
+        severity: f.severity,
+        compiled_path: f.compiledPath,
+        ...(sample && sample.length > 0 ? { sample } : {}),
+      };
+      const msg = `${f.kind} ${f.name}: ${(f.message ?? '').split('\n')[0]}`;
+      if (f.level === 'warn') logger.warn(fields, msg);
+      else logger.error(fields, msg);
+    },
+  };
+  return out;
+}
+
+/** One ingest's or load's bar while it moves data, then its result line. */
+function sourceTracker(
+  out: ResultOutput,
+  step: 'ingest' | 'load',
+  source: string,
+  partition: string,
+): SourceTracker {
+  const started = performance.now();
+  const id = `${step}:${source}:${partition}`;
+  let lastBytes = 0;
+  const finish = (o: Pick<SourceLineInput, 'status' | 'rows' | 'rejected' | 'bytes' | 'table'>) => {
+    out.terminal.setBar(id, undefined);
+    out.sources.index += 1;
+    const input: SourceLineInput = {
+      index: out.sources.index,
+      total: Math.max(out.sources.total, out.sources.index),
+      step,
+      source,
+      partition,
+      durationMs: performance.now() - started,
+      ...o,
+    };
+    const fields = {
+      step,
+      source,
+      partition,
+      status: o.status,
+      rows: o.rows,
+      rejected: o.rejected,
+      bytes: o.bytes,
+      duration_ms: Math.round(input.durationMs),
+    };
+    out.result(step, sourceWord(o), (colors) => sourceLine(input, colors), fields);
+  };
+  return {
+    progress(p) {
+      lastBytes = p.bytes;
+      out.terminal.setBar(id, transferBar(`${step} ${source} ${partition}`, p, performance.now() - started));
+    },
+    finished: (o) => finish({ ...o, bytes: o.bytes ?? (lastBytes > 0 ? lastBytes : undefined) }),
+    failed(error) {
+      finish({ status: 'error' });
+      const message = error instanceof Error ? error.message : String(error);
+      out.failure({ kind: step, level: 'error', name: `${source} ${partition}`, message });
+    },
+  };
+}
+
+/** A build's bar (nodes done, nodes running) and a result line per node. */
+function buildTracker(out: ResultOutput, label: string, total: number): BuildTracker {
+  let done = 0;
+  const running = new Set<string>();
+  const draw = () => out.terminal.setBar('build', buildBar(label, done, total, [...running]));
+  draw();
+  return {
+    nodeStarted(name) {
+      running.add(name);
+      draw();
+    },
+    nodeFinished(report) {
+      running.delete(report.line.name);
+      done += 1;
+      const input: NodeLineInput = { ...report.line, index: done, total: Math.max(total, done) };
+      const fields = {
+        node: report.uniqueId,
+        resource_type: input.resourceType,
+        status: input.status,
+        rows: input.rows,
+        failures: input.failures,
+        duration_ms: Math.round(input.durationMs),
+      };
+      out.result(report.kind, nodeWord(input.status), (colors) => nodeLine(input, colors), fields);
+      if (report.failure) out.failure(report.failure);
+      draw();
+    },
+    finished() {
+      out.terminal.setBar('build', undefined);
+    },
+  };
+}
+
 /**
  * The reporter of one recorded run over `terminal`: text mode prints a line per node and per
- * source step (live bars for transfers and the build above nothing else), and at the end the
- * failures as dbt shows them and the `Done.` counts; json mode logs the same facts as JSON lines
- * (`info` per result, `warn` / `error` per failure with its first sample rows).
+ * source step (with live bars while data moves and a build runs), and at the end the failures
+ * as dbt shows them and the `Done.` counts; json mode logs the same facts as JSON lines (`info`
+ * per result, `warn` / `error` per failure with its first sample rows).
  *
  * @example
  * const reporter = createReporter(terminal, logger);
@@ -59,143 +195,31 @@ const sourceWord = (out: { status: SourceLineInput['status']; rejected?: number 
  * t.finished({ status: 'ok', rows: 100, bytes: 1500 });
  */
 export function createReporter(terminal: Terminal, logger: RunLogger): RunReporter {
-  const text = terminal.mode.format === 'text';
-  const { colors } = terminal;
-  const tally: ResultTally = emptyTally();
-  const failures: FailureInput[] = [];
-  let sourceTotal = 0;
-  let sourceIndex = 0;
+  const out = resultOutput(terminal, logger);
   let finished = false;
-  const count = (kind: string, word: Word) => {
-    tally.ran[kind] = (tally.ran[kind] ?? 0) + 1;
-    tally[word] += 1;
-  };
-  const fail = (f: FailureInput) => {
-    failures.push(f);
-    if (text) return;
-    const sample = f.sample?.slice(0, SAMPLE_ROWS);
-    const fields = {
-      kind: f.kind,
-      name: f.name,
-      file: f.file,
-      failures: f.failures,
-      severity: f.severity,
-      compiled_path: f.compiledPath,
-      ...(sample && sample.length > 0 ? { sample } : {}),
-    };
-    const msg = `${f.kind} ${f.name}: ${(f.message ?? '').split('\n')[0]}`;
-    if (f.level === 'warn') logger.warn(fields, msg);
-    else logger.error(fields, msg);
-  };
   return {
     planSources(total) {
-      sourceTotal = total;
+      out.sources.total = total;
     },
-    sourceStarted(step, source, partition) {
-      const started = performance.now();
-      const id = `${step}:${source}:${partition}`;
-      const label = `${step} ${source} ${partition}`;
-      let last = { rows: 0, bytes: 0 };
-      const line = (out: Pick<SourceLineInput, 'status' | 'rows' | 'rejected' | 'bytes' | 'table'>) => {
-        terminal.setBar(id, undefined);
-        sourceIndex += 1;
-        const input: SourceLineInput = {
-          index: sourceIndex,
-          total: Math.max(sourceTotal, sourceIndex),
-          step,
-          source,
-          partition,
-          durationMs: performance.now() - started,
-          ...out,
-        };
-        count(step, sourceWord(out));
-        if (text) terminal.print(sourceLine(input, colors));
-        else {
-          const fields = {
-            step,
-            source,
-            partition,
-            status: out.status,
-            rows: out.rows,
-            rejected: out.rejected,
-          };
-          logger.info(
-            { ...fields, bytes: out.bytes, duration_ms: Math.round(input.durationMs) },
-            jsonMessage(sourceLine(input, noColor)),
-          );
-        }
-      };
-      return {
-        progress(p) {
-          last = p;
-          terminal.setBar(id, transferBar(label, p, performance.now() - started));
-        },
-        finished: (out) => line({ ...out, bytes: out.bytes ?? (last.bytes > 0 ? last.bytes : undefined) }),
-        failed(error) {
-          line({ status: 'error' });
-          const message = error instanceof Error ? error.message : String(error);
-          fail({ kind: step, level: 'error', name: `${source} ${partition}`, message });
-        },
-      };
-    },
-    buildStarted(label, total) {
-      let done = 0;
-      const running = new Set<string>();
-      const draw = () => terminal.setBar('build', buildBar(label, done, total, [...running]));
-      draw();
-      return {
-        nodeStarted(name) {
-          running.add(name);
-          draw();
-        },
-        nodeFinished(report) {
-          running.delete(report.line.name);
-          done += 1;
-          const input: NodeLineInput = { ...report.line, index: done, total: Math.max(total, done) };
-          const word = nodeWord(input.status);
-          count(report.kind, word);
-          if (text) terminal.print(nodeLine(input, colors));
-          else {
-            logger.info(
-              {
-                node: report.uniqueId,
-                resource_type: input.resourceType,
-                status: input.status,
-                rows: input.rows,
-                failures: input.failures,
-                duration_ms: Math.round(input.durationMs),
-              },
-              jsonMessage(nodeLine(input, noColor)),
-            );
-          }
-          if (report.failure) fail(report.failure);
-          draw();
-        },
-        finished() {
-          terminal.setBar('build', undefined);
-        },
-      };
-    },
+    sourceStarted: (step, source, partition) => sourceTracker(out, step, source, partition),
+    buildStarted: (label, total) => buildTracker(out, label, total),
     finish(durationMs) {
       if (finished) return;
       finished = true;
       terminal.stop();
+      const { tally } = out;
       const total = tally.pass + tally.warn + tally.error + tally.skip;
       if (total === 0) return;
-      const summary = endSummary(tally, durationMs, colors);
-      if (!text) {
-        const { pass, warn, error, skip } = tally;
-        logger.info({ pass, warn, error, skip, total }, summary.done);
+      const summary = endSummary(tally, durationMs, terminal.colors);
+      if (!out.text) {
+        logger.info(
+          { pass: tally.pass, warn: tally.warn, error: tally.error, skip: tally.skip, total },
+          summary.done,
+        );
         return;
       }
-      const blocks = failures.flatMap((f) => ['', ...failureBlock(f, colors)]);
+      const blocks = out.failures.flatMap((f) => ['', ...failureBlock(f, terminal.colors)]);
       terminal.print(['', ...summary.head, ...blocks, '', summary.done].join('\n'));
     },
   };
 }
-
-/** A result line as a JSON line's message: without the dot leader. */
-const jsonMessage = (line: string) => line.replace(/ \.{3,} /, ' ');
-
-/** Uncoloured formatters, for the messages of JSON lines. */
-const noColor: Terminal['colors'] = palette(false);
