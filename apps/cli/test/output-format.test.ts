@@ -290,10 +290,10 @@ describe('ETA and units', () => {
   });
   it('a transfer bar with a total shows percent, amount, rows, rate and ETA; without one rows and rate', () => {
     expect(transferBar('ingest orders 2026-05-01', { rows: 1000, bytes: 4e6, totalBytes: 1e7 }, 2000)).toBe(
-      'ingest orders 2026-05-01 [████████░░░░░░░░░░░░]  40% 4.0/10.0 MB · 1,000 rows · 2.0 MB/s · ETA 3s',
+      'ingest orders 2026-05-01 [████████░░░░░░░░░░░░]  40% 4.0/10.0 MB · 2.0 MB/s · ETA 3s · 1,000 rows',
     );
     expect(transferBar('ingest rates 2026-05-01', { rows: 8, bytes: 165 }, 1000)).toBe(
-      'ingest rates 2026-05-01 165 B · 8 rows · 165 B/s',
+      'ingest rates 2026-05-01 165 B · 165 B/s · 8 rows',
     );
   });
 });

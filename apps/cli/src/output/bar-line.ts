@@ -14,7 +14,7 @@ export function bar(fraction: number, width = WIDTH): string {
  *
  * @example
  * transferBar('ingest orders 2026-05-01', { rows: 1000, bytes: 4e6, totalBytes: 1e7 }, 2000);
- * // 'ingest orders 2026-05-01 [████████░░░░░░░░░░░░]  40% 4.0/10.0 MB · 1,000 rows · 2.0 MB/s · ETA 3s'
+ * // 'ingest orders 2026-05-01 [████████░░░░░░░░░░░░]  40% 4.0/10.0 MB · 2.0 MB/s · ETA 3s · 1,000 rows'
  */
 export function transferBar(
   label: string,
@@ -22,18 +22,19 @@ export function transferBar(
   elapsedMs: number,
 ): string {
   const rate = transferRate(progress, elapsedMs);
-  const parts = [`${formatCount(progress.rows)} rows`];
-  if (rate.bytesPerSecond !== undefined) parts.push(`${formatBytes(rate.bytesPerSecond)}/s`);
-  if (rate.fraction !== undefined && progress.totalBytes !== undefined) {
-    const total = formatBytes(progress.totalBytes);
-    const [doneValue] = formatBytes(progress.bytes).split(' ');
-    const sameUnit = formatBytes(progress.bytes).split(' ')[1] === total.split(' ')[1];
-    const amount = sameUnit ? `${doneValue}/${total}` : `${formatBytes(progress.bytes)}/${total}`;
-    const percent = `${Math.floor(rate.fraction * 100)}%`.padStart(4);
-    const eta = rate.etaMs !== undefined ? ` · ETA ${formatEta(rate.etaMs)}` : '';
-    return `${label} ${bar(rate.fraction)} ${percent} ${amount} · ${parts.join(' · ')}${eta}`;
+  const rows = `${formatCount(progress.rows)} rows`;
+  const speed = rate.bytesPerSecond !== undefined ? ` · ${formatBytes(rate.bytesPerSecond)}/s` : '';
+  if (rate.fraction === undefined || progress.totalBytes === undefined) {
+    return `${label} ${formatBytes(progress.bytes)}${speed} · ${rows}`;
   }
-  return `${label} ${formatBytes(progress.bytes)} · ${parts.join(' · ')}`;
+  const [done = '', doneUnit] = formatBytes(progress.bytes).split(' ');
+  const total = formatBytes(progress.totalBytes);
+  const amount =
+    doneUnit === total.split(' ')[1] ? `${done}/${total}` : `${formatBytes(progress.bytes)}/${total}`;
+  const percent = `${Math.floor(rate.fraction * 100)}%`.padStart(4);
+  // The ETA before the row count: a narrow terminal cuts the end of the line.
+  const eta = rate.etaMs !== undefined ? ` · ETA ${formatEta(rate.etaMs)}` : '';
+  return `${label} ${bar(rate.fraction)} ${percent} ${amount}${speed}${eta} · ${rows}`;
 }
 
 /**

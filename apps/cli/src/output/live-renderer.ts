@@ -103,7 +103,8 @@ export class LiveRenderer {
 
   private render(): string {
     this.lastDraw = this.now();
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    // A pty without a size reports 0 columns.
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     const lines = [...this.bars.values()].map((b) => `${fitWidth(b, width)}\n`);
     this.drawn = lines.length;
     return lines.join('');
