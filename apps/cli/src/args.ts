@@ -33,7 +33,7 @@ export const projectFlags = {
   },
   'log-level': {
     type: 'string',
-    description: 'trace|debug|info|warn|error|silent (default info; warn on a terminal)',
+    description: 'trace|debug|info|warn|error|silent (default info; warn with text output)',
     valueHint: 'LEVEL',
   },
   'log-format': {

@@ -66,7 +66,7 @@ export interface CommandSpec<A, N extends Needs> {
   /** Types the parsed flags (positionals as `_`), once; may throw CliError (exit 2). */
   args: z.ZodType<A>;
   needs: N;
-  /** Log level when neither `--log-level` nor `DATAFLOW_LOG_LEVEL` says (default: info, warn on a TTY). */
+  /** Log level when neither `--log-level` nor `DATAFLOW_LOG_LEVEL` says (default: info, warn in text output). */
   quietLogs?: boolean;
   /**
    * Checks the arguments against the project before anything is opened (a `--source` that names
@@ -186,10 +186,7 @@ async function openLogger(
       `--log-level: expected one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(requested)}`,
     );
   }
-  // On a terminal the result lines, the bars and the summary tell the story; logs from warn up.
-  const level =
-    (requested as LogLevel | undefined) ?? (invocation.io.stderrIsTTY || spec.quietLogs ? 'warn' : 'info');
-  const [{ createLogger }, { snakeCaseLogger }, { resolveOutputMode }, { createTerminal }] =
+  const [{ createLogger }, { snakeCaseLogger }, { resolveLogFormat, resolveOutputMode }, { createTerminal }] =
     await Promise.all([
       import('@dataflow/runlog'),
       import('./snake-case.js'),
@@ -197,7 +194,11 @@ async function openLogger(
       import('./output/terminal.js'),
     ]);
   const { io, env } = invocation;
-  const mode = resolveOutputMode({ flag: flags['log-format'], env, stderrIsTTY: io.stderrIsTTY, level });
+  const format = resolveLogFormat(flags['log-format'], env, io.stderrIsTTY);
+  // In text the result lines, the bars and the summary tell the story; logs from warn up.
+  const level =
+    (requested as LogLevel | undefined) ?? (format === 'text' || spec.quietLogs ? 'warn' : 'info');
+  const mode = resolveOutputMode({ flag: format, env, stderrIsTTY: io.stderrIsTTY, level });
   const terminal = createTerminal(io.stderr, mode, invocation.redactor);
   opened.terminal = terminal;
   opened.closers.push(() => terminal.stop());

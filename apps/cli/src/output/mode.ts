@@ -18,9 +18,30 @@ export interface OutputMode {
 const FORMATS: readonly LogFormat[] = ['text', 'json'];
 
 /**
- * Resolves the output mode: `--log-format` (or `DATAFLOW_LOG_FORMAT`), by default `text` when
- * stderr is a terminal and `json` otherwise; colour by NO_COLOR / FORCE_COLOR / the terminal;
- * bars only for text on a terminal. An unknown format is a usage error (exit 2).
+ * The log format: `--log-format` (or `DATAFLOW_LOG_FORMAT`), by default `text` when stderr is a
+ * terminal and `json` otherwise. An unknown format is a usage error (exit 2).
+ *
+ * @example
+ * resolveLogFormat(undefined, {}, true); // 'text'
+ */
+export function resolveLogFormat(
+  flag: unknown,
+  env: Record<string, string | undefined>,
+  stderrIsTTY: boolean,
+): LogFormat {
+  const requested = flag ?? env.DATAFLOW_LOG_FORMAT;
+  if (requested !== undefined && !FORMATS.includes(requested as LogFormat)) {
+    throw new CliError(
+      'USAGE',
+      `--log-format: expected one of ${FORMATS.join('|')}, got ${JSON.stringify(requested)}`,
+    );
+  }
+  return (requested as LogFormat | undefined) ?? (stderrIsTTY ? 'text' : 'json');
+}
+
+/**
+ * Resolves the output mode: the format ({@link resolveLogFormat}); colour by NO_COLOR /
+ * FORCE_COLOR / the terminal; bars only for text on a terminal; stacks only at debug.
  *
  * @example
  * resolveOutputMode({ env: {}, stderrIsTTY: false, level: 'info' });
@@ -32,14 +53,7 @@ export function resolveOutputMode(input: {
   stderrIsTTY: boolean;
   level: string;
 }): OutputMode {
-  const requested = input.flag ?? input.env.DATAFLOW_LOG_FORMAT;
-  if (requested !== undefined && !FORMATS.includes(requested as LogFormat)) {
-    throw new CliError(
-      'USAGE',
-      `--log-format: expected one of ${FORMATS.join('|')}, got ${JSON.stringify(requested)}`,
-    );
-  }
-  const format = (requested as LogFormat | undefined) ?? (input.stderrIsTTY ? 'text' : 'json');
+  const format = resolveLogFormat(input.flag, input.env, input.stderrIsTTY);
   return {
     format,
     color: format === 'text' && colorEnabled(input.env, input.stderrIsTTY),
