@@ -139,6 +139,7 @@ function sourceTracker(
   return {
     progress(p) {
       lastBytes = p.bytes;
+      if (!out.terminal.mode.live) return;
       out.terminal.setBar(id, transferBar(`${step} ${source} ${partition}`, p, performance.now() - started));
     },
     finished: (o) => finish({ ...o, bytes: o.bytes ?? (lastBytes > 0 ? lastBytes : undefined) }),
