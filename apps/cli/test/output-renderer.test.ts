@@ -142,6 +142,28 @@ describe('the reporter over a terminal', () => {
     expect(tty.writes.join('')).not.toContain('\u001b[32m');
   });
 
+  it('a failed ingest is one ERROR line and an error block at the end; a failure after its result line is not a second line', () => {
+    const tty = fakeTty(120);
+    const mode = resolveOutputMode({ env: {}, stderrIsTTY: false, flag: 'text', level: 'warn' });
+    const terminal = createTerminal(tty.stream, mode, createRedactor());
+    const reporter = createReporter(terminal, logger());
+    reporter.planSources(2);
+    const bad = reporter.sourceStarted('ingest', 'orders', '2026-05-01');
+    bad.failed(new Error('orders: cannot read data/orders/2026-05-01.csv'));
+    const good = reporter.sourceStarted('ingest', 'rates', '2026-05-01');
+    good.finished({ status: 'ok', rows: 8 });
+    good.failed(new Error('could not record the job'));
+    reporter.finish(10);
+    const screen = tty.screen();
+    expect(screen.filter((l) => / of 2 /.test(l))).toEqual([
+      expect.stringMatching(/^1 of 2 ERROR ingesting orders 2026-05-01 \.+ \[ERROR in \d+\.\d\ds\]$/),
+      expect.stringMatching(/^2 of 2 OK ingested rates 2026-05-01 \.+ \[8 rows in/),
+    ]);
+    expect(screen).toContain('Error in ingest orders 2026-05-01');
+    expect(screen).toContain('  orders: cannot read data/orders/2026-05-01.csv');
+    expect(screen.at(-1)).toBe('Done. PASS=1 WARN=0 ERROR=1 SKIP=0 TOTAL=2');
+  });
+
   it('json off a TTY: no bars, no escape codes; results and failures as snake_case JSON lines with sample rows', () => {
     const lines: string[] = [];
     const stderr = { write: (s: string) => lines.push(s) };

@@ -112,7 +112,11 @@ function sourceTracker(
   const started = performance.now();
   const id = `${step}:${source}:${partition}`;
   let lastBytes = 0;
+  let reported = false;
   const finish = (o: Pick<SourceLineInput, 'status' | 'rows' | 'rejected' | 'bytes' | 'table'>) => {
+    // One line per step: a failure after its result (recording it) is the job's to report.
+    if (reported) return false;
+    reported = true;
     out.terminal.setBar(id, undefined);
     out.sources.index += 1;
     const input: SourceLineInput = {
@@ -135,6 +139,7 @@ function sourceTracker(
       duration_ms: Math.round(input.durationMs),
     };
     out.result(step, sourceWord(o), (colors) => sourceLine(input, colors), fields);
+    return true;
   };
   return {
     progress(p) {
@@ -142,9 +147,11 @@ function sourceTracker(
       if (!out.terminal.mode.live) return;
       out.terminal.setBar(id, transferBar(`${step} ${source} ${partition}`, p, performance.now() - started));
     },
-    finished: (o) => finish({ ...o, bytes: o.bytes ?? (lastBytes > 0 ? lastBytes : undefined) }),
+    finished(o) {
+      finish({ ...o, bytes: o.bytes ?? (lastBytes > 0 ? lastBytes : undefined) });
+    },
     failed(error) {
-      finish({ status: 'error' });
+      if (!finish({ status: 'error' })) return;
       const message = error instanceof Error ? error.message : String(error);
       out.failure({ kind: step, level: 'error', name: `${source} ${partition}`, message });
     },

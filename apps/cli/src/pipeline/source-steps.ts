@@ -4,7 +4,6 @@ import { apiIngestOptions, csvIngestOptions, lakeOptions, loadOptions } from '..
 import type { SourceConfig } from '../config/schema.js';
 import type { DayInterval } from '../interval.js';
 import { ingestJob, loadJob } from '../lineage.js';
-import type { SourceTracker } from '../output/reporter.js';
 import type { Session } from '../session.js';
 import { warehouseLease } from './ingest-lease.js';
 import { job } from './job.js';
@@ -44,47 +43,34 @@ export async function ingestSource(
   };
   const lineage = (manifest?: PartitionManifest) =>
     ingestJob({ name, source, projectDir: dir, lakeUrl, ds: day.start, manifest });
-  const where = { step: 'ingest' as const, target: name, partition: day.start, lineage };
-  return job(session, where, () =>
-    reported(tracker, async () => {
-      const manifest =
-        source.type === 'csv'
-          ? await ingestCsv({
-              source: name,
-              location: source.location,
-              cwd: session.project.dir,
-              options: csvIngestOptions(source, session.project.config),
-              ...run,
-            })
-          : await ingestApi({ ...apiIngestOptions(name, source), ...run });
-      const rejected = manifest.rejects?.rows ?? 0;
-      session.totals.rowsIn += manifest.rows + rejected;
-      countedAtIngest(session).add(`${name}@${day.start}`);
-      const count = { runId: session.runId, dataset: name, partition: day.start };
-      await session.runLog.recordRowCount({ ...count, stage: 'ingested', rows: manifest.rows });
-      if (rejected > 0) {
-        session.totals.rowsRejected += rejected;
-        await session.runLog.recordRowCount({ ...count, stage: 'rejected_at_ingest', rows: rejected });
-      }
-      tracker.finished({ status: 'ok', rows: manifest.rows, rejected });
-      return {
-        value: manifest,
-        rowsIn: manifest.rows + rejected,
-        rowsOut: manifest.rows,
-        rowsRejected: rejected,
-      };
-    }),
-  );
-}
-
-/** Runs a step's work, reporting its failure on the way out. */
-async function reported<T>(tracker: SourceTracker, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    tracker.failed(error);
-    throw error;
-  }
+  return job(session, { step: 'ingest', target: name, partition: day.start, lineage, tracker }, async () => {
+    const manifest =
+      source.type === 'csv'
+        ? await ingestCsv({
+            source: name,
+            location: source.location,
+            cwd: session.project.dir,
+            options: csvIngestOptions(source, session.project.config),
+            ...run,
+          })
+        : await ingestApi({ ...apiIngestOptions(name, source), ...run });
+    const rejected = manifest.rejects?.rows ?? 0;
+    session.totals.rowsIn += manifest.rows + rejected;
+    countedAtIngest(session).add(`${name}@${day.start}`);
+    const count = { runId: session.runId, dataset: name, partition: day.start };
+    await session.runLog.recordRowCount({ ...count, stage: 'ingested', rows: manifest.rows });
+    if (rejected > 0) {
+      session.totals.rowsRejected += rejected;
+      await session.runLog.recordRowCount({ ...count, stage: 'rejected_at_ingest', rows: rejected });
+    }
+    tracker.finished({ status: 'ok', rows: manifest.rows, rejected });
+    return {
+      value: manifest,
+      rowsIn: manifest.rows + rejected,
+      rowsOut: manifest.rows,
+      rowsRejected: rejected,
+    };
+  });
 }
 
 const ingestedBySession = new WeakMap<Session, Set<string>>();
@@ -120,50 +106,48 @@ export async function loadSource(
       table: options.table ?? `raw_${name}`,
       result,
     });
-  const where = { step: 'load' as const, target: name, partition: day.start, lineage };
   const tracker = session.reporter.sourceStarted('load', name, day.start);
-  return job<LoadResult | undefined>(session, where, () =>
-    reported(tracker, async () => {
-      let result: LoadResult;
-      try {
-        result = await loadPartition(session.pool, {
-          ...options,
-          store,
-          interval: day,
-          runId: session.runId,
-          signal: session.invocation.signal,
-          logger,
-          onProgress: tracker.progress,
-        });
-      } catch (error) {
-        if (!isWarehouseError(error, 'NOT_COMMITTED')) throw error;
-        session.totals.skippedSources += 1;
-        logger.warn({ partition: day.start }, `no committed partition for ${name} on ${day.start}: skipped`);
-        tracker.finished({ status: 'skip' });
-        return { value: undefined, status: 'skipped' as const };
-      }
-      // rows in = loaded + rejected: a partition ingested in this run was counted in by its ingest.
-      if (!countedAtIngest(session).has(`${name}@${day.start}`)) session.totals.rowsIn += result.rowsIn;
-      session.totals.rowsLoaded += result.rowsLoaded;
-      session.totals.rowsRejected += result.rowsRejected;
-      session.totals.ranSources += 1;
-      const count = { runId: session.runId, dataset: name, partition: day.start };
-      await session.runLog.recordRowCount({ ...count, stage: 'loaded', rows: result.rowsLoaded });
-      if (result.rowsRejected > 0) {
-        await session.runLog.recordRowCount({ ...count, stage: 'rejected', rows: result.rowsRejected });
-      }
-      tracker.finished({
-        status: 'ok',
-        rows: result.rowsLoaded,
-        rejected: result.rowsRejected,
-        table: result.table,
+  const where = { step: 'load' as const, target: name, partition: day.start, lineage, tracker };
+  return job<LoadResult | undefined>(session, where, async () => {
+    let result: LoadResult;
+    try {
+      result = await loadPartition(session.pool, {
+        ...options,
+        store,
+        interval: day,
+        runId: session.runId,
+        signal: session.invocation.signal,
+        logger,
+        onProgress: tracker.progress,
       });
-      return {
-        value: result,
-        rowsIn: result.rowsIn,
-        rowsOut: result.rowsLoaded,
-        rowsRejected: result.rowsRejected,
-      };
-    }),
-  );
+    } catch (error) {
+      if (!isWarehouseError(error, 'NOT_COMMITTED')) throw error;
+      session.totals.skippedSources += 1;
+      logger.warn({ partition: day.start }, `no committed partition for ${name} on ${day.start}: skipped`);
+      tracker.finished({ status: 'skip' });
+      return { value: undefined, status: 'skipped' as const };
+    }
+    // rows in = loaded + rejected: a partition ingested in this run was counted in by its ingest.
+    if (!countedAtIngest(session).has(`${name}@${day.start}`)) session.totals.rowsIn += result.rowsIn;
+    session.totals.rowsLoaded += result.rowsLoaded;
+    session.totals.rowsRejected += result.rowsRejected;
+    session.totals.ranSources += 1;
+    const count = { runId: session.runId, dataset: name, partition: day.start };
+    await session.runLog.recordRowCount({ ...count, stage: 'loaded', rows: result.rowsLoaded });
+    if (result.rowsRejected > 0) {
+      await session.runLog.recordRowCount({ ...count, stage: 'rejected', rows: result.rowsRejected });
+    }
+    tracker.finished({
+      status: 'ok',
+      rows: result.rowsLoaded,
+      rejected: result.rowsRejected,
+      table: result.table,
+    });
+    return {
+      value: result,
+      rowsIn: result.rowsIn,
+      rowsOut: result.rowsLoaded,
+      rowsRejected: result.rowsRejected,
+    };
+  });
 }
