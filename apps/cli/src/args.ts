@@ -33,8 +33,13 @@ export const projectFlags = {
   },
   'log-level': {
     type: 'string',
-    description: 'trace|debug|info|warn|error|silent (default info; warn on a terminal)',
+    description: 'trace|debug|info|warn|error|silent (default info; warn with text output)',
     valueHint: 'LEVEL',
+  },
+  'log-format': {
+    type: 'string',
+    description: 'text|json (default text on a terminal, json lines otherwise)',
+    valueHint: 'FORMAT',
   },
 } as const satisfies FlagDefs;
 

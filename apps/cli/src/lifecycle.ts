@@ -5,6 +5,7 @@ import type { LoadedProject } from './config/load.js';
 import { CliError, isCliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import type { Terminal } from './output/terminal.js';
 import { newRunId } from './run-id.js';
 import type { Session } from './session.js';
 
@@ -65,7 +66,7 @@ export interface CommandSpec<A, N extends Needs> {
   /** Types the parsed flags (positionals as `_`), once; may throw CliError (exit 2). */
   args: z.ZodType<A>;
   needs: N;
-  /** Log level when neither `--log-level` nor `DATAFLOW_LOG_LEVEL` says (default: info, warn on a TTY). */
+  /** Log level when neither `--log-level` nor `DATAFLOW_LOG_LEVEL` says (default: info, warn in text output). */
   quietLogs?: boolean;
   /**
    * Checks the arguments against the project before anything is opened (a `--source` that names
@@ -115,6 +116,7 @@ export function defineCommand<A, N extends Needs>(spec: CommandSpec<A, N>): CliC
 /** What the lifecycle has opened so far, closed in reverse order whatever happens. */
 interface Opened {
   logger?: RunLogger;
+  terminal?: Terminal;
   session?: Session;
   closers: Array<() => unknown>;
 }
@@ -151,6 +153,7 @@ async function executeCommand<A, N extends Needs>(
         error: outcome.error,
         startedAt,
         logger: opened.logger,
+        format: opened.terminal?.mode.format,
       });
     }
     return outcome.exitCode;
@@ -183,19 +186,27 @@ async function openLogger(
       `--log-level: expected one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(requested)}`,
     );
   }
-  // On a terminal the progress bar and the summary tell the story; logs from warn up.
+  const [{ createLogger }, { snakeCaseLogger }, { resolveLogFormat, resolveOutputMode }, { createTerminal }] =
+    await Promise.all([
+      import('@dataflow/runlog'),
+      import('./snake-case.js'),
+      import('./output/mode.js'),
+      import('./output/terminal.js'),
+    ]);
+  const { io, env } = invocation;
+  const format = resolveLogFormat(flags['log-format'], env, io.stderrIsTTY);
+  // In text the result lines, the bars and the summary tell the story; logs from warn up.
   const level =
-    (requested as LogLevel | undefined) ?? (invocation.io.stderrIsTTY || spec.quietLogs ? 'warn' : 'info');
-  const [{ createLogger }, { snakeCaseLogger }] = await Promise.all([
-    import('@dataflow/runlog'),
-    import('./snake-case.js'),
-  ]);
+    (requested as LogLevel | undefined) ?? (format === 'text' || spec.quietLogs ? 'warn' : 'info');
+  const mode = resolveOutputMode({ flag: format, env, stderrIsTTY: io.stderrIsTTY, level });
+  const terminal = createTerminal(io.stderr, mode, invocation.redactor);
+  opened.terminal = terminal;
+  opened.closers.push(() => terminal.stop());
   const logger = snakeCaseLogger(
     createLogger({
       runId,
-      pretty: invocation.io.stderrIsTTY,
       level,
-      destination: invocation.io.stderr,
+      destination: terminal.logSink,
       redactor: invocation.redactor,
       bindings: { command: spec.name },
     }),
@@ -238,6 +249,7 @@ async function openContext(
     logger: base.logger,
     project,
     days,
+    terminal: opened.terminal as Terminal,
   });
   const withSession: SessionContext<unknown> = { ...withProject, session: opened.session };
   return withSession;
@@ -251,7 +263,13 @@ async function openContext(
 async function reportFailure(
   spec: CommandSpec<unknown, Needs>,
   invocation: Invocation,
-  failure: { runId: string; error: unknown; startedAt: number; logger: RunLogger | undefined },
+  failure: {
+    runId: string;
+    error: unknown;
+    startedAt: number;
+    logger: RunLogger | undefined;
+    format: 'text' | 'json' | undefined;
+  },
 ): Promise<ExitCode> {
   const { error } = failure;
   const abortReason = invocation.signal.aborted ? invocation.signal.reason : undefined;
@@ -273,6 +291,7 @@ async function reportFailure(
       exitCode,
       durationMs: performance.now() - failure.startedAt,
       error,
+      format: failure.format,
     });
   }
   return exitCode;

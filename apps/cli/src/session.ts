@@ -20,6 +20,8 @@ import { exitCodeFor } from './exit-mapping.js';
 import type { DayInterval } from './interval.js';
 import type { Invocation } from './lifecycle.js';
 import { type CliLineage, openLineage } from './lineage.js';
+import { createReporter, type RunReporter } from './output/reporter.js';
+import type { Terminal } from './output/terminal.js';
 import { cancelServerWorkOnAbort } from './shutdown.js';
 import { emptyTotals, errorInfo, printSummary, type RunTotals } from './summary.js';
 import { VERSION } from './version.js';
@@ -44,6 +46,9 @@ export interface Session {
   readonly database: Database;
   /** OpenLineage events of this run and its jobs (a no-op when lineage is not configured). */
   readonly lineage: CliLineage;
+  /** Result lines, live bars and the end summary (text), or the same facts as JSON log lines. */
+  readonly reporter: RunReporter;
+  readonly terminal: Terminal;
 }
 
 /** A redactor seeded with the secret-bearing environment variables the CLI and SDKs read. */
@@ -84,9 +89,15 @@ const intervalOf = (days: readonly DayInterval[]) =>
 export async function openSession(
   invocation: Invocation,
   command: string,
-  options: { runId: string; logger: RunLogger; project: LoadedProject; days: DayInterval[] },
+  options: {
+    runId: string;
+    logger: RunLogger;
+    project: LoadedProject;
+    days: DayInterval[];
+    terminal: Terminal;
+  },
 ): Promise<Session> {
-  const { runId, logger, project, days } = options;
+  const { runId, logger, project, days, terminal } = options;
   const { redactor } = invocation;
   // Before anything is opened: a bad `lineage:` setting is a configuration error (exit 2).
   const lineage = openLineage({
@@ -146,6 +157,8 @@ export async function openSession(
       closers: [stopCancelling],
       database,
       lineage,
+      reporter: createReporter(terminal, logger),
+      terminal,
       ...(database.embedded ? { embedded: database.embedded } : {}),
       ...(database.metaPool ? { metaPool: database.metaPool } : {}),
     };
@@ -236,6 +249,7 @@ export async function closeSession(
   }
   await session.database.close();
   // Logs first, then the summary: Airflow's BashOperator pushes the LAST stdout line to XCom.
+  session.reporter.finish(durationMs);
   await logger.flush();
   printSummary(invocation, {
     runId: session.runId,
@@ -245,6 +259,7 @@ export async function closeSession(
     totals,
     interval: intervalOf(session.days),
     error,
+    format: session.terminal.mode.format,
   });
   return exitCode;
 }

@@ -158,7 +158,8 @@ export function errorInfo(error: unknown, redactor: Redactor): NonNullable<RunSu
 
 /**
  * Prints the summary as the last stdout line: JSON (Airflow's XCom contract) when stdout is not a
- * terminal, one human line when it is. Redacted. Call it after the logs are flushed.
+ * terminal or `--log-format json` was asked for, one human line otherwise. Redacted. Call it
+ * after the logs are flushed.
  *
  * @example
  * printSummary(invocation, { runId, command: 'run', exitCode: 2, durationMs: 12, error });
@@ -173,6 +174,8 @@ export function printSummary(
     totals?: RunTotals;
     interval?: { start: string; end: string } | undefined;
     error?: unknown;
+    /** The invocation's `--log-format`; `json` prints JSON on a terminal too. */
+    format?: 'text' | 'json' | undefined;
   },
 ): RunSummary {
   const summary = buildSummary({
@@ -186,7 +189,8 @@ export function printSummary(
     error: input.error === undefined ? undefined : errorInfo(input.error, invocation.redactor),
   });
   const { io, redactor } = invocation;
-  const line = io.stdoutIsTTY ? formatSummaryText(summary) : JSON.stringify(summary);
+  const human = io.stdoutIsTTY && input.format !== 'json';
+  const line = human ? formatSummaryText(summary) : JSON.stringify(summary);
   io.stdout.write(`${redactor.redact(line)}\n`);
   return summary;
 }

@@ -6,6 +6,7 @@ import type { CursorState } from './manifest.js';
 import type { OAuth2ClientCredentials } from './oauth2.js';
 import type { ObjectStore } from './object-store.js';
 import type { PartitionLease } from './partition-lock.js';
+import type { OnProgress } from './progress.js';
 import type { RetryOptions } from './retry.js';
 
 /** Authentication of API requests. Secrets never appear in errors or logs. */
@@ -92,4 +93,6 @@ export interface IngestApiOptions extends ApiSourceOptions {
   cursorState?: CursorState;
   /** The lake partition: `w=<id>` (see `windowPartition`) for a cursor run; default `dt=<interval start>`. */
   partition?: string;
+  /** Records landed and their bytes, throttled (an API's size is not known in advance). */
+  onProgress?: OnProgress;
 }

@@ -55,6 +55,12 @@ export {
   type StoreLeaseOptions,
   storeLease,
 } from './partition-lock.js';
+export {
+  createProgressCounter,
+  type OnProgress,
+  type ProgressCounter,
+  type TransferProgress,
+} from './progress.js';
 export { declaredRecordType, RecordSchemaInferrer, valueType, widenType } from './record-schema.js';
 export { redactUrl } from './redact.js';
 export { parseRetryAfter, type RetryOptions, retryDelay, retryPolicy } from './retry.js';

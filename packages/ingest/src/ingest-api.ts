@@ -13,6 +13,7 @@ import type { PartitionManifest } from './manifest.js';
 import { parsePaginate } from './pagination.js';
 import { writeParts } from './part-writer.js';
 import type { PartitionAttempt } from './partition-writer.js';
+import { createProgressCounter } from './progress.js';
 import { RecordSchemaInferrer } from './record-schema.js';
 import { redactUrl } from './redact.js';
 import { retryPolicy } from './retry.js';
@@ -70,6 +71,11 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   const stats: PageStats = { pages: 0, records: 0 };
+  const progress = createProgressCounter(args.onProgress);
+  const onUnit = (rows: number, size: number) => {
+    progress.addBytes(size);
+    progress.addRows(rows);
+  };
   const plan: RecordPlan = {
     source,
     format,
@@ -100,7 +106,7 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
     await writeParts(
       attempt,
       recordUnits(pages, plan),
-      { header, partBytes: args.partBytes ?? DEFAULT_PART_BYTES },
+      { header, partBytes: args.partBytes ?? DEFAULT_PART_BYTES, onUnit },
       (error) => stop.abort(error),
     );
     const declared = args.columnTypes ?? {};
@@ -127,6 +133,7 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
               : new IngestError('SOURCE', `${source}: api ingest failed`, { source, cause: error }),
       },
     );
+    progress.flush();
     logger.info(
       {
         source,

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { type Readable, pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
@@ -16,6 +17,7 @@ import type { ObjectStore } from './object-store.js';
 import { writeParts } from './part-writer.js';
 import type { PartitionLease } from './partition-lock.js';
 import type { PartitionAttempt } from './partition-writer.js';
+import { createProgressCounter, type OnProgress } from './progress.js';
 import { retryPolicy } from './retry.js';
 import { createUtf8Guard } from './utf8-guard.js';
 
@@ -45,6 +47,8 @@ export interface IngestCsvOptions {
   cursorState?: CursorState;
   /** The lake partition: `w=<id>` (see `windowPartition`) for a cursor run; default `dt=<interval start>`. */
   partition?: string;
+  /** Rows landed and source bytes read, throttled; `totalBytes` is a local file's size. */
+  onProgress?: OnProgress;
 }
 
 // 16 MiB (uncompressed): a 100 MB day is 6-7 parts, which the warehouse COPYs in parallel on
@@ -56,7 +60,14 @@ const DEFAULT_PART_BYTES = 16 * 1024 * 1024;
  * Opens the read side: source bytes → gunzip (`.gz`) → (csv-parse path: UTF-8 guard → csv-parse).
  * Every failure of a stage surfaces from `next()` as an IngestError naming the location.
  */
-function openItems(input: Readable, fast: boolean, gunzip: boolean, o: CsvIngestOptions, ctx: CsvContext) {
+function openItems(
+  input: Readable,
+  fast: boolean,
+  gunzip: boolean,
+  o: CsvIngestOptions,
+  ctx: CsvContext,
+  countBytes: (bytes: number) => void,
+) {
   const stages: NodeJS.ReadWriteStream[] = gunzip ? [createGunzip({ chunkSize: 256 * 1024 })] : [];
   if (!fast) {
     const reject = o.onBadRow === 'reject';
@@ -68,12 +79,16 @@ function openItems(input: Readable, fast: boolean, gunzip: boolean, o: CsvIngest
     streamPipeline([input, ...stages] as unknown as [Readable, NodeJS.WritableStream], (error) => {
       failure ??= error ?? undefined;
     });
+    // Piped, the source already flows: one more 'data' listener only counts.
+    input.on('data', (chunk: Buffer) => countBytes(chunk.length));
   }
   const iterator = tail[Symbol.asyncIterator]() as AsyncIterator<unknown>;
   const items: CsvItems = {
     async next() {
       try {
         const r = await iterator.next();
+        // Unpiped (the byte scanner reads the source itself), the items are the source's chunks.
+        if (!r.done && stages.length === 0) countBytes((r.value as Buffer).length);
         return r.done ? undefined : r.value;
       } catch (error) {
         throw csvReadError(failure ?? error, ctx.source, ctx.location);
@@ -117,6 +132,9 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
   const onAbort = (): void => stop?.(abortError(signal as AbortSignal, { source }));
   signal?.addEventListener('abort', onAbort, { once: true });
 
+  const progress = createProgressCounter(args.onProgress, {
+    ...(args.onProgress && location.kind === 'file' ? await fileSize(location.path) : {}),
+  });
   const write = async (attempt: PartitionAttempt) => {
     const input = await openSource(location, {
       source,
@@ -127,7 +145,7 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
       ...(o.s3 ? { s3: o.s3 } : {}),
       ...(signal ? { signal } : {}),
     });
-    const opened = openItems(input, fast, isGzipLocation(location), o, ctx);
+    const opened = openItems(input, fast, isGzipLocation(location), o, ctx, progress.addBytes);
     stop = (error) => {
       opened.stop(error);
       input.destroy();
@@ -144,7 +162,8 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
             ? { cursor: { filterFor: cursor.filterFor, exhausted: () => cursor.window.exhausted } }
             : {}),
         });
-    await writeParts(attempt, csv.units, { header: csvLine(csv.header), partBytes }, stop);
+    const onUnit = (rows: number) => progress.addRows(rows);
+    await writeParts(attempt, csv.units, { header: csvLine(csv.header), partBytes, onUnit }, stop);
     return {
       columns: csv.header,
       ...(await writeRejects(attempt, csv, source, logger)),
@@ -152,7 +171,7 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
     };
   };
   try {
-    return await runAttempt(
+    const manifest = await runAttempt(
       { ...args, logger },
       {
         format: 'csv',
@@ -163,9 +182,20 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
           signal?.aborted ? abortError(signal, { source }) : csvReadError(error, source, ctx.location),
       },
     );
+    progress.flush();
+    return manifest;
   } finally {
     signal?.removeEventListener('abort', onAbort);
     stop?.();
+  }
+}
+
+/** `{ totalBytes }` of a local file; `{}` when it cannot be read (opening it reports why). */
+async function fileSize(path: string): Promise<{ totalBytes?: number }> {
+  try {
+    return { totalBytes: (await stat(path)).size };
+  } catch {
+    return {};
   }
 }
 

@@ -22,6 +22,8 @@ export interface WritePartsOptions {
   header: string;
   /** Close a part once its uncompressed size reaches about this many bytes. */
   partBytes: number;
+  /** Called for each unit taken into a part (progress counting). */
+  onUnit?: (rows: number, size: number) => void;
 }
 
 const FLUSH_CHARS = 256 * 1024;
@@ -114,7 +116,7 @@ class UnitSource {
 /** The chunks of one part, and a promise settled when the part's body has been fully produced. */
 function partBody(
   source: UnitSource,
-  { header, partBytes }: WritePartsOptions,
+  { header, partBytes, onUnit }: WritePartsOptions,
   setRows: (rows: number) => void,
 ): { chunks: AsyncGenerator<string | Buffer>; ended: Promise<void> } {
   let produced!: () => void;
@@ -134,6 +136,7 @@ function partBody(
         size += unit.size;
         rows += unit.rows;
         setRows(rows);
+        onUnit?.(unit.rows, unit.size);
         if (typeof unit.data === 'string') {
           text += unit.data;
           if (text.length < FLUSH_CHARS) continue;

@@ -3,7 +3,7 @@ import { inSavepoint } from '@dataflow/pg';
 import type pg from 'pg';
 import { type ByteTransform, COPY_CHUNK_BYTES, withClient } from './copy-into.js';
 import { type ExpectedFile, verifyFile } from './file-digest.js';
-import type { LakeStore, Logger, PartitionManifest } from './lake.js';
+import type { LakeStore, Logger, PartitionManifest, ProgressCounter } from './lake.js';
 import { ndjsonToCsv } from './records.js';
 import { buildCopySql, STAGING_RECORD_COLUMN } from './sql.js';
 
@@ -23,6 +23,8 @@ export interface FileLoadContext {
   maxRejects: number;
   /** Rejected rows of the whole load so far (shared by files loading in parallel). */
   rejectedSoFar: { count: number };
+  /** The load's progress (bytes of the first read of each file, rows of each file done). */
+  progress?: ProgressCounter;
 }
 
 /** What became of one part file. */
@@ -128,11 +130,12 @@ export function storedStages(
   manifest: PartitionManifest,
   entry: ExpectedFile,
   table: string,
+  countBytes?: (bytes: number) => void,
 ): NodeJS.ReadWriteStream[] {
   // Gunzip output in COPY-sized chunks: the chunker before COPY then passes them through
   // instead of concatenating four 16 KiB buffers into each CopyData message.
   const gunzip = manifest.compression === 'gzip' ? [createGunzip({ chunkSize: COPY_CHUNK_BYTES })] : [];
-  return [verifyFile(entry, table), ...gunzip];
+  return [verifyFile(entry, table, countBytes), ...gunzip];
 }
 
 /** Runs `fn` on the plan's client, or on a pool client of its own. */

@@ -18,13 +18,18 @@ export interface ExpectedFile {
  * @example
  * await pipeline(body, verifyFile(entry), createGunzip(), copy);
  */
-export function verifyFile(expected: ExpectedFile, table?: string): Transform {
+export function verifyFile(
+  expected: ExpectedFile,
+  table?: string,
+  countBytes?: (bytes: number) => void,
+): Transform {
   const hash = createHash('sha256');
   let bytes = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       hash.update(chunk);
       bytes += chunk.length;
+      countBytes?.(chunk.length);
       callback(null, chunk);
     },
     flush(callback: TransformCallback) {

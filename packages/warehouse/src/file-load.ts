@@ -19,7 +19,10 @@ async function copyWholeFile(ctx: FileLoadContext, entry: ManifestFile, plan: Fi
   return onClient(ctx, plan, (client) =>
     maybeSavepoint(client, plan, () =>
       copyStream(client, plan.wholeSql, body, {
-        transforms: [...storedStages(ctx.manifest, entry, ctx.table), ...plan.transforms()],
+        transforms: [
+          ...storedStages(ctx.manifest, entry, ctx.table, ctx.progress?.addBytes),
+          ...plan.transforms(),
+        ],
         signal: ctx.signal,
       }),
     ),
@@ -57,6 +60,7 @@ export async function loadFile(
       { table: ctx.table, file: entry.key },
     );
   }
+  ctx.progress?.addRows(entry.rows);
   ctx.log.debug({ file: entry.key, loaded: outcome.loaded, rejected: outcome.rejected }, 'file loaded');
   return outcome;
 }

@@ -3,6 +3,7 @@ import {
   type Logger,
   type ManifestFile,
   type ObjectStore,
+  type OnProgress,
   type PartitionManifest,
   partitionName,
   readManifest,
@@ -10,9 +11,10 @@ import {
 } from '@dataflow/ingest';
 import { WarehouseError } from './errors.js';
 
+export { createProgressCounter, type ProgressCounter } from '@dataflow/ingest';
 // The interval (`[start, end)`, partition `dt=<start>`) and the structural pino-style logger are
 // ingest's: one definition for the whole flow.
-export type { Interval, Logger, ManifestFile };
+export type { Interval, Logger, ManifestFile, OnProgress };
 
 /** The lake's object store (`@dataflow/ingest`'s `ObjectStore`: filesystem or S3). */
 export type LakeStore = ObjectStore;

@@ -2,7 +2,14 @@ import { quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
 import { checkTypeName } from './column-types.js';
 import { toWarehouseError, WarehouseError } from './errors.js';
-import { type Interval, type LakeStore, type Logger, type PartitionManifest, partitionOf } from './lake.js';
+import {
+  type Interval,
+  type LakeStore,
+  type Logger,
+  type OnProgress,
+  type PartitionManifest,
+  partitionOf,
+} from './lake.js';
 import { type Disposition, isMetadataColumn, RESERVED_STAGING_PREFIX } from './sql.js';
 
 /** Options of {@link loadPartition}. */
@@ -61,6 +68,11 @@ export interface LoadPartitionOptions {
   swapLockTimeoutMs?: number;
   signal?: AbortSignal;
   logger?: Logger;
+  /**
+   * Stored bytes read (of the manifest's total) and rows of the part files done (of the
+   * manifest's), throttled.
+   */
+  onProgress?: OnProgress;
 }
 
 /** The options after validation, with defaults applied. */

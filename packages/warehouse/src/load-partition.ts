@@ -4,7 +4,12 @@ import type pg from 'pg';
 import { throwIfAborted } from './abort.js';
 import { copyErrorLine, withClient } from './copy-into.js';
 import { toWarehouseError, WarehouseError } from './errors.js';
-import { type PartitionManifest, readPartitionManifest, silentLogger } from './lake.js';
+import {
+  createProgressCounter,
+  type PartitionManifest,
+  readPartitionManifest,
+  silentLogger,
+} from './lake.js';
 import {
   checkFilesExist,
   checkManifest,
@@ -118,6 +123,14 @@ function resultOf(run: LoadRun, outcome: LoadOutcome, started: number): LoadResu
   };
 }
 
+/** The progress counter of a load: totals from the manifest. */
+function loadProgress(options: LoadPartitionOptions, manifest: PartitionManifest) {
+  return createProgressCounter(options.onProgress, {
+    totalBytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
+    totalRows: manifest.files.reduce((n, f) => n + f.rows, 0),
+  });
+}
+
 /** Under the partition lock on `client`: target, strategy, result. */
 async function loadLocked(
   pool: pg.Pool,
@@ -173,8 +186,10 @@ async function loadLocked(
       onPublish: options.onPublish,
       signal: options.signal,
       log,
+      ...(options.onProgress ? { progress: loadProgress(options, manifest) } : {}),
     };
     const result = resultOf(run, await runStrategy(run, options.mode), started);
+    run.progress?.flush();
     log.info({ ...result }, 'partition published');
     await lock.release();
     return result;

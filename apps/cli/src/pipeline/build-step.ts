@@ -1,8 +1,11 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseManifest } from '@dataflow/lineage';
 import {
   type BuildResourceType,
   type BuildResult,
   build,
+  type CompiledGraph,
   graphChecksums,
   manifestJson,
   type NodeResult,
@@ -14,6 +17,7 @@ import type { TestResultInput } from '@dataflow/runlog';
 import { compileForBuild } from '../compile-project.js';
 import type { DayInterval } from '../interval.js';
 import { emitNodeEvents } from '../lineage.js';
+import { nodeReport, testSqlPath } from '../output/node-report.js';
 import type { Session } from '../session.js';
 import { deferGraph, type PriorState, selectionStateFor, targetDirOf } from './prior-state.js';
 
@@ -78,6 +82,9 @@ export async function buildProject(
     return undefined;
   }
   const pending: Promise<unknown>[] = [];
+  const nodes = plan.order.length + Object.values(plan.audits).flat().length;
+  const tracker = session.reporter.buildStarted(`build${day ? ` ${day.start}` : ''}`, nodes);
+  const targetPath = config['target-path'] ?? 'target';
   // Lineage reads nodes as target/manifest.json has them (relations, columns, compiled SQL).
   const manifest = session.lineage.enabled ? parseManifest(manifestJson(graph, { checksums })) : undefined;
   const toBuild = await deferGraph(session.pool, graph, plan, prior, logger);
@@ -91,13 +98,47 @@ export async function buildProject(
     renderer,
     signal: session.invocation.signal,
     logger,
+    onNodeStart: (node) => tracker.nodeStarted(node.name),
     onNodeResult: (r) => {
       pending.push(recordNode(session, r, day));
       if (manifest) pending.push(emitNodeEvents(session.lineage, manifest, r, session.database.url));
+      const sqlPath = failingTestSql(session, graph, r, targetPath, pending);
+      tracker.nodeFinished(nodeReport(r, graph, sqlPath));
     },
   });
+  tracker.finished();
   await Promise.all(pending);
   return result;
+}
+
+/**
+ * A failing or warning data test's compiled SQL, written where dbt keeps it
+ * (`target/compiled/…`) so the failure can point at it; the path relative to the project, or
+ * undefined. The write joins `pending`; a read-only project only loses the path.
+ */
+function failingTestSql(
+  session: Session,
+  graph: CompiledGraph,
+  r: NodeResult,
+  targetPath: string,
+  pending: Promise<unknown>[],
+): string | undefined {
+  const status = r.test?.status;
+  if (r.resourceType !== 'test' || (status !== 'fail' && status !== 'warn' && status !== 'error')) return;
+  const node = graph.nodes[r.uniqueId];
+  const rel = testSqlPath(graph, node, targetPath);
+  if (!rel || node?.resourceType !== 'test') return;
+  const file = join(session.project.dir, rel);
+  const tmp = `${file}.${process.pid}.tmp`;
+  pending.push(
+    mkdir(dirname(file), { recursive: true })
+      .then(() => writeFile(tmp, `${node.compiled.sql.trimEnd()}\n`))
+      .then(() => rename(tmp, file))
+      .catch((error: unknown) =>
+        session.logger.debug({ file: rel, err: error }, 'could not write the compiled SQL of a failing test'),
+      ),
+  );
+  return rel;
 }
 
 async function recordNode(session: Session, r: NodeResult, day: DayInterval | undefined): Promise<void> {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { JobLineage } from '@dataflow/lineage';
+import type { SourceTracker } from '../output/reporter.js';
 import type { Session } from '../session.js';
 
 /** What a step reports back to {@link job}: its value and its row counts. */
@@ -15,14 +16,21 @@ export interface JobOutcome<T> {
  * Runs one step as a job_status row: started, then finished with its counts, or failed with its
  * error (recorded, then rethrown). Every ingest and load goes through it. `lineage` (what the
  * job reads and writes, given its value once done) also sends the job's OpenLineage START and
- * COMPLETE / FAIL / ABORT events.
+ * COMPLETE / FAIL / ABORT events. `tracker` (the step's result line) is told of a failure.
  */
 export async function job<T>(
   session: Session,
   {
     lineage,
+    tracker,
     ...spec
-  }: { step: 'ingest' | 'load'; target: string; partition: string; lineage?: (value?: T) => JobLineage },
+  }: {
+    step: 'ingest' | 'load';
+    target: string;
+    partition: string;
+    lineage?: (value?: T) => JobLineage;
+    tracker?: SourceTracker;
+  },
   fn: () => Promise<JobOutcome<T>>,
 ): Promise<T> {
   const jobId = await session.runLog.startJob({ runId: session.runId, ...spec });
@@ -51,6 +59,7 @@ export async function job<T>(
     if (emit) await session.lineage.job('COMPLETE', emit(out.value));
     return out.value;
   } catch (error) {
+    tracker?.failed(error);
     const aborted = session.invocation.signal.aborted;
     // The step's error is the one to propagate; a run-log write failing on top of it is logged.
     await session.runLog

@@ -1,12 +1,11 @@
 import { type BuildResult, type NodeResult, writeRunResults } from '@dataflow/modeling';
 import { CliError } from '../errors.js';
 import type { DayInterval } from '../interval.js';
-import { createProgress } from '../progress.js';
 import { type Session, throwIfAborted } from '../session.js';
 import { type BuildFlags, buildProject } from './build-step.js';
+import { ingestCursorSource, isCursorSource, loadCursorSource } from './cursor-steps.js';
 import { loadPriorState, type PriorState, targetDirOf } from './prior-state.js';
 import { daysOutcome, latestResults, runRecordArgs } from './run-record.js';
-import { ingestCursorSource, isCursorSource, loadCursorSource } from './cursor-steps.js';
 import { selectSources } from './select-sources.js';
 import { ingestSource, loadSource, openLakeStore } from './source-steps.js';
 
@@ -53,10 +52,8 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
   );
   const store = sources.length > 0 ? openLakeStore(session) : undefined;
   const days = args.days.length > 0 ? args.days : [undefined];
-  const progress = createProgress(session.invocation.io);
-  const perDay =
-    (has('ingest') ? sources.length : 0) + (has('load') ? sources.length : 0) + (has('build') ? 1 : 0);
-  progress.setTotal(days.length * perDay);
+  const sourceSteps = (has('ingest') ? sources.length : 0) + (has('load') ? sources.length : 0);
+  session.reporter.planSources(store ? args.days.length * sourceSteps : 0);
   const completed: string[] = [];
   const results: NodeResult[][] = [];
   let finished = false;
@@ -66,7 +63,6 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
         if (!day || !store || !has(step)) continue;
         for (const [name, source] of sources) {
           throwIfAborted(signal);
-          progress.step(`${step} ${name} ${day.start}`);
           const cursor = cursorSources.has(name);
           if (step === 'ingest') {
             await (cursor ? ingestCursorSource : ingestSource)(session, store, name, source, day);
@@ -77,11 +73,11 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
       }
       if (has('build')) {
         throwIfAborted(signal);
-        progress.step(`build${day ? ` ${day.start}` : ''}`);
         const result = await buildProject(session, args.build, day, prior);
         if (result) {
           results.push(result.results);
-          const diffs = unitTestDiffs(result);
+          // Text output lists each failed unit test's diff in its failure block at the end.
+          const diffs = session.terminal.mode.format === 'json' ? unitTestDiffs(result) : '';
           if (diffs) session.invocation.io.stderr.write(session.redactor.redact(diffs));
           assertBuildSucceeded(result);
         }
@@ -90,7 +86,6 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
     }
     finished = true;
   } finally {
-    progress.stop();
     await recordRun(session, spec, args, { completed, results, failed: !finished });
   }
   throwIfAborted(signal);

@@ -57,6 +57,8 @@ export async function ingestSource(
   const lakeUrl = lakeOptions(config, dir, session.invocation.env).url;
   // Commits of one partition are serialised in the warehouse, whatever the object store supports.
   const lease = warehouseLease(session.pool, lakeUrl);
+  const partition = cursor?.label ?? day.start;
+  const tracker = session.reporter.sourceStarted('ingest', name, partition);
   const run = {
     interval: day,
     store,
@@ -70,11 +72,11 @@ export async function ingestSource(
           ...(cursor.cursorState ? { cursorState: cursor.cursorState } : {}),
         }
       : {}),
+    onProgress: tracker.progress,
   };
-  const partition = cursor?.label ?? day.start;
   const lineage = (manifest?: PartitionManifest) =>
     ingestJob({ name, source, projectDir: dir, lakeUrl, ds: day.start, manifest });
-  return job(session, { step: 'ingest', target: name, partition, lineage }, async () => {
+  return job(session, { step: 'ingest', target: name, partition, lineage, tracker }, async () => {
     const manifest =
       source.type === 'csv'
         ? await ingestCsv({
@@ -103,6 +105,7 @@ export async function ingestSource(
       session.totals.rowsRejected += rejected;
       await session.runLog.recordRowCount({ ...count, stage: 'rejected_at_ingest', rows: rejected });
     }
+    tracker.finished({ status: 'ok', rows: manifest.rows, rejected });
     return {
       value: manifest,
       rowsIn: manifest.rows + rejected,
@@ -151,7 +154,8 @@ export async function loadSource(
       table: options.table ?? `raw_${name}`,
       result,
     });
-  const where = { step: 'load' as const, target: name, partition, lineage };
+  const tracker = session.reporter.sourceStarted('load', name, partition);
+  const where = { step: 'load' as const, target: name, partition, lineage, tracker };
   return job<LoadResult | undefined>(session, where, async () => {
     let result: LoadResult;
     try {
@@ -164,11 +168,13 @@ export async function loadSource(
         runId: session.runId,
         signal: session.invocation.signal,
         logger,
+        onProgress: tracker.progress,
       });
     } catch (error) {
       if (!isWarehouseError(error, 'NOT_COMMITTED')) throw error;
       session.totals.skippedSources += 1;
       logger.warn({ partition }, `no committed partition for ${name} at ${partition}: skipped`);
+      tracker.finished({ status: 'skip' });
       return { value: undefined, status: 'skipped' as const };
     }
     // rows in = loaded + rejected: a partition ingested in this run was counted in by its ingest.
@@ -182,6 +188,12 @@ export async function loadSource(
     if (result.rowsRejected > 0) {
       await session.runLog.recordRowCount({ ...count, stage: 'rejected', rows: result.rowsRejected });
     }
+    tracker.finished({
+      status: 'ok',
+      rows: result.rowsLoaded,
+      rejected: result.rowsRejected,
+      table: result.table,
+    });
     return {
       value: result,
       rowsIn: result.rowsIn,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { qualify, runRelationName } from '@dataflow/pg';
 import type pg from 'pg';
 import type { FileLoadContext, FileOutcome } from '../copy-plan.js';
-import type { LakeStore, Logger, PartitionManifest } from '../lake.js';
+import type { LakeStore, Logger, PartitionManifest, ProgressCounter } from '../lake.js';
 import type { ResolvedLoad } from '../load-options.js';
 import { buildInsertLoadSql } from '../partition-sql.js';
 import { checkRejectCount, planRejects, rejectsFileKey, writeRejectsFile } from '../rejects.js';
@@ -29,6 +29,7 @@ export interface LoadRun {
   onPublish?: ((client: pg.ClientBase) => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
   log: Logger;
+  progress?: ProgressCounter;
 }
 
 /** What a strategy did: per-file outcomes and where rejects went. */
@@ -70,6 +71,7 @@ export function fileContext(run: LoadRun, rejectsStaging: string, signal: AbortS
     log: run.log,
     maxRejects: run.resolved.maxRejects,
     rejectedSoFar: { count: 0 },
+    ...(run.progress ? { progress: run.progress } : {}),
   };
 }
 
