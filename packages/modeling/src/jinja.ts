@@ -1,4 +1,4 @@
-import { type DispatchConfig, type DispatchSettings, resolveDispatch } from './compile/dispatch.js';
+import { createDispatchResolver, type DispatchConfig, type DispatchSettings } from './compile/dispatch.js';
 import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/dbt-context.js';
 import { createDispatch, loadDbtMacros, MacroNamespace } from './jinja/dbt-macros.js';
 import { Environment, type Template } from './jinja/environment.js';
@@ -13,6 +13,8 @@ export interface RenderScope {
   var(name: string, defaultValue?: unknown, hasDefault?: boolean): unknown;
   thisRelation: string;
   isIncremental: boolean;
+  /** Told when a macro that names `ref` / `source` / `this` runs (its output may depend on them). */
+  onContextRead?(): void;
 }
 
 /** A template problem located in its file. */
@@ -125,8 +127,6 @@ export class JinjaEnvironment {
   private results = new Map<string, Record<string, unknown>>();
   /** Custom generic tests found in macro files: name → macro taking `(args, kwargs)`. */
   readonly testMacros = new Map<string, MacroFn>();
-  /** Whether some macro mentions `ref`, `source` or `this` (see {@link outputsContextDirectly}). */
-  macrosReadContext = false;
   /** The root project's macros by name (what dispatch searches for the root project). */
   private readonly rootMacros = new Map<string, PyCallable>();
   /** Installed packages' macros: `<package>.<macro>`. */
@@ -142,6 +142,7 @@ export class JinjaEnvironment {
     this.installContextFunctions(dbt.var as PyCallable);
     this.installDbtPackage(target?.type ?? 'postgres');
     this.installResults();
+    this.env.onContextRead = () => this.scope?.onContextRead?.();
   }
 
   private current(): RenderScope {
@@ -254,7 +255,6 @@ export class JinjaEnvironment {
    * the same name.
    */
   loadMacros(source: string, file: string, packageName?: string): TemplateProblem | undefined {
-    if (CONTEXT_WORD.test(source)) this.macrosReadContext = true;
     try {
       const exported = this.env.module(this.env.parse(source, file));
       for (const [name, fn] of exported) {
@@ -308,6 +308,7 @@ export class JinjaEnvironment {
               : this.packages.get(pkg)?.[macro];
       return isPyCallable(found) ? found : undefined;
     };
+    const resolve = createDispatchResolver(full);
     const adapter = this.env.globals.get('adapter') as Record<string, unknown>;
     // dbt-postgres's quoting: double quotes, embedded quotes doubled.
     adapter.quote ??= pyFunction('quote', (args) => `"${pyStr(args[0]).replaceAll('"', '""')}"`);
@@ -316,7 +317,7 @@ export class JinjaEnvironment {
       const ns = args[1] ?? kwargs.macro_namespace;
       const namespace = ns === undefined || ns === null ? undefined : pyStr(ns);
       try {
-        return resolveDispatch(name, namespace, full, lookup);
+        return resolve(name, namespace, lookup);
       } catch (error) {
         throw new PyError('CompilerError', (error as Error).message);
       }

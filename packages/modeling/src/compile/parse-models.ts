@@ -47,6 +47,8 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
   const inline: ConfigLayer = {};
   const tokens: ContextValue[] = [];
   const tokenFor = (value: ContextValue) => token(tokens.push(value) - 1);
+  // A macro that names ref/source/this may transform the tokens: then the model renders again.
+  let macroReadContext = false;
   let firstRender: string;
   try {
     firstRender = src.render({
@@ -63,6 +65,9 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
       // Every `{{ this }}` of a substitutable template outputs the same token.
       thisRelation: src.substitutable ? token('this') : '__df_this__',
       isIncremental: false,
+      onContextRead: () => {
+        macroReadContext = true;
+      },
     });
   } catch (error) {
     const p = templateProblem(error, src.file ?? src.name, src.rawSql);
@@ -78,7 +83,7 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     refs,
     sources,
     config,
-    ...(src.substitutable ? { tokenized: { sql: firstRender, tokens } } : {}),
+    ...(src.substitutable && !macroReadContext ? { tokenized: { sql: firstRender, tokens } } : {}),
   };
 }
 

@@ -227,7 +227,7 @@ async function readModels(
         columns: entry?.columns ?? {},
         tests: entry?.tests ?? [],
         ...(entry ? { testsFile: entry.file } : {}),
-        substitutable: !jinja.macrosReadContext && outputsContextDirectly(rawSql),
+        substitutable: outputsContextDirectly(rawSql),
         render: (scope) => jinja.render(rawSql, file, scope),
       });
     }

@@ -64,12 +64,17 @@ export class Environment {
   readonly tests = new Map<string, TestFn>(Object.entries(BUILTIN_TESTS));
   private readonly contexts: Map<string, unknown>[] = [];
   private readonly cache = new Map<string, { source: string; template: Template }>();
+  /**
+   * Called each time a macro whose body names one of {@link CONTEXT_NAMES} runs: a caller that
+   * renders with placeholder relations learns that some macro may have looked at them.
+   */
+  onContextRead: (() => void) | undefined;
 
-  /** Parses (cached by file and text); throws {@link TemplateError} with file and line. */
+  /** Parses (cached by file and text, in this environment and across environments); throws {@link TemplateError} with file and line. */
   parse(source: string, file: string): Template {
     const hit = this.cache.get(file);
     if (hit && hit.source === source) return hit.template;
-    const template = { file, body: parseTemplate(source, file) };
+    const template = { file, body: sharedParse(source, file) };
     this.cache.set(file, { source, template });
     return template;
   }
@@ -78,11 +83,7 @@ export class Environment {
   render(template: Template, context: Record<string, unknown> | Map<string, unknown> = {}): string {
     return this.withContext(context, () => {
       const out: string[] = [];
-      try {
-        new Renderer(this, template.file).exec(template.body, new Frame(undefined), out);
-      } catch (e) {
-        if (!(e instanceof MacroReturn)) throw e;
-      }
+      new Renderer(this, template.file).exec(template.body, new Frame(undefined), out);
       return out.join('');
     });
   }
@@ -150,6 +151,45 @@ export class Environment {
   };
 }
 
+/**
+ * Parsed bodies shared by every environment of the process: a package's macro files are the same
+ * text compile after compile. Bounded by count, oldest dropped first; bodies are never mutated.
+ */
+const PARSED = new Map<string, Stmt[]>();
+const MAX_PARSED = 5000;
+
+function sharedParse(source: string, file: string): Stmt[] {
+  const key = `${file}\u0000${source}`;
+  const hit = PARSED.get(key);
+  if (hit) return hit;
+  const body = parseTemplate(source, file);
+  if (PARSED.size >= MAX_PARSED) PARSED.delete(PARSED.keys().next().value as string);
+  PARSED.set(key, body);
+  return body;
+}
+
+/** Names whose value depends on the relations a render resolves: `ref`, `source`, `this` and their containers. */
+export const CONTEXT_NAMES: ReadonlySet<string> = new Set(['ref', 'source', 'this', 'builtins', 'context']);
+const readsContextCache = new WeakMap<Stmt[], boolean>();
+
+/** Whether a macro body names one of {@link CONTEXT_NAMES} anywhere (nested macros included). */
+export function bodyReadsContext(body: Stmt[]): boolean {
+  const cached = readsContextCache.get(body);
+  if (cached !== undefined) return cached;
+  const reads = mentionsContext(body);
+  readsContextCache.set(body, reads);
+  return reads;
+}
+
+function mentionsContext(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(mentionsContext);
+  if (node === null || typeof node !== 'object') return false;
+  const n = node as { kind?: unknown; name?: unknown };
+  if (n.kind === 'const') return false;
+  if (n.kind === 'name' && typeof n.name === 'string' && CONTEXT_NAMES.has(n.name)) return true;
+  return Object.values(node).some((v) => typeof v === 'object' && mentionsContext(v));
+}
+
 function isControl(e: unknown): boolean {
   return e === BREAK || e === CONTINUE || e instanceof MacroReturn;
 }
@@ -181,6 +221,13 @@ class Renderer {
     return new TemplateError(code, message, this.file, line, { cause: e });
   }
 
+  /**
+   * A `return(…)` in progress: the statement that called it caught the {@link MacroReturn}, and
+   * every enclosing `exec` up to the macro call stops on this flag instead of rethrowing (a throw
+   * through each nested block costs far more, and dbt macros return through dispatch at every call).
+   */
+  private returned: MacroReturn | undefined;
+
   exec(body: Stmt[], frame: Frame, out: string[]): void {
     for (const stmt of body) {
       if (stmt.kind === 'data') {
@@ -190,9 +237,26 @@ class Renderer {
       try {
         this.execOne(stmt, frame, out);
       } catch (e) {
+        if (e instanceof MacroReturn) {
+          this.returned = e;
+          return;
+        }
         throw this.locate(e, stmt.line);
       }
+      if (this.returned) return;
     }
+  }
+
+  /** Runs a macro body: its output, or the value it `return`ed. */
+  private execMacroBody(body: Stmt[], frame: Frame): unknown {
+    const out: string[] = [];
+    this.exec(body, frame, out);
+    const returned = this.returned;
+    if (returned) {
+      this.returned = undefined;
+      return returned.value;
+    }
+    return out.join('');
   }
 
   private execOne(stmt: Stmt, frame: Frame, out: string[]): void {
@@ -201,6 +265,7 @@ class Renderer {
         out.push(stmt.text);
         return;
       case 'print':
+        if (this.returnStatement(stmt.expr, frame)) return;
         out.push(pyStr(this.eval(stmt.expr, frame)));
         return;
       case 'if':
@@ -240,6 +305,7 @@ class Renderer {
         return;
       }
       case 'do':
+        if (this.returnStatement(stmt.expr, frame)) return;
         this.eval(stmt.expr, frame);
         return;
       case 'break':
@@ -250,6 +316,19 @@ class Renderer {
         this.exec(stmt.body, frame, out);
         return;
     }
+  }
+
+  /**
+   * `{{ return(x) }}` / `{% do return(x) %}` with the global `return`: sets {@link returned}
+   * without throwing (the throw is what `return` does anywhere else, e.g. inside an expression).
+   */
+  private returnStatement(expr: Expr, frame: Frame): boolean {
+    if (expr.kind !== 'call' || expr.fn.kind !== 'name' || expr.fn.name !== 'return') return false;
+    if (expr.args.length !== 1 || expr.kwargs.length > 0 || expr.starArgs || expr.starKwargs) return false;
+    const fn = this.lookup('return', frame);
+    if (fn !== this.env.globals.get('return') || !this.env.globals.has('return')) return false;
+    this.returned = new MacroReturn(this.eval(expr.args[0] as Expr, frame));
+    return true;
   }
 
   private capture(body: Stmt[], frame: Frame): string {
@@ -293,6 +372,7 @@ class Renderer {
         if (e === CONTINUE) continue;
         throw e;
       }
+      if (this.returned) return;
     }
   }
 
@@ -330,7 +410,9 @@ class Renderer {
   }
 
   private macro(name: string, params: MacroParam[], body: Stmt[], closure: Frame): PyCallable {
+    const readsContext = bodyReadsContext(body);
     const fn = pyFunction(name, (args, kwargs) => {
+      if (readsContext) this.env.onContextRead?.();
       const frame = new Frame(closure);
       const extra = { ...kwargs };
       params.forEach((p, i) => {
@@ -347,14 +429,7 @@ class Renderer {
       }
       frame.vars.set('varargs', toTuple(args.slice(params.length)));
       frame.vars.set('kwargs', new Map(Object.entries(extra)));
-      const out: string[] = [];
-      try {
-        this.exec(body, frame, out);
-      } catch (e) {
-        if (e instanceof MacroReturn) return e.value;
-        throw e;
-      }
-      return out.join('');
+      return this.execMacroBody(body, frame);
     });
     return fn;
   }
