@@ -30,16 +30,23 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
     case 'model':
       return {
         ...base,
+        database: node.relation.database ?? null,
         schema: node.relation.schema,
         alias: node.relation.identifier,
         relation_name: node.relation.sql,
+        meta: node.config.meta ?? {},
+        docs: { show: true, node_color: null, ...node.config.docs },
         config: {
           materialized: node.config.materialized,
           unique_key: node.config.uniqueKey ?? null,
           incremental_strategy: node.config.incrementalStrategy,
           schema: node.config.schema ?? null,
+          alias: node.config.alias ?? null,
+          database: node.config.database ?? null,
           tags: node.config.tags,
           enabled: node.config.enabled,
+          meta: node.config.meta ?? {},
+          docs: { show: true, node_color: null, ...node.config.docs },
         },
         raw_code: node.rawSql ?? null,
         compiled_code: node.compiledSql,
@@ -51,7 +58,14 @@ function manifestNode(node: GraphNode): Record<string, unknown> {
         schema: node.relation.schema,
         alias: node.relation.identifier,
         relation_name: node.relation.sql,
-        config: { column_types: node.columnTypes ?? {} },
+        meta: node.meta ?? {},
+        config: {
+          column_types: node.columnTypes ?? {},
+          quote_columns: node.quoteColumns ?? null,
+          delimiter: node.delimiter ?? ',',
+          meta: node.meta ?? {},
+          docs: { show: true, node_color: null, ...node.docs },
+        },
       };
     case 'source':
       return {

@@ -324,6 +324,27 @@ export class JinjaEnvironment {
     });
   }
 
+  /**
+   * dbt's `generate_<component>_name` for a node of `packageName` (the root project when undefined):
+   * the root project's macro, else the node's own package's, else the built-in one, which dispatches
+   * in the `dbt` namespace (so a project's `default__generate_schema_name` counts). Undefined when
+   * that is dbt's default implementation: the compiler applies the same rule without rendering.
+   */
+  generateNameMacro(
+    component: 'schema' | 'alias' | 'database',
+    packageName?: string,
+  ): PyCallable | undefined {
+    const name = `generate_${component}_name`;
+    const own =
+      this.rootMacros.get(name) ??
+      (packageName === undefined ? undefined : this.packages.get(packageName)?.[name]);
+    if (isPyCallable(own)) return own;
+    const dispatch = (this.env.globals.get('adapter') as { dispatch?: unknown } | undefined)?.dispatch;
+    const builtin = this.dbtMacros[name];
+    if (!isPyCallable(dispatch) || !isPyCallable(builtin)) return undefined;
+    return dispatch([name, 'dbt'], {}) === this.dbtMacros[`default__${name}`] ? undefined : builtin;
+  }
+
   /** Renders a model / test template within `scope`. Throws a {@link TemplateError} on failure. */
   render(source: string, file: string, scope: RenderScope): string {
     // Plain SQL (no `{{`, `{%` or `{#`) renders to itself; skipping the parser saves work per file.

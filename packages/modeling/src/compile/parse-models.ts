@@ -3,8 +3,10 @@ import { templateProblem } from '../jinja.js';
 import type { ConfigLayer } from '../project-files.js';
 import type { CompileContext } from './context.js';
 import type { ModelSource } from './inputs.js';
-import { mergeLayers, schemaFor, toModelConfig } from './model-config.js';
-import { checkIdentifierLength, claimName, type NameTable, relationOf } from './names.js';
+import { mergeLayers, toModelConfig } from './model-config.js';
+import { checkIdentifierLength, claimName, type NameTable } from './names.js';
+import { nodeRelation } from './relation-names.js';
+import { renderConfigLayers } from './yaml-jinja.js';
 
 /** What a token in a first render stands for; see {@link ModelSource.substitutable}. */
 export type ContextValue = { ref: string } | { source: [string, string] };
@@ -21,6 +23,8 @@ export interface ParsedModel {
   refs: string[];
   sources: Array<[string, string]>;
   config: ModelConfig;
+  /** The merged config as written (every key, for the naming macros' `node.config`). */
+  rawConfig?: ConfigLayer;
   /** The first render with tokens for `tokens[i]`, when the template is substitutable. */
   tokenized?: { sql: string; tokens: ContextValue[] };
 }
@@ -74,7 +78,9 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     report.error('TEMPLATE_ERROR', p.message, p.line);
     return undefined;
   }
-  const config = toModelConfig(mergeLayers([...src.layers, src.inline, inline]), (message) =>
+  const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
+  const rawConfig = mergeLayers([...renderConfigLayers(ctx, src.layers, site), src.inline, inline]);
+  const config = toModelConfig(rawConfig, (message) =>
     report.error('CONFIG_ERROR', `${src.name}: ${message}`),
   );
   if (!config.enabled) return undefined;
@@ -83,6 +89,7 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     refs,
     sources,
     config,
+    rawConfig,
     ...(src.substitutable && !macroReadContext ? { tokenized: { sql: firstRender, tokens } } : {}),
   };
 }
@@ -94,9 +101,15 @@ export function nameModel(
   names: NameTable,
 ): NamedModel | undefined {
   const { src, config } = parsed;
-  const identifier = config.alias ?? src.name;
-  checkIdentifierLength(ctx, identifier, 'model', src.file);
-  const relation = relationOf(schemaFor(ctx.targetSchema, config.schema), identifier);
+  const relation = nodeRelation(ctx, {
+    name: src.name,
+    resourceType: 'model',
+    packageName: src.packageName,
+    fqn: src.fqn,
+    ...(src.file ? { file: src.file } : {}),
+    config: { ...(parsed.rawConfig ?? config), materialized: config.materialized },
+  });
+  checkIdentifierLength(ctx, relation.identifier, 'model', src.file);
   const uniqueId = `model.${src.packageName ?? ctx.projectName}.${src.name}`;
   const entry = {
     uniqueId,
