@@ -33,7 +33,14 @@ import {
 /** Variables of one scope; lookups walk up to the template's top frame, then the render context. */
 class Frame {
   readonly vars = new Map<string, unknown>();
-  constructor(readonly parent: Frame | undefined) {}
+  /**
+   * @param isolated a top frame that sees only the globals past it, not the render context
+   *   (templates included `without context`, modules imported without it)
+   */
+  constructor(
+    readonly parent: Frame | undefined,
+    readonly isolated = false,
+  ) {}
 }
 
 const BREAK = { signal: 'break' };
@@ -69,6 +76,17 @@ export class Environment {
    * renders with placeholder relations learns that some macro may have looked at them.
    */
   onContextRead: (() => void) | undefined;
+  /**
+   * Finds a template's source by name for `include`, `import`, `from … import` and `extends`
+   * (Jinja2's loader); undefined when there is no such template.
+   */
+  loader: ((name: string) => string | undefined) | undefined;
+
+  /** The template `name` from {@link loader}, parsed (and cached); undefined when it does not exist. */
+  getTemplate(name: string): Template | undefined {
+    const source = this.loader?.(name);
+    return source === undefined ? undefined : this.parse(source, name);
+  }
 
   /** Parses (cached by file and text, in this environment and across environments); throws {@link TemplateError} with file and line. */
   parse(source: string, file: string): Template {
@@ -83,7 +101,12 @@ export class Environment {
   render(template: Template, context: Record<string, unknown> | Map<string, unknown> = {}): string {
     return this.withContext(context, () => {
       const out: string[] = [];
-      new Renderer(this, template.file).exec(template.body, new Frame(undefined), out);
+      new Renderer(this, template.file).renderTemplate(
+        template.body,
+        new Frame(undefined),
+        out,
+        new BlockTable(),
+      );
       return out.join('');
     });
   }
@@ -194,12 +217,184 @@ function isControl(e: unknown): boolean {
   return e === BREAK || e === CONTINUE || e instanceof MacroReturn;
 }
 
+/** A module from `{% import 'x' as m %}`: the template's top-level macros and variables. */
+export class TemplateModule {
+  [name: string]: unknown;
+}
+
+type BlockEntry = { file: string; body: Stmt[]; scoped: boolean };
+
+/**
+ * The `{% block %}`s of a template and the templates it extends: per name, the most derived
+ * definition first (`super()` renders the next one).
+ */
+class BlockTable {
+  readonly chains = new Map<string, BlockEntry[]>();
+
+  /** Registers a template's blocks (nested ones too) after those of the templates extending it. */
+  add(file: string, body: Stmt[]): void {
+    if (!hasNamedBlocks(body)) return;
+    for (const stmt of body) {
+      if (stmt.kind === 'namedblock') {
+        const chain = this.chains.get(stmt.name) ?? [];
+        chain.push({ file, body: stmt.body, scoped: stmt.scoped });
+        this.chains.set(stmt.name, chain);
+      }
+      for (const nested of childBodies(stmt)) this.add(file, nested);
+    }
+  }
+}
+
+const namedBlocksCache = new WeakMap<Stmt[], boolean>();
+
+/** Whether a template body has `{% block %}`s anywhere (most templates have none: skip the walk). */
+function hasNamedBlocks(body: Stmt[]): boolean {
+  let has = namedBlocksCache.get(body);
+  if (has === undefined) {
+    has = body.some((stmt) => stmt.kind === 'namedblock' || childBodies(stmt).some(hasNamedBlocks));
+    namedBlocksCache.set(body, has);
+  }
+  return has;
+}
+
+/** The statement lists directly inside a statement (where nested blocks can be). */
+function childBodies(stmt: Stmt): Stmt[][] {
+  switch (stmt.kind) {
+    case 'if':
+      return [...stmt.branches.map(([, body]) => body), ...(stmt.otherwise ? [stmt.otherwise] : [])];
+    case 'for':
+      return [stmt.body, ...(stmt.otherwise ? [stmt.otherwise] : [])];
+    case 'with':
+    case 'filterblock':
+    case 'namedblock':
+    case 'block':
+      return [stmt.body];
+    default:
+      return [];
+  }
+}
+
 /** Executes one template's statements; errors leave located at this file and a line. */
 class Renderer {
+  /** The blocks of the template being rendered and of those it extends. */
+  private blocks = new BlockTable();
+  /** The top frame of the template being rendered (blocks see it, not the locals around them). */
+  private topFrame: Frame | undefined;
+  /** Set by `{% extends %}`: the parent template and how much output came before the tag. */
+  private parent: { template: Template; keep: number } | undefined;
+
   constructor(
     private readonly env: Environment,
     private readonly file: string,
   ) {}
+
+  /**
+   * Renders a whole template: a template that `extends` another contributes its blocks (and its
+   * output before the tag), then the parent renders with them, as in Jinja2.
+   */
+  renderTemplate(body: Stmt[], frame: Frame, out: string[], blocks: BlockTable): void {
+    blocks.add(this.file, body);
+    this.blocks = blocks;
+    this.topFrame = frame;
+    if (blocks.chains.size > 0 && !frame.vars.has('self'))
+      frame.vars.set('self', this.selfObject(blocks, frame));
+    const own: string[] = [];
+    this.exec(body, frame, own);
+    this.returned = undefined;
+    if (!this.parent) {
+      out.push(...own);
+      return;
+    }
+    out.push(...own.slice(0, this.parent.keep));
+    const { template } = this.parent;
+    new Renderer(this.env, template.file).renderTemplate(template.body, frame, out, blocks);
+  }
+
+  /** Jinja2's `self`: `self.<block>()` renders that block (of the whole chain, known once the parents register theirs). */
+  private selfObject(blocks: BlockTable, frame: Frame): object {
+    const render = (name: string) => pyFunction(name, () => this.renderBlock(name, 0, frame));
+    return new Proxy(new TemplateModule(), {
+      has: (_target, name) => typeof name === 'string' && blocks.chains.has(name),
+      get: (target, name) =>
+        typeof name === 'string' && blocks.chains.has(name) ? render(name) : Reflect.get(target, name),
+    });
+  }
+
+  private renderBlock(name: string, depth: number, frame: Frame): string {
+    const entry = this.blocks.chains.get(name)?.[depth];
+    if (!entry) throw new PyError('TemplateRuntimeError', `there is no parent block called '${name}'.`);
+    const renderer = new Renderer(this.env, entry.file);
+    renderer.blocks = this.blocks;
+    renderer.topFrame = this.topFrame;
+    const blockFrame = new Frame(entry.scoped ? frame : (this.topFrame ?? frame));
+    blockFrame.vars.set(
+      'super',
+      pyFunction('super', () => this.renderBlock(name, depth + 1, frame)),
+    );
+    const out: string[] = [];
+    renderer.exec(entry.body, blockFrame, out);
+    renderer.returned = undefined;
+    return out.join('');
+  }
+
+  private loadTemplate(nameValue: unknown, ignoreMissing = false): Template | undefined {
+    const names = Array.isArray(nameValue) ? nameValue : [nameValue];
+    for (const n of names) {
+      const found = this.env.getTemplate(pyStr(n));
+      if (found) return found;
+    }
+    if (ignoreMissing) return undefined;
+    throw new PyError('TemplateNotFound', names.map((n) => pyStr(n)).join(', '));
+  }
+
+  /** `{% import %}` / `{% from … import %}`: runs the template's top level, returns what it defines. */
+  private importModule(nameValue: unknown, withContext: boolean, frame: Frame): TemplateModule {
+    const template = this.loadTemplate(nameValue) as Template;
+    const moduleFrame = withContext ? new Frame(frame) : new Frame(undefined, true);
+    new Renderer(this.env, template.file).exec(template.body, moduleFrame, []);
+    const module = new TemplateModule();
+    for (const [k, v] of moduleFrame.vars) if (!k.startsWith('_')) module[k] = v;
+    return module;
+  }
+
+  private execTemplateUse(
+    stmt: Extract<Stmt, { kind: 'include' | 'import' | 'fromimport' | 'extends' | 'namedblock' }>,
+    frame: Frame,
+    out: string[],
+  ): void {
+    switch (stmt.kind) {
+      case 'include': {
+        const template = this.loadTemplate(this.eval(stmt.template, frame), stmt.ignoreMissing);
+        if (!template) return;
+        const inner = stmt.withContext ? new Frame(frame) : new Frame(undefined, true);
+        new Renderer(this.env, template.file).renderTemplate(template.body, inner, out, new BlockTable());
+        return;
+      }
+      case 'import':
+        frame.vars.set(
+          stmt.target,
+          this.importModule(this.eval(stmt.template, frame), stmt.withContext, frame),
+        );
+        return;
+      case 'fromimport': {
+        const module = this.importModule(this.eval(stmt.template, frame), stmt.withContext, frame);
+        for (const [name, alias] of stmt.names)
+          frame.vars.set(alias, Object.hasOwn(module, name) ? module[name] : new Undefined(name));
+        return;
+      }
+      case 'extends':
+        if (this.parent) throw new PyError('TemplateRuntimeError', 'extended multiple times');
+        this.parent = {
+          template: this.loadTemplate(this.eval(stmt.template, frame)) as Template,
+          keep: out.length,
+        };
+        return;
+      case 'namedblock':
+        // In a template that extends another, blocks only define: the parent places them.
+        if (!this.parent) out.push(this.renderBlock(stmt.name, 0, frame));
+        return;
+    }
+  }
 
   private locate(e: unknown, line: number): unknown {
     if (isControl(e)) return e;
@@ -315,6 +510,13 @@ class Renderer {
       case 'block':
         this.exec(stmt.body, frame, out);
         return;
+      case 'include':
+      case 'import':
+      case 'fromimport':
+      case 'extends':
+      case 'namedblock':
+        this.execTemplateUse(stmt, frame, out);
+        return;
     }
   }
 
@@ -403,9 +605,12 @@ class Renderer {
   }
 
   private lookup(name: string, frame: Frame): unknown {
+    let isolated = false;
     for (let f: Frame | undefined = frame; f; f = f.parent) {
       if (f.vars.has(name)) return f.vars.get(name);
+      isolated = f.isolated;
     }
+    if (isolated) return this.env.globals.has(name) ? this.env.globals.get(name) : new Undefined(name);
     return this.env.resolve(name);
   }
 

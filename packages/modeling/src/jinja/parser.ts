@@ -152,6 +152,13 @@ class Parser {
       case 'continue':
         this.expectBlockEnd();
         return { kind: t.value, line };
+      case 'include':
+      case 'import':
+      case 'from':
+      case 'extends':
+        return this.parseTemplateUse(t.value, line);
+      case 'block':
+        return this.parseNamedBlock(line);
       case 'snapshot': {
         this.expectName();
         this.expectBlockEnd();
@@ -169,6 +176,77 @@ class Parser {
       default:
         return this.fail(`unknown tag '${t.value}'`, line);
     }
+  }
+
+  /** `include` / `import … as` / `from … import` / `extends`: statements naming another template. */
+  private parseTemplateUse(tag: 'include' | 'import' | 'from' | 'extends', line: number): Stmt {
+    const template = this.parseExpression();
+    if (tag === 'extends') {
+      this.expectBlockEnd();
+      return { kind: 'extends', template, line };
+    }
+    if (tag === 'include') {
+      let ignoreMissing = false;
+      if (this.isName('ignore') && this.isName('missing', 1)) {
+        this.next();
+        this.next();
+        ignoreMissing = true;
+      }
+      const withContext = this.parseContextModifier(true);
+      this.expectBlockEnd();
+      return { kind: 'include', template, ignoreMissing, withContext, line };
+    }
+    if (tag === 'import') {
+      this.expectName('as');
+      const target = this.expectName().value;
+      const withContext = this.parseContextModifier(false);
+      this.expectBlockEnd();
+      return { kind: 'import', template, target, withContext, line };
+    }
+    this.expectName('import');
+    const names: [string, string][] = [];
+    do {
+      if (this.atContextModifier() || this.peek().kind !== 'name') break;
+      const name = this.expectName().value;
+      if (name.startsWith('_')) this.fail('names starting with an underline can not be imported', line);
+      names.push([name, this.skipName('as') ? this.expectName().value : name]);
+    } while (this.skipOp(','));
+    if (names.length === 0) this.fail('expected a name to import', line);
+    const withContext = this.parseContextModifier(false);
+    this.expectBlockEnd();
+    return { kind: 'fromimport', template, names, withContext, line };
+  }
+
+  private atContextModifier(): boolean {
+    return (this.isName('with') || this.isName('without')) && this.isName('context', 1);
+  }
+
+  /** `with context` / `without context` after an include or import; `fallback` when absent. */
+  private parseContextModifier(fallback: boolean): boolean {
+    if (!this.atContextModifier()) return fallback;
+    const withContext = this.next().value === 'with';
+    this.next();
+    return withContext;
+  }
+
+  /** `{% block name [scoped] %}…{% endblock [name] %}`. */
+  private parseNamedBlock(line: number): Stmt {
+    const name = this.expectName().value;
+    let scoped = false;
+    while (this.peek().kind === 'name') {
+      const modifier = this.expectName().value;
+      if (modifier === 'scoped') scoped = true;
+      else if (modifier !== 'required') this.fail(`unexpected '${modifier}' after block name`, line);
+    }
+    this.expectBlockEnd();
+    const body = this.subparse(['endblock']);
+    this.expectName('endblock');
+    if (this.peek().kind === 'name') {
+      const closing = this.expectName().value;
+      if (closing !== name) this.fail(`block '${name}' closed by endblock '${closing}'`, line);
+    }
+    this.expectBlockEnd();
+    return { kind: 'namedblock', name, body, scoped, line };
   }
 
   private parseIf(line: number): Stmt {
