@@ -43,6 +43,20 @@ export function defaultName(
   return custom === null ? undefined : custom.trim();
 }
 
+const macros = new WeakMap<CompileContext, Map<string, PyCallable | undefined>>();
+
+/** `JinjaEnvironment.generateNameMacro`, looked up once per compile, component and package. */
+function namingMacro(ctx: CompileContext, component: Component, packageName: string | undefined) {
+  let known = macros.get(ctx);
+  if (!known) {
+    known = new Map();
+    macros.set(ctx, known);
+  }
+  const key = `${component}\u0000${packageName ?? ''}`;
+  if (!known.has(key)) known.set(key, ctx.jinja.generateNameMacro(component, packageName));
+  return known.get(key);
+}
+
 /** The `node` argument as dbt passes it: a dict with the parts projects' macros read. */
 function nodeValue(ctx: CompileContext, node: NamingNode): Record<string, unknown> {
   const packageName = node.packageName ?? ctx.projectName;
@@ -75,7 +89,7 @@ export function nodeRelation(ctx: CompileContext, node: NamingNode): RelationInf
   const name = (component: Component): string | undefined => {
     const custom = customName(node.config, component);
     const fallback = defaultName(component, custom, { targetSchema: ctx.targetSchema, name: node.name });
-    const macro = ctx.jinja.generateNameMacro(component, node.packageName);
+    const macro = namingMacro(ctx, component, node.packageName);
     if (!macro) return fallback;
     value ??= nodeValue(ctx, node);
     return callNamingMacro(ctx, macro, component, custom, value, node) ?? fallback;

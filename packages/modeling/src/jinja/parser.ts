@@ -3,6 +3,9 @@ import { TemplateSyntaxError } from './errors.js';
 import { type Token, tokenize } from './lexer.js';
 import { PyFloat } from './values.js';
 
+/** Operators after which an expression is complete. */
+const EXPRESSION_ENDS = new Set([',', ')', ']', '}', ':']);
+
 /** The variable that holds a block's rendered body inside its filter chain. */
 export const BODY_VAR = '\0body';
 
@@ -453,6 +456,8 @@ class Parser {
   }
 
   parseExpression(): Expr {
+    const atom = this.loneAtom();
+    if (atom) return atom;
     const line = this.peek().line;
     let expr = this.parseOr();
     while (this.skipName('if')) {
@@ -461,6 +466,23 @@ class Parser {
       expr = { kind: 'cond', test, value: expr, ...(otherwise ? { otherwise } : {}), line };
     }
     return expr;
+  }
+
+  /**
+   * A name or literal followed by what ends an expression (`)`, `,`, `%}`…): most arguments and
+   * values are one, and the full precedence descent for them is most of the parse time.
+   */
+  private loneAtom(): Expr | undefined {
+    const t = this.peek();
+    if (t.kind === 'name') {
+      if (t.value === 'not') return undefined;
+    } else if (t.kind !== 'string' && t.kind !== 'int' && t.kind !== 'float') return undefined;
+    const after = this.peek(1);
+    const ends =
+      after.kind === 'var_end' ||
+      after.kind === 'block_end' ||
+      (after.kind === 'op' && EXPRESSION_ENDS.has(after.value));
+    return ends ? this.parsePrimary() : undefined;
   }
 
   private parseOr(): Expr {
