@@ -1,7 +1,11 @@
 /**
  * Benchmark of @dataflow/modeling.
  *   node --conditions=source --import tsx bench/modeling/compile-bench.ts [--models 1000] [--exec-models 200]
- *     [--runs 5] [--compile-only] [--with-packages]
+ *     [--runs 5] [--compile-only] [--with-packages] [--baseline /work/main --pairs 7]
+ *
+ * `--baseline <checkout>` measures cold compiles only: pairs of fresh processes, one running this
+ * checkout's bench and one the baseline checkout's (alternating which goes first), and prints the
+ * paired medians of CPU and wall time of each and their ratio (before/after).
  *
  * 1. Generates a dbt-style project of N models (Jinja: config, ref, set/for/loop.last, a macro) and
  *    3 tests per model (3,000 for 1,000 models) in a temp dir and times compileProject().
@@ -12,6 +16,7 @@
  *    without tests) and runs the same compiled SQL directly (`drop table if exists; create table as`)
  *    on one connection, and reports the per-model overhead.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +32,8 @@ const { values } = parseArgs({
     'compile-only': { type: 'boolean', default: false },
     runs: { type: 'string', default: '5' },
     'with-packages': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+    pairs: { type: 'string', default: '7' },
   },
 });
 const MODELS = Number(values.models);
@@ -196,5 +203,47 @@ async function benchExecution(): Promise<void> {
   }
 }
 
-await benchCompile();
-if (!values['compile-only']) await benchExecution();
+/** One cold compile (first run of a fresh process) of `checkout`'s bench: its CPU and wall ms. */
+function coldCompile(checkout: string): { cpu: number; wall: number } {
+  const args = ['--conditions=source', '--import', 'tsx', 'bench/modeling/compile-bench.ts'];
+  args.push('--compile-only', '--runs', '1', '--models', String(MODELS));
+  if (WITH_PACKAGES) args.push('--with-packages');
+  const out = execFileSync(process.execPath, args, { cwd: checkout, encoding: 'utf8' });
+  const number = (label: RegExp) => Number(label.exec(out)?.[1] ?? Number.NaN);
+  return { cpu: number(/cpu \(user\+sys[^:]*: ([\d.]+) ms/), wall: number(/wall: ([\d.]+) ms/) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+function benchAgainstBaseline(baseline: string): void {
+  const here = process.cwd();
+  const before: Array<{ cpu: number; wall: number }> = [];
+  const after: Array<{ cpu: number; wall: number }> = [];
+  for (let pair = 0; pair < Number(values.pairs); pair++) {
+    if (pair % 2 === 0) {
+      before.push(coldCompile(baseline));
+      after.push(coldCompile(here));
+    } else {
+      after.push(coldCompile(here));
+      before.push(coldCompile(baseline));
+    }
+  }
+  const cpuBefore = median(before.map((r) => r.cpu));
+  const cpuAfter = median(after.map((r) => r.cpu));
+  const wallBefore = median(before.map((r) => r.wall));
+  const wallAfter = median(after.map((r) => r.wall));
+  console.log(
+    `cold compile, ${MODELS} models${WITH_PACKAGES ? ' with dbt_utils + dispatch' : ''}, ${values.pairs} paired fresh processes`,
+  );
+  console.log(`  baseline ${baseline}: cpu median ${ms(cpuBefore)}, wall median ${ms(wallBefore)}`);
+  console.log(`  this checkout:        cpu median ${ms(cpuAfter)}, wall median ${ms(wallAfter)}`);
+  console.log(
+    `  ratio before/after: cpu ${(cpuBefore / cpuAfter).toFixed(2)}x, wall ${(wallBefore / wallAfter).toFixed(2)}x`,
+  );
+}
+
+if (values.baseline) benchAgainstBaseline(values.baseline);
+else {
+  await benchCompile();
+  if (!values['compile-only']) await benchExecution();
+}

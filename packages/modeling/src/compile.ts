@@ -22,6 +22,7 @@ import {
   type ModelNode,
 } from './graph.js';
 import { type BuildRenderer, createBuildRenderer } from './introspection/build-renderer.js';
+import type { DbtTarget } from './jinja/dbt-context.js';
 import { JinjaEnvironment } from './jinja.js';
 
 /** Options of {@link compileProject}. Exactly one of `dir` / `project`. */
@@ -50,6 +51,12 @@ export interface CompileOptions {
   redact?: (secret: string) => void;
   /** Environment `env_var()` reads (default `process.env`). */
   env?: Record<string, string | undefined>;
+  /**
+   * `target.*` as templates and YAML values read it (`target.name` defaults to `default`, `type` to
+   * `postgres`; `schema` is always {@link CompileOptions.schema}). `database` is the connection's:
+   * a `+database` / `generate_database_name` result equal to it keeps relations two-part.
+   */
+  target?: Partial<DbtTarget>;
 }
 
 /** Result of {@link compileProject}: the graph is usable only when no diagnostic has severity `error`. */
@@ -78,6 +85,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const diagnostics = createDiagnosticSink();
   const jinja = new JinjaEnvironment({
     schema: options.schema,
+    ...(options.target ? { target: { ...options.target, schema: options.schema } } : {}),
     ...(options.redact ? { redact: options.redact } : {}),
     ...(options.env ? { env: options.env } : {}),
   });

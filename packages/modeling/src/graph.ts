@@ -39,6 +39,12 @@ export interface ModelConfig {
   grants?: Record<string, string[]>;
   /** `persist_docs`: descriptions as `COMMENT ON` the relation and its columns. */
   persistDocs?: { relation: boolean; columns: boolean };
+  /** Custom database as configured (`+database`); the final one is in `relation.database`. */
+  database?: string;
+  /** `+meta`, merged key by key across layers; carried into the manifest. */
+  meta?: Record<string, unknown>;
+  /** `+docs` (`show`, `node_color`); carried into the manifest. */
+  docs?: Record<string, unknown>;
 }
 
 interface BaseNode {
@@ -74,6 +80,15 @@ export interface SeedNode extends BaseNode {
   /** Absolute path of the CSV file. */
   seedPath: string;
   columnTypes?: Record<string, string>;
+  /**
+   * dbt's `quote_columns`: when false the CSV header's names are folded to lower case, as
+   * PostgreSQL folds unquoted identifiers; quoted as written otherwise (dbt's default).
+   */
+  quoteColumns?: boolean;
+  /** Field delimiter of the CSV (`delimiter`, default `,`). */
+  delimiter?: string;
+  meta?: Record<string, unknown>;
+  docs?: Record<string, unknown>;
 }
 
 /** A declared source table (schema.yml `sources:` or the `sources` compile option); never built. */

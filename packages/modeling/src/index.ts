@@ -91,6 +91,7 @@ export {
   type TestNode,
   type UnitTestNode,
 } from './graph.js';
+export type { DbtTarget } from './jinja/dbt-context.js';
 export type { Logger, MaterializeOutcome } from './materialize.js';
 export {
   type ColumnInfo,

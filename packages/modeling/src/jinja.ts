@@ -1,4 +1,4 @@
-import { type DispatchConfig, type DispatchSettings, resolveDispatch } from './compile/dispatch.js';
+import { createDispatchResolver, type DispatchConfig, type DispatchSettings } from './compile/dispatch.js';
 import { IntrospectionContext } from './introspection/dbt-adapter.js';
 import { DbtRelation } from './introspection/relation.js';
 import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/dbt-context.js';
@@ -15,6 +15,8 @@ export interface RenderScope {
   var(name: string, defaultValue?: unknown, hasDefault?: boolean): unknown;
   thisRelation: string;
   isIncremental: boolean;
+  /** Told when a macro that names `ref` / `source` / `this` runs (its output may depend on them). */
+  onContextRead?(): void;
 }
 
 /** A template problem located in its file. */
@@ -103,8 +105,6 @@ export class JinjaEnvironment {
   private results = new Map<string, Record<string, unknown>>();
   /** Custom generic tests found in macro files: name → macro taking `(args, kwargs)`. */
   readonly testMacros = new Map<string, MacroFn>();
-  /** Whether some macro mentions `ref`, `source` or `this` (see {@link outputsContextDirectly}). */
-  macrosReadContext = false;
   /** The root project's macros by name (what dispatch searches for the root project). */
   private readonly rootMacros = new Map<string, PyCallable>();
   /** Installed packages' macros: `<package>.<macro>`. */
@@ -123,6 +123,7 @@ export class JinjaEnvironment {
     this.installDbtPackage(target?.type ?? 'postgres');
     this.installResults();
     this.introspection = new IntrospectionContext(this.env, (m) => rest.log?.(m, 'debug'));
+    this.env.onContextRead = () => this.scope?.onContextRead?.();
   }
 
   private current(): RenderScope {
@@ -240,7 +241,6 @@ export class JinjaEnvironment {
    * the same name.
    */
   loadMacros(source: string, file: string, packageName?: string): TemplateProblem | undefined {
-    if (CONTEXT_WORD.test(source)) this.macrosReadContext = true;
     try {
       const exported = this.env.module(this.env.parse(source, file));
       for (const [name, fn] of exported) {
@@ -294,6 +294,7 @@ export class JinjaEnvironment {
               : this.packages.get(pkg)?.[macro];
       return isPyCallable(found) ? found : undefined;
     };
+    const resolve = createDispatchResolver(full);
     const adapter = this.env.globals.get('adapter') as Record<string, unknown>;
     // dbt-postgres's quoting: double quotes, embedded quotes doubled.
     adapter.quote ??= pyFunction('quote', (args) => `"${pyStr(args[0]).replaceAll('"', '""')}"`);
@@ -302,11 +303,32 @@ export class JinjaEnvironment {
       const ns = args[1] ?? kwargs.macro_namespace;
       const namespace = ns === undefined || ns === null ? undefined : pyStr(ns);
       try {
-        return resolveDispatch(name, namespace, full, lookup);
+        return resolve(name, namespace, lookup);
       } catch (error) {
         throw new PyError('CompilerError', (error as Error).message);
       }
     });
+  }
+
+  /**
+   * dbt's `generate_<component>_name` for a node of `packageName` (the root project when undefined):
+   * the root project's macro, else the node's own package's, else the built-in one, which dispatches
+   * in the `dbt` namespace (so a project's `default__generate_schema_name` counts). Undefined when
+   * that is dbt's default implementation: the compiler applies the same rule without rendering.
+   */
+  generateNameMacro(
+    component: 'schema' | 'alias' | 'database',
+    packageName?: string,
+  ): PyCallable | undefined {
+    const name = `generate_${component}_name`;
+    const own =
+      this.rootMacros.get(name) ??
+      (packageName === undefined ? undefined : this.packages.get(packageName)?.[name]);
+    if (isPyCallable(own)) return own;
+    const dispatch = (this.env.globals.get('adapter') as { dispatch?: unknown } | undefined)?.dispatch;
+    const builtin = this.dbtMacros[name];
+    if (!isPyCallable(dispatch) || !isPyCallable(builtin)) return undefined;
+    return dispatch([name, 'dbt'], {}) === this.dbtMacros[`default__${name}`] ? undefined : builtin;
   }
 
   /** Renders a model / test template within `scope`. Throws a {@link TemplateError} on failure. */

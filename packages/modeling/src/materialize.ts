@@ -441,6 +441,8 @@ export async function loadSeedToTemp(
       table: names.temp.identifier,
       schema: names.temp.schema,
       ...(node.columnTypes ? { columnTypes: node.columnTypes } : {}),
+      ...(node.delimiter !== undefined ? { delimiter: node.delimiter } : {}),
+      ...(node.quoteColumns !== undefined ? { quoteColumns: node.quoteColumns } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return { names, rows: loaded.rows };

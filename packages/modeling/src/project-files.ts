@@ -124,7 +124,14 @@ const CONFIG_KEYS = new Set([
   'column_types',
   'severity',
   'on_schema_change',
+  'database',
+  'quote_columns',
+  'delimiter',
+  'meta',
+  'docs',
 ]);
+/** Config keys whose value is a mapping (any other mapping under a folder is a subfolder). */
+const DICT_KEYS = new Set(['column_types', 'meta', 'docs']);
 
 /**
  * dbt's folder-level config: `models: { <project>: { +materialized: table, staging: { +materialized: view } } }`.
@@ -145,7 +152,7 @@ export function folderConfigLayers(
       if (k.startsWith('+')) layer[k.slice(1)] = v;
       else if (
         CONFIG_KEYS.has(k) &&
-        (typeof v !== 'object' || v === null || Array.isArray(v) || k === 'column_types')
+        (typeof v !== 'object' || v === null || Array.isArray(v) || DICT_KEYS.has(k))
       )
         layer[k] = v;
     }

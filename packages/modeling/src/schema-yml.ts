@@ -226,7 +226,7 @@ export function parseSchemaYml(text: string, file: string, readFixture?: Fixture
         name: entry.name,
         file,
         ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
-        config: isRecord(entry.config) ? entry.config : {},
+        config: withPropertyConfig(entry),
         columns,
         tests,
       });
@@ -326,4 +326,21 @@ function collectNotRun(doc: Record<string, unknown>, into: SchemaYml['notRun']):
     for (const v of model.versions)
       add('versions', `${String(model.name)}.v${isRecord(v) ? String(v.v) : '?'}`);
   }
+}
+
+/**
+ * A model's or seed's schema.yml `config:` with the properties dbt also takes beside it (`meta:`,
+ * `docs:`); `config:` wins, as in dbt.
+ */
+function withPropertyConfig(entry: Record<string, unknown>): Record<string, unknown> {
+  const config = isRecord(entry.config) ? entry.config : {};
+  const beside: Record<string, unknown> = {};
+  if (isRecord(entry.meta)) beside.meta = entry.meta;
+  if (isRecord(entry.docs)) beside.docs = entry.docs;
+  if (Object.keys(beside).length === 0) return config;
+  return {
+    ...beside,
+    ...config,
+    ...(isRecord(config.meta) && isRecord(beside.meta) ? { meta: { ...beside.meta, ...config.meta } } : {}),
+  };
 }

@@ -72,4 +72,26 @@ describe('dbt Jinja in a compiled project', () => {
       ['models/bad.sql', "In dispatch: No macro named 'nope' found within namespace: 'dbt'"],
     ]);
   });
+
+  it('include / import / from-import load project files by path from the root or a macro path', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'macros/lib/columns.sql': "{% macro keys() %}id, kind{% endmacro %}{% set table_prefix = 'fct_' %}",
+      'templates/where.sql': "where kind = '{{ kind }}'",
+      'models/m.sql': [
+        "{% import 'lib/columns.sql' as cols %}{% from 'macros/lib/columns.sql' import keys %}",
+        "{% set kind = 'a' %}select {{ cols.keys() }}, '{{ cols.table_prefix }}' as p from {{ ref('n') }}",
+        "{% include 'templates/where.sql' %} -- {{ keys() }}",
+      ].join('\n'),
+      'models/n.sql': 'select 1 as id, 2 as kind',
+      'models/bad.sql': "{% include '../../etc/passwd' %}",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(model(graph, 'm').compiledSql).toBe(
+      `\nselect id, kind, 'fct_' as p from "analytics"."n"\nwhere kind = 'a' -- id, kind`,
+    );
+    expect(diagnostics.map((d) => [d.node, d.code, d.message])).toEqual([
+      ['bad', 'TEMPLATE_ERROR', expect.stringContaining('../../etc/passwd')],
+    ]);
+  });
 });

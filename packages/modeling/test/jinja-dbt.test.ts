@@ -67,6 +67,18 @@ describe('dbt context: vars, env_var, target, return, exceptions', () => {
     expect(render(src)).toBe("2 ['a', 'b']");
   });
 
+  it('return() from inside loops, ifs, call blocks and expressions stops the macro there, and only that macro', () => {
+    const src = [
+      '{% macro first_big(xs) %}{% for x in xs %}{% if x > 2 %}{% do return(x) %}{% endif %}{% endfor %}none{% endmacro %}',
+      '{% macro nested() %}a{% set v = first_big([1, 5, 9]) %}{{ return([v, first_big([0])]) }}b{% endmacro %}',
+      '{% macro in_expr() %}{{ "x" ~ return(7) }}after{% endmacro %}',
+      '{% macro wrap() %}<{{ caller() }}>{% endmacro %}',
+      '{% macro via_caller() %}{% call wrap() %}{{ return(3) }}late{% endcall %}{% endmacro %}',
+      "{{ nested() }} {{ in_expr() }} {{ via_caller() }} {% set return = 'shadow' %}{{ return }}",
+    ].join('');
+    expect(render(src)).toBe("[5, 'none'] 7 <3> shadow");
+  });
+
   it('raise_compiler_error fails with the message; warn and log reach the logger', () => {
     const logged: string[] = [];
     expect(

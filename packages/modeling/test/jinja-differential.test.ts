@@ -6,6 +6,12 @@ import { Environment } from '../src/jinja/environment.js';
 import { pyJsonLoads } from '../src/jinja/json.js';
 
 const CORPUS = join(import.meta.dirname, 'jinja-corpus');
+/** Templates that corpus cases include, import and extend, by file name. */
+const TEMPLATES: Record<string, string> = Object.fromEntries(
+  readdirSync(join(CORPUS, 'templates'))
+    .sort()
+    .map((f) => [f, readFileSync(join(CORPUS, 'templates', f), 'utf8')]),
+);
 /** Values every corpus template may read, given to both engines as the same JSON. */
 const CONTEXT = {
   users: [
@@ -46,7 +52,7 @@ type Outcome = { out: string } | { error: string };
 
 function renderWithPython(cases: Case[]): Record<string, Outcome> | undefined {
   const result = spawnSync('python3', [join(CORPUS, 'render.py')], {
-    input: JSON.stringify({ context: CONTEXT, cases }),
+    input: JSON.stringify({ context: CONTEXT, templates: TEMPLATES, cases }),
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -59,6 +65,7 @@ function renderWithPython(cases: Case[]): Record<string, Outcome> | undefined {
 
 function renderWithOurs(c: Case): Outcome {
   const env = new Environment();
+  env.loader = (name) => (Object.hasOwn(TEMPLATES, name) ? TEMPLATES[name] : undefined);
   try {
     return { out: env.renderString(c.source, c.name, pyJsonLoads(JSON.stringify(CONTEXT)) as never) };
   } catch (e) {

@@ -19,6 +19,11 @@ export interface LoadSeedOptions {
   columnTypes?: Record<string, string>;
   /** Field delimiter; default `,`. */
   delimiter?: string;
+  /**
+   * dbt's `quote_columns`: `false` folds the header's names to lower case, as PostgreSQL folds
+   * unquoted identifiers; otherwise (default) the names are used exactly as written.
+   */
+  quoteColumns?: boolean;
   signal?: AbortSignal;
 }
 
@@ -91,8 +96,9 @@ export async function loadSeed(pool: pg.Pool, options: LoadSeedOptions): Promise
     );
   }
   const columns = inferred.map((c) => {
-    const override = options.columnTypes?.[c.name];
-    return override ? { name: c.name, type: checkTypeName(override, c.name) } : c;
+    const name = options.quoteColumns === false ? c.name.toLowerCase() : c.name;
+    const override = options.columnTypes?.[name] ?? options.columnTypes?.[c.name];
+    return { name, type: override ? checkTypeName(override, name) : c.type };
   });
   const names = columns.map((c) => c.name);
   const copySql = buildCopySql(target, names, { format: 'csv', header: true, delimiter, forceNull: names });

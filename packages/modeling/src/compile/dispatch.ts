@@ -77,3 +77,35 @@ export function resolveDispatch<T>(
   }
   throw new Error(dispatchNotFoundMessage(name, namespace, candidates));
 }
+
+/**
+ * {@link resolveDispatch} over fixed settings, with each call's candidate list computed once (dbt
+ * packages dispatch on every macro call; the macros themselves are still looked up every time,
+ * since a unit test may override one).
+ *
+ * @example
+ * const dispatch = createDispatchResolver(settings);
+ * dispatch('star', 'dbt_utils', (pkg, name) => macros.get(`${pkg}.${name}`));
+ */
+export function createDispatchResolver(
+  settings: DispatchSettings,
+): <T>(
+  name: string,
+  namespace: string | undefined,
+  lookup: (pkg: string | undefined, macro: string) => T | undefined,
+) => T {
+  const cache = new Map<string, DispatchCandidate[]>();
+  return (name, namespace, lookup) => {
+    const key = `${namespace ?? ''}\u0000${name}`;
+    let candidates = cache.get(key);
+    if (!candidates) {
+      candidates = dispatchCandidates(name, namespace, settings);
+      cache.set(key, candidates);
+    }
+    for (const c of candidates) {
+      const found = lookup(c.package, c.macro);
+      if (found !== undefined) return found;
+    }
+    throw new Error(dispatchNotFoundMessage(name, namespace, candidates));
+  };
+}

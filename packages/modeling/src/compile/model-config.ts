@@ -20,11 +20,28 @@ export function mergeLayers(layers: ConfigLayer[]): ConfigLayer {
     for (const [k, v] of Object.entries(layer)) {
       if (k === 'tags') {
         for (const t of Array.isArray(v) ? v : [v]) if (typeof t === 'string') tags.add(t);
-      } else if (v !== undefined) out[k] = v;
+      } else if (MERGED_DICTS.has(k) && isDict(v) && isDict(out[k])) out[k] = { ...out[k], ...v };
+      else if (v !== undefined) out[k] = v;
     }
   }
   out.tags = [...tags];
   return out;
+}
+
+/** Config dicts dbt merges key by key across layers instead of replacing. */
+const MERGED_DICTS = new Set(['meta', 'docs']);
+const isDict = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * `enabled` as dbt reads it: a boolean, or the text a Jinja value rendered to (`'False'`).
+ *
+ * @example
+ * isEnabled('False'); // false
+ */
+export function isEnabled(raw: unknown): boolean {
+  if (typeof raw === 'string') return raw.trim().toLowerCase() !== 'false';
+  return raw !== false;
 }
 
 function uniqueKeyOf(raw: unknown, report: (msg: string) => void): string[] | undefined {
@@ -66,12 +83,21 @@ export function toModelConfig(raw: ConfigLayer, report: (msg: string) => void): 
     materialized,
     incrementalStrategy,
     tags: (raw.tags as string[]) ?? [],
-    enabled: raw.enabled !== false,
+    enabled: isEnabled(raw.enabled),
   };
   if (uniqueKey) config.uniqueKey = uniqueKey;
   if (typeof raw.schema === 'string') config.schema = raw.schema;
   if (typeof raw.alias === 'string') config.alias = raw.alias;
+  if (typeof raw.database === 'string') config.database = raw.database;
   if (typeof raw.full_refresh === 'boolean') config.fullRefresh = raw.full_refresh;
+  if (raw.meta !== undefined) {
+    if (isDict(raw.meta)) config.meta = raw.meta;
+    else report('meta must be a mapping');
+  }
+  if (raw.docs !== undefined) {
+    if (isDict(raw.docs)) config.docs = raw.docs;
+    else report('docs must be a mapping (show, node_color)');
+  }
   return Object.assign(config, materializationConfig(raw, report));
 }
 

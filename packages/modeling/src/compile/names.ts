@@ -1,8 +1,11 @@
 import { identifierBytes, MAX_IDENTIFIER_BYTES, qualify, quoteIdent, truncateBytes } from '@dataflow/pg';
 import type { RelationInfo, SeedNode } from '../graph.js';
+import type { ConfigLayer } from '../project-files.js';
 import type { CompileContext } from './context.js';
 import type { SeedSource } from './inputs.js';
-import { mergeLayers, schemaFor } from './model-config.js';
+import { isEnabled, mergeLayers } from './model-config.js';
+import { nodeRelation } from './relation-names.js';
+import { renderConfigLayers } from './yaml-jinja.js';
 
 /** What a name that `ref()` can reach stands for. `uniqueId` is empty for external relations. */
 export interface NameEntry {
@@ -73,11 +76,21 @@ export function checkIdentifierLength(ctx: CompileContext, name: string, what: s
 export function seedNodes(ctx: CompileContext, seeds: SeedSource[], names: NameTable): SeedNode[] {
   const out: SeedNode[] = [];
   for (const seed of seeds) {
-    const cfg = mergeLayers(seed.layers);
-    const relation = relationOf(schemaFor(ctx.targetSchema, cfg.schema), seed.name);
+    const site = { packageName: seed.packageName, file: seed.file, node: seed.name };
+    const cfg = mergeLayers(renderConfigLayers(ctx, seed.layers, site));
+    if (!isEnabled(cfg.enabled)) continue;
     const packageName = seed.packageName ?? ctx.projectName;
+    const fqn = [packageName, seed.name];
+    const relation = nodeRelation(ctx, {
+      name: seed.name,
+      resourceType: 'seed',
+      packageName: seed.packageName,
+      fqn,
+      file: seed.file,
+      config: { materialized: 'seed', ...cfg },
+    });
     const uniqueId = `seed.${packageName}.${seed.name}`;
-    checkIdentifierLength(ctx, seed.name, 'seed', seed.file);
+    checkIdentifierLength(ctx, relation.identifier, 'seed', seed.file);
     if (!claimName(ctx, names, seed.name, { uniqueId, relation, file: seed.file })) continue;
     const node: SeedNode = {
       uniqueId,
@@ -85,14 +98,13 @@ export function seedNodes(ctx: CompileContext, seeds: SeedSource[], names: NameT
       resourceType: 'seed',
       packageName,
       file: seed.file,
-      fqn: [packageName, seed.name],
+      fqn,
       tags: (cfg.tags as string[]) ?? [],
       dependsOn: [],
       relation,
       seedPath: seed.absPath,
     };
-    if (cfg.column_types && typeof cfg.column_types === 'object')
-      node.columnTypes = cfg.column_types as Record<string, string>;
+    Object.assign(node, seedSettings(ctx, seed, cfg));
     out.push(node);
   }
   return out;
@@ -106,4 +118,40 @@ export function addExternalRelations(
   for (const ext of externals)
     if (!names.has(ext.name))
       names.set(ext.name, { uniqueId: '', relation: relationOf(ext.schema, ext.identifier) });
+}
+
+/**
+ * A seed's load settings from its config: `column_types`, `quote_columns`, `delimiter` (one
+ * character), `meta`, `docs`; a value of the wrong type is a `CONFIG_ERROR` and left out.
+ *
+ * @example
+ * seedSettings(ctx, seed, { delimiter: ';', quote_columns: false }); // { delimiter: ';', quoteColumns: false }
+ */
+export function seedSettings(
+  ctx: CompileContext,
+  seed: Pick<SeedSource, 'name' | 'file'>,
+  cfg: ConfigLayer,
+): Pick<SeedNode, 'columnTypes' | 'quoteColumns' | 'delimiter' | 'meta' | 'docs'> {
+  const report = (message: string) =>
+    ctx.diagnostics.at(seed.name, seed.file).error('CONFIG_ERROR', `seed ${seed.name}: ${message}`);
+  const isDict = (v: unknown): v is Record<string, unknown> =>
+    !!v && typeof v === 'object' && !Array.isArray(v);
+  const out: ReturnType<typeof seedSettings> = {};
+  const { column_types: types, quote_columns: quote, delimiter, meta, docs } = cfg;
+  if (types !== undefined && types !== null) {
+    if (isDict(types) && Object.values(types).every((t) => typeof t === 'string'))
+      out.columnTypes = types as Record<string, string>;
+    else report('column_types must map column names to type names');
+  }
+  if (quote !== undefined && quote !== null) {
+    if (typeof quote === 'boolean') out.quoteColumns = quote;
+    else report(`quote_columns must be true or false, not ${JSON.stringify(quote)}`);
+  }
+  if (delimiter !== undefined && delimiter !== null) {
+    if (typeof delimiter === 'string' && [...delimiter].length === 1) out.delimiter = delimiter;
+    else report(`delimiter must be one character, not ${JSON.stringify(delimiter)}`);
+  }
+  if (isDict(meta)) out.meta = meta;
+  if (isDict(docs)) out.docs = docs;
+  return out;
 }

@@ -3,8 +3,10 @@ import { templateProblem } from '../jinja.js';
 import type { ConfigLayer } from '../project-files.js';
 import type { CompileContext } from './context.js';
 import type { ModelSource } from './inputs.js';
-import { mergeLayers, schemaFor, toModelConfig } from './model-config.js';
-import { checkIdentifierLength, claimName, type NameTable, relationOf } from './names.js';
+import { mergeLayers, toModelConfig } from './model-config.js';
+import { checkIdentifierLength, claimName, type NameTable } from './names.js';
+import { nodeRelation } from './relation-names.js';
+import { renderConfigLayers } from './yaml-jinja.js';
 
 /** What a token in a first render stands for; see {@link ModelSource.substitutable}. */
 export type ContextValue = { ref: string } | { source: [string, string] };
@@ -21,6 +23,8 @@ export interface ParsedModel {
   refs: string[];
   sources: Array<[string, string]>;
   config: ModelConfig;
+  /** The merged config as written (every key, for the naming macros' `node.config`). */
+  rawConfig?: ConfigLayer;
   /** The first render with tokens for `tokens[i]`, when the template is substitutable. */
   tokenized?: { sql: string; tokens: ContextValue[] };
 }
@@ -47,6 +51,8 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
   const inline: ConfigLayer = {};
   const tokens: ContextValue[] = [];
   const tokenFor = (value: ContextValue) => token(tokens.push(value) - 1);
+  // A macro that names ref/source/this may transform the tokens: then the model renders again.
+  let macroReadContext = false;
   let firstRender: string;
   try {
     firstRender = src.render({
@@ -63,13 +69,18 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
       // Every `{{ this }}` of a substitutable template outputs the same token.
       thisRelation: src.substitutable ? token('this') : '__df_this__',
       isIncremental: false,
+      onContextRead: () => {
+        macroReadContext = true;
+      },
     });
   } catch (error) {
     const p = templateProblem(error, src.file ?? src.name, src.rawSql);
     report.error('TEMPLATE_ERROR', p.message, p.line);
     return undefined;
   }
-  const config = toModelConfig(mergeLayers([...src.layers, src.inline, inline]), (message) =>
+  const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
+  const rawConfig = mergeLayers([...renderConfigLayers(ctx, src.layers, site), src.inline, inline]);
+  const config = toModelConfig(rawConfig, (message) =>
     report.error('CONFIG_ERROR', `${src.name}: ${message}`),
   );
   if (!config.enabled) return undefined;
@@ -78,7 +89,8 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     refs,
     sources,
     config,
-    ...(src.substitutable ? { tokenized: { sql: firstRender, tokens } } : {}),
+    rawConfig,
+    ...(src.substitutable && !macroReadContext ? { tokenized: { sql: firstRender, tokens } } : {}),
   };
 }
 
@@ -89,9 +101,15 @@ export function nameModel(
   names: NameTable,
 ): NamedModel | undefined {
   const { src, config } = parsed;
-  const identifier = config.alias ?? src.name;
-  checkIdentifierLength(ctx, identifier, 'model', src.file);
-  const relation = relationOf(schemaFor(ctx.targetSchema, config.schema), identifier);
+  const relation = nodeRelation(ctx, {
+    name: src.name,
+    resourceType: 'model',
+    packageName: src.packageName,
+    fqn: src.fqn,
+    ...(src.file ? { file: src.file } : {}),
+    config: { ...(parsed.rawConfig ?? config), materialized: config.materialized },
+  });
+  checkIdentifierLength(ctx, relation.identifier, 'model', src.file);
   const uniqueId = `model.${src.packageName ?? ctx.projectName}.${src.name}`;
   const entry = {
     uniqueId,

@@ -61,6 +61,7 @@ export async function readDbtProject(
     pf,
     layers: (tree, parts) => folderConfigLayers(pf[tree], pf.name, parts),
   };
+  jinja.env.loader = projectTemplateLoader(root, pf.macroPaths);
   const packages = await findInstalledPackages(root, pf, diagnostics);
   for (const part of packages) await loadMacros(root, part, jinja, diagnostics);
   await loadMacros(root, rootPart, jinja, diagnostics);
@@ -102,6 +103,21 @@ export async function readDbtProject(
     ...(packageInputs.length > 0 ? { packages: packageInputs } : {}),
     snapshots: await readSnapshots(root, pf, yml.snapshots, jinja, diagnostics),
     unitTests: yml.unitTests,
+  };
+}
+
+/**
+ * What `{% include %}`, `{% import %}` and `{% extends %}` load: a file by its path from the project
+ * root, else from a macro path; never outside the project.
+ */
+function projectTemplateLoader(root: string, macroPaths: string[]): (name: string) => string | undefined {
+  return (name) => {
+    for (const base of ['', ...macroPaths]) {
+      const path = posix.normalize(posix.join(base, name));
+      if (path.startsWith('../') || posix.isAbsolute(path)) continue;
+      if (existsSync(join(root, path))) return readSource(root, path);
+    }
+    return undefined;
   };
 }
 
@@ -227,7 +243,7 @@ async function readModels(
         columns: entry?.columns ?? {},
         tests: entry?.tests ?? [],
         ...(entry ? { testsFile: entry.file } : {}),
-        substitutable: !jinja.macrosReadContext && outputsContextDirectly(rawSql),
+        substitutable: outputsContextDirectly(rawSql),
         render: (scope) => jinja.render(rawSql, file, scope),
       });
     }

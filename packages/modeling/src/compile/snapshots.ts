@@ -1,4 +1,4 @@
-import type { ModelConfig, SnapshotNode } from '../graph.js';
+import type { ModelConfig, RelationInfo, SnapshotNode } from '../graph.js';
 import { templateProblem } from '../jinja.js';
 import type { ConfigLayer } from '../project-files.js';
 import { resolveSnapshotConfig, type SnapshotConfig } from '../snapshot/config.js';
@@ -6,10 +6,12 @@ import type { CompileContext } from './context.js';
 import { inlineEphemerals } from './ephemeral.js';
 import type { SnapshotSource } from './inputs.js';
 import { type Linker, linkModels } from './link.js';
-import { mergeLayers, schemaFor } from './model-config.js';
+import { isEnabled, mergeLayers } from './model-config.js';
 import { checkIdentifierLength, claimName, type NameTable, relationOf } from './names.js';
 import { type NamedModel, refPlaceholder, sourcePlaceholder } from './parse-models.js';
+import { nodeRelation } from './relation-names.js';
 import { type RenderedModel, renderModels } from './render.js';
+import { renderConfigLayers } from './yaml-jinja.js';
 
 /**
  * A parsed snapshot that owns its name. `model` is its view as a model (a table read by `ref()`),
@@ -28,10 +30,22 @@ const AS_MODEL: Omit<ModelConfig, 'tags'> = {
   enabled: true,
 };
 
-/** Where a snapshot lives: dbt's legacy `target_schema` verbatim, else the model rule (`schema` → `<target>_<schema>`). */
-function schemaOf(ctx: CompileContext, cfg: ConfigLayer): string {
-  if (typeof cfg.target_schema === 'string' && cfg.target_schema) return cfg.target_schema;
-  return schemaFor(ctx.targetSchema, cfg.schema);
+/**
+ * Where a snapshot lives: dbt's legacy `target_schema` verbatim (it bypasses
+ * `generate_schema_name`, as in dbt), else the naming macros like a model.
+ */
+function snapshotRelation(ctx: CompileContext, src: SnapshotSource, cfg: ConfigLayer): RelationInfo {
+  const legacy = typeof cfg.target_schema === 'string' && cfg.target_schema ? cfg.target_schema : undefined;
+  const config = { materialized: 'snapshot', ...cfg, ...(legacy ? { schema: undefined } : {}) };
+  const named = nodeRelation(ctx, {
+    name: src.name,
+    resourceType: 'snapshot',
+    packageName: undefined,
+    fqn: src.fqn,
+    file: src.file,
+    config,
+  });
+  return legacy ? relationOf(legacy, named.identifier, named.database) : named;
 }
 
 /**
@@ -74,14 +88,14 @@ export function parseSnapshots(
       report.error('TEMPLATE_ERROR', p.message, offset(p.line));
       continue;
     }
-    const cfg = mergeLayers([...src.layers, inline]);
-    if (cfg.enabled === false) continue;
+    const site = { packageName: undefined, file: src.file, node: src.name };
+    const cfg = mergeLayers([...renderConfigLayers(ctx, src.layers, site), inline]);
+    if (!isEnabled(cfg.enabled)) continue;
     const { config, problems } = resolveSnapshotConfig(cfg);
     for (const p of problems) report.error('CONFIG_ERROR', `snapshot ${src.name}: ${p}`, src.line);
     if (!config) continue;
-    const identifier = typeof cfg.alias === 'string' && cfg.alias ? cfg.alias : src.name;
-    checkIdentifierLength(ctx, identifier, 'snapshot', src.file);
-    const relation = relationOf(schemaOf(ctx, cfg), identifier);
+    const relation = snapshotRelation(ctx, src, cfg);
+    checkIdentifierLength(ctx, relation.identifier, 'snapshot', src.file);
     const uniqueId = `snapshot.${ctx.projectName}.${src.name}`;
     if (!claimName(ctx, names, src.name, { uniqueId, relation, file: src.file })) continue;
     const model: NamedModel = {

@@ -2,6 +2,7 @@ import type { SourceNode } from '../graph.js';
 import { resolveSourceLocation, type YmlSourceTable } from '../schema-yml.js';
 import type { CompileContext } from './context.js';
 import { relationOf } from './names.js';
+import { renderYamlValue } from './yaml-jinja.js';
 
 /**
  * Where the caller says sources live: `{ raw: { orders: { schema, identifier } } }`, optionally with
@@ -67,8 +68,38 @@ export function sourceNodes(
       ...(loadedAtField ? { loadedAtField } : {}),
     });
   };
-  for (const s of declared) add(s);
+  for (const s of declared) add(renderSourceYaml(ctx, s));
   for (const [sourceName, tables] of Object.entries(given))
     for (const table of Object.keys(tables)) add({ sourceName, name: table });
   return out;
+}
+
+const RENDERED_SOURCE_FIELDS = ['database', 'schema', 'identifier', 'loadedAtField', 'freshness'] as const;
+
+/**
+ * A schema.yml source table with Jinja in `database`, `schema`, `identifier`, `loaded_at_field` and
+ * `freshness` rendered as dbt renders them (`{{ var('raw_schema', 'raw') }}`, `{{ env_var('DB') }}`,
+ * `{{ target.schema }}`); a value that renders to nothing counts as unstated.
+ *
+ * @example
+ * renderSourceYaml(ctx, { sourceName: 'raw', name: 'orders', schema: "{{ var('raw_schema') }}", file, columns: {}, tests: [] }).schema;
+ */
+export function renderSourceYaml<T extends SourceDeclaration>(ctx: CompileContext, d: T): T {
+  let out: T | undefined;
+  for (const field of RENDERED_SOURCE_FIELDS) {
+    const value = d[field];
+    if (value === undefined) continue;
+    const rendered = renderYamlValue(ctx, value, {
+      packageName: undefined,
+      file: d.file ?? 'sources',
+      node: `${d.sourceName}.${d.name}`,
+    });
+    if (rendered === value) continue;
+    out ??= { ...d };
+    if (rendered === '' || rendered === null) delete out[field];
+    else
+      (out as Record<string, unknown>)[field] =
+        typeof rendered === 'string' || field === 'freshness' ? rendered : String(rendered);
+  }
+  return out ?? d;
 }

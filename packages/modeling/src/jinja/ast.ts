@@ -59,4 +59,9 @@ export type Stmt =
   | { kind: 'do'; expr: Expr; line: number }
   | { kind: 'break'; line: number }
   | { kind: 'continue'; line: number }
-  | { kind: 'block'; body: Stmt[]; line: number };
+  | { kind: 'block'; body: Stmt[]; line: number }
+  | { kind: 'include'; template: Expr; ignoreMissing: boolean; withContext: boolean; line: number }
+  | { kind: 'import'; template: Expr; target: string; withContext: boolean; line: number }
+  | { kind: 'fromimport'; template: Expr; names: [string, string][]; withContext: boolean; line: number }
+  | { kind: 'extends'; template: Expr; line: number }
+  | { kind: 'namedblock'; name: string; body: Stmt[]; scoped: boolean; line: number };

@@ -33,7 +33,14 @@ import {
 /** Variables of one scope; lookups walk up to the template's top frame, then the render context. */
 class Frame {
   readonly vars = new Map<string, unknown>();
-  constructor(readonly parent: Frame | undefined) {}
+  /**
+   * @param isolated a top frame that sees only the globals past it, not the render context
+   *   (templates included `without context`, modules imported without it)
+   */
+  constructor(
+    readonly parent: Frame | undefined,
+    readonly isolated = false,
+  ) {}
 }
 
 const BREAK = { signal: 'break' };
@@ -64,12 +71,28 @@ export class Environment {
   readonly tests = new Map<string, TestFn>(Object.entries(BUILTIN_TESTS));
   private readonly contexts: Map<string, unknown>[] = [];
   private readonly cache = new Map<string, { source: string; template: Template }>();
+  /**
+   * Called each time a macro whose body names one of {@link CONTEXT_NAMES} runs: a caller that
+   * renders with placeholder relations learns that some macro may have looked at them.
+   */
+  onContextRead: (() => void) | undefined;
+  /**
+   * Finds a template's source by name for `include`, `import`, `from … import` and `extends`
+   * (Jinja2's loader); undefined when there is no such template.
+   */
+  loader: ((name: string) => string | undefined) | undefined;
 
-  /** Parses (cached by file and text); throws {@link TemplateError} with file and line. */
+  /** The template `name` from {@link loader}, parsed (and cached); undefined when it does not exist. */
+  getTemplate(name: string): Template | undefined {
+    const source = this.loader?.(name);
+    return source === undefined ? undefined : this.parse(source, name);
+  }
+
+  /** Parses (cached by file and text, in this environment and across environments); throws {@link TemplateError} with file and line. */
   parse(source: string, file: string): Template {
     const hit = this.cache.get(file);
     if (hit && hit.source === source) return hit.template;
-    const template = { file, body: parseTemplate(source, file) };
+    const template = { file, body: sharedParse(source, file) };
     this.cache.set(file, { source, template });
     return template;
   }
@@ -78,11 +101,12 @@ export class Environment {
   render(template: Template, context: Record<string, unknown> | Map<string, unknown> = {}): string {
     return this.withContext(context, () => {
       const out: string[] = [];
-      try {
-        new Renderer(this, template.file).exec(template.body, new Frame(undefined), out);
-      } catch (e) {
-        if (!(e instanceof MacroReturn)) throw e;
-      }
+      new Renderer(this, template.file).renderTemplate(
+        template.body,
+        new Frame(undefined),
+        out,
+        new BlockTable(),
+      );
       return out.join('');
     });
   }
@@ -150,16 +174,227 @@ export class Environment {
   };
 }
 
+/**
+ * Parsed bodies shared by every environment of the process: a package's macro files are the same
+ * text compile after compile. Bounded by count, oldest dropped first; bodies are never mutated.
+ */
+const PARSED = new Map<string, Stmt[]>();
+const MAX_PARSED = 5000;
+
+function sharedParse(source: string, file: string): Stmt[] {
+  const key = `${file}\u0000${source}`;
+  const hit = PARSED.get(key);
+  if (hit) return hit;
+  const body = parseTemplate(source, file);
+  if (PARSED.size >= MAX_PARSED) PARSED.delete(PARSED.keys().next().value as string);
+  PARSED.set(key, body);
+  return body;
+}
+
+/** Names whose value depends on the relations a render resolves: `ref`, `source`, `this` and their containers. */
+export const CONTEXT_NAMES: ReadonlySet<string> = new Set(['ref', 'source', 'this', 'builtins', 'context']);
+const readsContextCache = new WeakMap<Stmt[], boolean>();
+
+/** Whether a macro body names one of {@link CONTEXT_NAMES} anywhere (nested macros included). */
+export function bodyReadsContext(body: Stmt[]): boolean {
+  const cached = readsContextCache.get(body);
+  if (cached !== undefined) return cached;
+  const reads = mentionsContext(body);
+  readsContextCache.set(body, reads);
+  return reads;
+}
+
+function mentionsContext(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(mentionsContext);
+  if (node === null || typeof node !== 'object') return false;
+  const n = node as { kind?: unknown; name?: unknown };
+  if (n.kind === 'const') return false;
+  if (n.kind === 'name' && typeof n.name === 'string' && CONTEXT_NAMES.has(n.name)) return true;
+  return Object.values(node).some((v) => typeof v === 'object' && mentionsContext(v));
+}
+
 function isControl(e: unknown): boolean {
   return e === BREAK || e === CONTINUE || e instanceof MacroReturn;
 }
 
+/** A module from `{% import 'x' as m %}`: the template's top-level macros and variables. */
+export class TemplateModule {
+  [name: string]: unknown;
+}
+
+type BlockEntry = { file: string; body: Stmt[]; scoped: boolean };
+
+/**
+ * The `{% block %}`s of a template and the templates it extends: per name, the most derived
+ * definition first (`super()` renders the next one).
+ */
+class BlockTable {
+  readonly chains = new Map<string, BlockEntry[]>();
+
+  /** Registers a template's blocks (nested ones too) after those of the templates extending it. */
+  add(file: string, body: Stmt[]): void {
+    if (!hasNamedBlocks(body)) return;
+    for (const stmt of body) {
+      if (stmt.kind === 'namedblock') {
+        const chain = this.chains.get(stmt.name) ?? [];
+        chain.push({ file, body: stmt.body, scoped: stmt.scoped });
+        this.chains.set(stmt.name, chain);
+      }
+      for (const nested of childBodies(stmt)) this.add(file, nested);
+    }
+  }
+}
+
+const namedBlocksCache = new WeakMap<Stmt[], boolean>();
+
+/** Whether a template body has `{% block %}`s anywhere (most templates have none: skip the walk). */
+function hasNamedBlocks(body: Stmt[]): boolean {
+  let has = namedBlocksCache.get(body);
+  if (has === undefined) {
+    has = body.some((stmt) => stmt.kind === 'namedblock' || childBodies(stmt).some(hasNamedBlocks));
+    namedBlocksCache.set(body, has);
+  }
+  return has;
+}
+
+/** The statement lists directly inside a statement (where nested blocks can be). */
+function childBodies(stmt: Stmt): Stmt[][] {
+  switch (stmt.kind) {
+    case 'if':
+      return [...stmt.branches.map(([, body]) => body), ...(stmt.otherwise ? [stmt.otherwise] : [])];
+    case 'for':
+      return [stmt.body, ...(stmt.otherwise ? [stmt.otherwise] : [])];
+    case 'with':
+    case 'filterblock':
+    case 'namedblock':
+    case 'block':
+      return [stmt.body];
+    default:
+      return [];
+  }
+}
+
 /** Executes one template's statements; errors leave located at this file and a line. */
 class Renderer {
+  /** The blocks of the template being rendered and of those it extends. */
+  private blocks = new BlockTable();
+  /** The top frame of the template being rendered (blocks see it, not the locals around them). */
+  private topFrame: Frame | undefined;
+  /** Set by `{% extends %}`: the parent template and how much output came before the tag. */
+  private parent: { template: Template; keep: number } | undefined;
+
   constructor(
     private readonly env: Environment,
     private readonly file: string,
   ) {}
+
+  /**
+   * Renders a whole template: a template that `extends` another contributes its blocks (and its
+   * output before the tag), then the parent renders with them, as in Jinja2.
+   */
+  renderTemplate(body: Stmt[], frame: Frame, out: string[], blocks: BlockTable): void {
+    blocks.add(this.file, body);
+    this.blocks = blocks;
+    this.topFrame = frame;
+    if (blocks.chains.size > 0 && !frame.vars.has('self'))
+      frame.vars.set('self', this.selfObject(blocks, frame));
+    const own: string[] = [];
+    this.exec(body, frame, own);
+    this.returned = undefined;
+    if (!this.parent) {
+      out.push(...own);
+      return;
+    }
+    out.push(...own.slice(0, this.parent.keep));
+    const { template } = this.parent;
+    new Renderer(this.env, template.file).renderTemplate(template.body, frame, out, blocks);
+  }
+
+  /** Jinja2's `self`: `self.<block>()` renders that block (of the whole chain, known once the parents register theirs). */
+  private selfObject(blocks: BlockTable, frame: Frame): object {
+    const render = (name: string) => pyFunction(name, () => this.renderBlock(name, 0, frame));
+    return new Proxy(new TemplateModule(), {
+      has: (_target, name) => typeof name === 'string' && blocks.chains.has(name),
+      get: (target, name) =>
+        typeof name === 'string' && blocks.chains.has(name) ? render(name) : Reflect.get(target, name),
+    });
+  }
+
+  private renderBlock(name: string, depth: number, frame: Frame): string {
+    const entry = this.blocks.chains.get(name)?.[depth];
+    if (!entry) throw new PyError('TemplateRuntimeError', `there is no parent block called '${name}'.`);
+    const renderer = new Renderer(this.env, entry.file);
+    renderer.blocks = this.blocks;
+    renderer.topFrame = this.topFrame;
+    const blockFrame = new Frame(entry.scoped ? frame : (this.topFrame ?? frame));
+    blockFrame.vars.set(
+      'super',
+      pyFunction('super', () => this.renderBlock(name, depth + 1, frame)),
+    );
+    const out: string[] = [];
+    renderer.exec(entry.body, blockFrame, out);
+    renderer.returned = undefined;
+    return out.join('');
+  }
+
+  private loadTemplate(nameValue: unknown, ignoreMissing = false): Template | undefined {
+    const names = Array.isArray(nameValue) ? nameValue : [nameValue];
+    for (const n of names) {
+      const found = this.env.getTemplate(pyStr(n));
+      if (found) return found;
+    }
+    if (ignoreMissing) return undefined;
+    throw new PyError('TemplateNotFound', names.map((n) => pyStr(n)).join(', '));
+  }
+
+  /** `{% import %}` / `{% from … import %}`: runs the template's top level, returns what it defines. */
+  private importModule(nameValue: unknown, withContext: boolean, frame: Frame): TemplateModule {
+    const template = this.loadTemplate(nameValue) as Template;
+    const moduleFrame = withContext ? new Frame(frame) : new Frame(undefined, true);
+    new Renderer(this.env, template.file).exec(template.body, moduleFrame, []);
+    const module = new TemplateModule();
+    for (const [k, v] of moduleFrame.vars) if (!k.startsWith('_')) module[k] = v;
+    return module;
+  }
+
+  private execTemplateUse(
+    stmt: Extract<Stmt, { kind: 'include' | 'import' | 'fromimport' | 'extends' | 'namedblock' }>,
+    frame: Frame,
+    out: string[],
+  ): void {
+    switch (stmt.kind) {
+      case 'include': {
+        const template = this.loadTemplate(this.eval(stmt.template, frame), stmt.ignoreMissing);
+        if (!template) return;
+        const inner = stmt.withContext ? new Frame(frame) : new Frame(undefined, true);
+        new Renderer(this.env, template.file).renderTemplate(template.body, inner, out, new BlockTable());
+        return;
+      }
+      case 'import':
+        frame.vars.set(
+          stmt.target,
+          this.importModule(this.eval(stmt.template, frame), stmt.withContext, frame),
+        );
+        return;
+      case 'fromimport': {
+        const module = this.importModule(this.eval(stmt.template, frame), stmt.withContext, frame);
+        for (const [name, alias] of stmt.names)
+          frame.vars.set(alias, Object.hasOwn(module, name) ? module[name] : new Undefined(name));
+        return;
+      }
+      case 'extends':
+        if (this.parent) throw new PyError('TemplateRuntimeError', 'extended multiple times');
+        this.parent = {
+          template: this.loadTemplate(this.eval(stmt.template, frame)) as Template,
+          keep: out.length,
+        };
+        return;
+      case 'namedblock':
+        // In a template that extends another, blocks only define: the parent places them.
+        if (!this.parent) out.push(this.renderBlock(stmt.name, 0, frame));
+        return;
+    }
+  }
 
   private locate(e: unknown, line: number): unknown {
     if (isControl(e)) return e;
@@ -181,6 +416,13 @@ class Renderer {
     return new TemplateError(code, message, this.file, line, { cause: e });
   }
 
+  /**
+   * A `return(…)` in progress: the statement that called it caught the {@link MacroReturn}, and
+   * every enclosing `exec` up to the macro call stops on this flag instead of rethrowing (a throw
+   * through each nested block costs far more, and dbt macros return through dispatch at every call).
+   */
+  private returned: MacroReturn | undefined;
+
   exec(body: Stmt[], frame: Frame, out: string[]): void {
     for (const stmt of body) {
       if (stmt.kind === 'data') {
@@ -190,9 +432,26 @@ class Renderer {
       try {
         this.execOne(stmt, frame, out);
       } catch (e) {
+        if (e instanceof MacroReturn) {
+          this.returned = e;
+          return;
+        }
         throw this.locate(e, stmt.line);
       }
+      if (this.returned) return;
     }
+  }
+
+  /** Runs a macro body: its output, or the value it `return`ed. */
+  private execMacroBody(body: Stmt[], frame: Frame): unknown {
+    const out: string[] = [];
+    this.exec(body, frame, out);
+    const returned = this.returned;
+    if (returned) {
+      this.returned = undefined;
+      return returned.value;
+    }
+    return out.join('');
   }
 
   private execOne(stmt: Stmt, frame: Frame, out: string[]): void {
@@ -201,6 +460,7 @@ class Renderer {
         out.push(stmt.text);
         return;
       case 'print':
+        if (this.returnStatement(stmt.expr, frame)) return;
         out.push(pyStr(this.eval(stmt.expr, frame)));
         return;
       case 'if':
@@ -240,6 +500,7 @@ class Renderer {
         return;
       }
       case 'do':
+        if (this.returnStatement(stmt.expr, frame)) return;
         this.eval(stmt.expr, frame);
         return;
       case 'break':
@@ -249,7 +510,27 @@ class Renderer {
       case 'block':
         this.exec(stmt.body, frame, out);
         return;
+      case 'include':
+      case 'import':
+      case 'fromimport':
+      case 'extends':
+      case 'namedblock':
+        this.execTemplateUse(stmt, frame, out);
+        return;
     }
+  }
+
+  /**
+   * `{{ return(x) }}` / `{% do return(x) %}` with the global `return`: sets {@link returned}
+   * without throwing (the throw is what `return` does anywhere else, e.g. inside an expression).
+   */
+  private returnStatement(expr: Expr, frame: Frame): boolean {
+    if (expr.kind !== 'call' || expr.fn.kind !== 'name' || expr.fn.name !== 'return') return false;
+    if (expr.args.length !== 1 || expr.kwargs.length > 0 || expr.starArgs || expr.starKwargs) return false;
+    const fn = this.lookup('return', frame);
+    if (fn !== this.env.globals.get('return') || !this.env.globals.has('return')) return false;
+    this.returned = new MacroReturn(this.eval(expr.args[0] as Expr, frame));
+    return true;
   }
 
   private capture(body: Stmt[], frame: Frame): string {
@@ -293,6 +574,7 @@ class Renderer {
         if (e === CONTINUE) continue;
         throw e;
       }
+      if (this.returned) return;
     }
   }
 
@@ -323,14 +605,19 @@ class Renderer {
   }
 
   private lookup(name: string, frame: Frame): unknown {
+    let isolated = false;
     for (let f: Frame | undefined = frame; f; f = f.parent) {
       if (f.vars.has(name)) return f.vars.get(name);
+      isolated = f.isolated;
     }
+    if (isolated) return this.env.globals.has(name) ? this.env.globals.get(name) : new Undefined(name);
     return this.env.resolve(name);
   }
 
   private macro(name: string, params: MacroParam[], body: Stmt[], closure: Frame): PyCallable {
+    const readsContext = bodyReadsContext(body);
     const fn = pyFunction(name, (args, kwargs) => {
+      if (readsContext) this.env.onContextRead?.();
       const frame = new Frame(closure);
       const extra = { ...kwargs };
       params.forEach((p, i) => {
@@ -347,14 +634,7 @@ class Renderer {
       }
       frame.vars.set('varargs', toTuple(args.slice(params.length)));
       frame.vars.set('kwargs', new Map(Object.entries(extra)));
-      const out: string[] = [];
-      try {
-        this.exec(body, frame, out);
-      } catch (e) {
-        if (e instanceof MacroReturn) return e.value;
-        throw e;
-      }
-      return out.join('');
+      return this.execMacroBody(body, frame);
     });
     return fn;
   }

@@ -3,6 +3,9 @@ import { TemplateSyntaxError } from './errors.js';
 import { type Token, tokenize } from './lexer.js';
 import { PyFloat } from './values.js';
 
+/** Operators after which an expression is complete. */
+const EXPRESSION_ENDS = new Set([',', ')', ']', '}', ':']);
+
 /** The variable that holds a block's rendered body inside its filter chain. */
 export const BODY_VAR = '\0body';
 
@@ -152,6 +155,13 @@ class Parser {
       case 'continue':
         this.expectBlockEnd();
         return { kind: t.value, line };
+      case 'include':
+      case 'import':
+      case 'from':
+      case 'extends':
+        return this.parseTemplateUse(t.value, line);
+      case 'block':
+        return this.parseNamedBlock(line);
       case 'snapshot': {
         this.expectName();
         this.expectBlockEnd();
@@ -169,6 +179,77 @@ class Parser {
       default:
         return this.fail(`unknown tag '${t.value}'`, line);
     }
+  }
+
+  /** `include` / `import … as` / `from … import` / `extends`: statements naming another template. */
+  private parseTemplateUse(tag: 'include' | 'import' | 'from' | 'extends', line: number): Stmt {
+    const template = this.parseExpression();
+    if (tag === 'extends') {
+      this.expectBlockEnd();
+      return { kind: 'extends', template, line };
+    }
+    if (tag === 'include') {
+      let ignoreMissing = false;
+      if (this.isName('ignore') && this.isName('missing', 1)) {
+        this.next();
+        this.next();
+        ignoreMissing = true;
+      }
+      const withContext = this.parseContextModifier(true);
+      this.expectBlockEnd();
+      return { kind: 'include', template, ignoreMissing, withContext, line };
+    }
+    if (tag === 'import') {
+      this.expectName('as');
+      const target = this.expectName().value;
+      const withContext = this.parseContextModifier(false);
+      this.expectBlockEnd();
+      return { kind: 'import', template, target, withContext, line };
+    }
+    this.expectName('import');
+    const names: [string, string][] = [];
+    do {
+      if (this.atContextModifier() || this.peek().kind !== 'name') break;
+      const name = this.expectName().value;
+      if (name.startsWith('_')) this.fail('names starting with an underline can not be imported', line);
+      names.push([name, this.skipName('as') ? this.expectName().value : name]);
+    } while (this.skipOp(','));
+    if (names.length === 0) this.fail('expected a name to import', line);
+    const withContext = this.parseContextModifier(false);
+    this.expectBlockEnd();
+    return { kind: 'fromimport', template, names, withContext, line };
+  }
+
+  private atContextModifier(): boolean {
+    return (this.isName('with') || this.isName('without')) && this.isName('context', 1);
+  }
+
+  /** `with context` / `without context` after an include or import; `fallback` when absent. */
+  private parseContextModifier(fallback: boolean): boolean {
+    if (!this.atContextModifier()) return fallback;
+    const withContext = this.next().value === 'with';
+    this.next();
+    return withContext;
+  }
+
+  /** `{% block name [scoped] %}…{% endblock [name] %}`. */
+  private parseNamedBlock(line: number): Stmt {
+    const name = this.expectName().value;
+    let scoped = false;
+    while (this.peek().kind === 'name') {
+      const modifier = this.expectName().value;
+      if (modifier === 'scoped') scoped = true;
+      else if (modifier !== 'required') this.fail(`unexpected '${modifier}' after block name`, line);
+    }
+    this.expectBlockEnd();
+    const body = this.subparse(['endblock']);
+    this.expectName('endblock');
+    if (this.peek().kind === 'name') {
+      const closing = this.expectName().value;
+      if (closing !== name) this.fail(`block '${name}' closed by endblock '${closing}'`, line);
+    }
+    this.expectBlockEnd();
+    return { kind: 'namedblock', name, body, scoped, line };
   }
 
   private parseIf(line: number): Stmt {
@@ -375,6 +456,8 @@ class Parser {
   }
 
   parseExpression(): Expr {
+    const atom = this.loneAtom();
+    if (atom) return atom;
     const line = this.peek().line;
     let expr = this.parseOr();
     while (this.skipName('if')) {
@@ -383,6 +466,23 @@ class Parser {
       expr = { kind: 'cond', test, value: expr, ...(otherwise ? { otherwise } : {}), line };
     }
     return expr;
+  }
+
+  /**
+   * A name or literal followed by what ends an expression (`)`, `,`, `%}`…): most arguments and
+   * values are one, and the full precedence descent for them is most of the parse time.
+   */
+  private loneAtom(): Expr | undefined {
+    const t = this.peek();
+    if (t.kind === 'name') {
+      if (t.value === 'not') return undefined;
+    } else if (t.kind !== 'string' && t.kind !== 'int' && t.kind !== 'float') return undefined;
+    const after = this.peek(1);
+    const ends =
+      after.kind === 'var_end' ||
+      after.kind === 'block_end' ||
+      (after.kind === 'op' && EXPRESSION_ENDS.has(after.value));
+    return ends ? this.parsePrimary() : undefined;
   }
 
   private parseOr(): Expr {

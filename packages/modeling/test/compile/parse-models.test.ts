@@ -31,6 +31,26 @@ describe('parse phase: first render of a model', () => {
     expect(parsed?.tokenized?.sql).toBe('select * from \uE000df0\uE000, \uE000df1\uE000');
   });
 
+  it('keeps the tokenized render when the macros it calls never name ref/source/this, and drops it when one does', () => {
+    const ctx = testContext();
+    const problem = ctx.jinja.loadMacros(
+      [
+        '{% macro plain(c) %}{{ return(c ~ " + 1") }}{% endmacro %}',
+        '{% macro reads_this() %}{{ this.identifier }}{% endmacro %}',
+      ].join('\n'),
+      'macros/m.sql',
+    );
+    expect(problem).toBeUndefined();
+    const plain = parseModel(ctx, sqlModel(ctx, 'p', "select {{ plain('x') }} from {{ ref('a') }}", true));
+    expect(plain?.tokenized?.sql).toBe('select x + 1 from \uE000df0\uE000');
+    const reads = parseModel(
+      ctx,
+      sqlModel(ctx, 'r', "select '{{ reads_this() }}' from {{ ref('a') }}", true),
+    );
+    expect(reads?.refs).toEqual(['a']);
+    expect(reads?.tokenized).toBeUndefined();
+  });
+
   it('reports a template error with its line, and drops disabled models silently', () => {
     const ctx = testContext();
     expect(parseModel(ctx, sqlModel(ctx, 'broken', 'select 1\n{{ foo( }}'))).toBeUndefined();

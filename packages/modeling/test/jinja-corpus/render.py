@@ -1,6 +1,7 @@
 """Renders the differential corpus with Python's Jinja2 as dbt configures it (do + loopcontrols).
 
-Reads {"context": {...}, "cases": [{"name": ..., "source": ...}]} as JSON on stdin and writes
+Reads {"context": {...}, "templates": {name: source}, "cases": [{"name": ..., "source": ...}]} as
+JSON on stdin (templates are what include / import / extends load) and writes
 {name: {"out": text} | {"error": message}} as JSON on stdout.
 """
 import json
@@ -9,7 +10,10 @@ import sys
 import jinja2
 
 payload = json.load(sys.stdin)
-env = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
+env = jinja2.Environment(
+    extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+    loader=jinja2.DictLoader(payload.get("templates", {})),
+)
 results = {}
 for case in payload["cases"]:
     try:

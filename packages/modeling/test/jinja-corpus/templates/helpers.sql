@@ -1,0 +1,1 @@
+{% macro col(name, alias=none) %}{{ name }}{% if alias %} as {{ alias }}{% endif %}{% endmacro %}{% macro cols(xs) %}{% for x in xs %}{{ col(x) }}{% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}{% set version = 3 %}{% set _private = 1 %}{% macro uses_context() %}{{ n }}{% endmacro %}

@@ -1,0 +1,1 @@
+[{{ item }}:{{ n }}{% set leaked = 1 %}]
