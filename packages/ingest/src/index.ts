@@ -38,6 +38,7 @@ export {
   readManifest,
 } from './manifest.js';
 export type { IncompleteWrite, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+export { isPackageNotFound, S3_SDK_PACKAGES } from './optional-dependency.js';
 export { getPath, nextPage, type PageState, type Paginator, parsePaginate } from './pagination.js';
 export {
   type PartitionLease,
