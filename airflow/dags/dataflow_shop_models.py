@@ -5,12 +5,19 @@
 7 models, 4 sources, 36 data tests; every task is a BashOperator
 running the dataflow CLI for the logical date of the run (--date {{ ds }}):
 
-    ingest.<source> >> load.<source> [>> source_tests.<source>] >> models.<model> >> ...
+    ingest.<source> >> load.<source> [>> freshness.<source>] [>> source_tests.<source>]
+        >> [snapshots.<snapshot> >>] models.<model> >> ...
 
 - models.<model>: `dataflow build --select <model>`: the model and its data tests
   (write-audit-publish: a new version is published only if its tests pass). The edges
   between models are the compiled graph's; a model that reads raw_<source> waits for the
   load of that source (and for the tests attached to the source, source_tests.<source>).
+- freshness.<source>: `dataflow freshness --select source:<name>` for a source with a
+  `freshness:` rule, after its load: past error_after it fails (exit 3) and the source's
+  models do not run; past warn_after it logs a warning. It checks the table as it is now
+  (no --date).
+- snapshots.<snapshot>: `dataflow snapshot --select <snapshot>` (SCD type 2), after what it
+  reads and before the models that read it; its tests run as tests.<test> tasks.
 - tests.<test>: a test that reads several models none of which is upstream of the others
   (3 here), run once all of them are built (Cosmos' detached multi-parent tests).
 
@@ -20,7 +27,7 @@ models downstream of it are skipped too. Configure with Airflow Variables datafl
 dataflow_project_dir, or the worker env DATAFLOW_CLI / DATAFLOW_PROJECT_DIR;
 DATAFLOW_START_DATE / DATAFLOW_END_DATE bound the catchup window. Airflow 2.6+ and 3.x.
 
-Each load, model and seed task declares the tables it publishes as outlets (Airflow 3
+Each load, snapshot, model and seed task declares the tables it publishes as outlets (Airflow 3
 Assets, Airflow 2 Datasets): postgres://host:port/<database>/<schema>/<table> from the
 worker's DATAFLOW_DATABASE_URL (no credentials), so other DAGs can be scheduled on them.
 """
@@ -74,11 +81,12 @@ def table(schema: str, name: str) -> Asset:
     return Asset(uri="%s/%s/%s" % (DATABASE, schema, name))
 
 
-def dataflow(task_id: str, command: str, *args: str, outlets: tuple = ()) -> BashOperator:
-    """`dataflow <command> --project $DATAFLOW_PROJECT_DIR <args> --date {{ ds }}`; exit 99 = skipped."""
+def dataflow(task_id: str, command: str, *args: str, outlets: tuple = (), dated: bool = True) -> BashOperator:
+    """`dataflow <command> --project $DATAFLOW_PROJECT_DIR <args> [--date {{ ds }}]`; exit 99 = skipped."""
+    date = ["--date {{ ds }}"] if dated else []
     return BashOperator(
         task_id=task_id,
-        bash_command=" ".join(["$DATAFLOW_CLI", command, '--project "$DATAFLOW_PROJECT_DIR"', *args, "--date {{ ds }}"]),
+        bash_command=" ".join(["$DATAFLOW_CLI", command, '--project "$DATAFLOW_PROJECT_DIR"', *args, *date]),
         env=OPERATOR_ENV,
         append_env=True,  # keep the worker env: DATAFLOW_DATABASE_URL, AWS_* ...
         skip_on_exit_code=99,
@@ -108,11 +116,15 @@ with DAG(
         load_orders = dataflow("orders", "load", "--source", "orders", outlets=(table("analytics", "raw_orders"),))
         load_payments = dataflow("payments", "load", "--source", "payments", outlets=(table("analytics", "raw_payments"),))
         load_rates = dataflow("rates", "load", "--source", "rates", outlets=(table("analytics", "raw_rates"),))
+    with TaskGroup(group_id="freshness"):
+        freshness_orders = dataflow("orders", "freshness", "--select", "source:raw.orders", dated=False)
     with TaskGroup(group_id="source_tests"):
         # runs 1 test(s)
         source_test_customers = dataflow("customers", "test", "--select", "source:raw.customers")
         # runs 2 test(s)
         source_test_orders = dataflow("orders", "test", "--select", "source:raw.orders")
+    with TaskGroup(group_id="snapshots"):
+        snapshot_customers_snapshot = dataflow("customers_snapshot", "snapshot", "--select", "customers_snapshot", outlets=(table("analytics", "customers_snapshot"),))
     with TaskGroup(group_id="models"):
         # runs 3 test(s)
         model_dim_customers = dataflow("dim_customers", "build", "--select", "dim_customers", outlets=(table("analytics", "dim_customers"),))
@@ -138,8 +150,10 @@ with DAG(
     ingest_orders >> load_orders
     ingest_payments >> load_payments
     ingest_rates >> load_rates
+    load_orders >> freshness_orders
     load_customers >> source_test_customers
-    load_orders >> source_test_orders
+    freshness_orders >> source_test_orders
+    model_stg_customers >> snapshot_customers_snapshot
     model_fct_orders >> model_dim_customers
     model_stg_customers >> model_dim_customers
     model_fct_orders >> model_fct_daily_revenue

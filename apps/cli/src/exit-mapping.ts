@@ -41,6 +41,8 @@ const INGEST_EXIT: Record<IngestErrorCode, ExitRule> = {
   // Another ingest of the partition holds its lease: a later retry gets it.
   LOCK_TIMEOUT: EXIT.RUNTIME,
   BAD_MANIFEST: EXIT.BAD_INPUT,
+  // The AWS SDK was left out of the install: installing it is the fix, not a retry.
+  MISSING_DEPENDENCY: EXIT.USAGE,
   ABORTED: EXIT.SIGINT,
 };
 

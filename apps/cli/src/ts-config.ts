@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelDefinition, ProjectDefinition } from '@dataflow/modeling';
 import { CliError } from './errors.js';
+import { tsxMissing } from './optional-dependencies.js';
 
 /** The TypeScript configuration file of a project. */
 export const TS_CONFIG_FILE = 'dataflow.config.ts';
@@ -141,6 +142,8 @@ export async function importTsConfig(dir: string, file = TS_CONFIG_FILE): Promis
       tsconfig: (await exists(tsconfig)) ? tsconfig : false,
     })) as Record<string, unknown>;
   } catch (error) {
+    const { isPackageNotFound } = await import('@dataflow/ingest');
+    if (isPackageNotFound(error, 'tsx')) throw tsxMissing(file, error);
     const esm = await isEsmPackage(dir);
     // As CommonJS, tsx wraps the module, so its stack lines do not match the file (Node 22+ prints
     // a wrapper line): only esbuild's own compile errors locate a problem there.

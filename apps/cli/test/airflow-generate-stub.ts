@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type CompiledGraph, selectNodes } from '@dataflow/modeling';
 
 // Helpers of the `dataflow airflow` tests (airflow-generate*.test.ts). Airflow cannot be installed on
 // the test machines: a generated DAG file is executed against a stand-in that records its tasks.
@@ -126,4 +127,41 @@ export function topological(tasks: Inspected['tasks']): Inspected['tasks'] {
     }
   }
   return ordered;
+}
+
+/** Every value of `--<name>` in an argv. */
+const valuesOf = (argv: readonly string[], name: string) =>
+  argv.filter((_, i) => argv[i - 1] === `--${name}`);
+
+/** The flags of a rendered bash command. */
+export function commandOf(bash: string): {
+  command: string;
+  select: string[];
+  exclude: string[];
+  argv: string[];
+} {
+  const argv = bash.split(' ');
+  return {
+    command: argv[1] as string,
+    select: valuesOf(argv, 'select'),
+    exclude: valuesOf(argv, 'exclude'),
+    argv,
+  };
+}
+
+/** How often each node is run by the DAG's commands, with the CLI's own selection code. */
+export function runsPerNode(graph: CompiledGraph, dag: Inspected): Map<string, number> {
+  const runs = new Map<string, number>();
+  for (const t of dag.tasks) {
+    const { command, select, exclude } = commandOf(t.kwargs.bash_command as string);
+    if (command !== 'build' && command !== 'test' && command !== 'snapshot') continue;
+    for (const id of selectNodes(graph, { select, ...(exclude.length ? { exclude } : {}) })) {
+      const type = graph.nodes[id]?.resourceType;
+      // `dataflow test` runs only tests, `dataflow snapshot` only snapshots, of what it selects.
+      if (command === 'test' && type !== 'test') continue;
+      if (command === 'snapshot' && type !== 'snapshot') continue;
+      runs.set(id, (runs.get(id) ?? 0) + 1);
+    }
+  }
+  return runs;
 }

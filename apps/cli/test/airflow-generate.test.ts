@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sanitizeTaskId } from '../src/airflow/plan.js';
 import { compile } from '../src/compile-project.js';
 import { loadProject } from '../src/config/load.js';
-import { type Inspected, inspectDag as inspectDag_, python } from './airflow-generate-stub.js';
+import {
+  commandOf,
+  type Inspected,
+  inspectDag as inspectDag_,
+  python,
+  runsPerNode,
+} from './airflow-generate-stub.js';
 import { cli, tempProject } from './helpers.js';
 
 // These tests load tsx, spawn python or compile projects: on a loaded machine that takes
@@ -58,36 +64,6 @@ async function pyCompile(text: string): Promise<void> {
 async function compiledGraph(project: string, cwd = root): Promise<CompiledGraph> {
   const logger = createLogger({ runId: 'test', destination: { write: () => undefined } });
   return compile(await loadProject(project, {}, cwd), logger, {}, undefined);
-}
-
-/** Every value of `--<name>` in an argv. */
-const valuesOf = (argv: readonly string[], name: string) =>
-  argv.filter((_, i) => argv[i - 1] === `--${name}`);
-
-/** The flags of a rendered bash command. */
-function commandOf(bash: string): { command: string; select: string[]; exclude: string[]; argv: string[] } {
-  const argv = bash.split(' ');
-  return {
-    command: argv[1] as string,
-    select: valuesOf(argv, 'select'),
-    exclude: valuesOf(argv, 'exclude'),
-    argv,
-  };
-}
-
-/** How often each node is run by the DAG's commands, with the CLI's own selection code. */
-function runsPerNode(graph: CompiledGraph, dag: Inspected): Map<string, number> {
-  const runs = new Map<string, number>();
-  for (const t of dag.tasks) {
-    const { command, select, exclude } = commandOf(t.kwargs.bash_command as string);
-    if (command !== 'build' && command !== 'test') continue;
-    for (const id of selectNodes(graph, { select, ...(exclude.length ? { exclude } : {}) })) {
-      const type = graph.nodes[id]?.resourceType;
-      if (command === 'test' && type !== 'test') continue;
-      runs.set(id, (runs.get(id) ?? 0) + 1);
-    }
-  }
-  return runs;
 }
 
 // A small project covering every kind of edge: a source read with source(), another read with
@@ -544,7 +520,10 @@ describe('the committed shop DAG (airflow/dags/dataflow_shop_models.py)', () => 
     expect(upstreamOf['models.stg_orders']).toEqual(['source_tests.orders']);
     expect(upstreamOf['models.stg_payments']).toEqual(['load.payments']);
     expect(upstreamOf['models.stg_rates']).toEqual(['load.rates']);
-    expect(upstreamOf['source_tests.orders']).toEqual(['load.orders']);
+    // orders has a `freshness:` rule: load >> freshness >> source tests >> its models.
+    expect(upstreamOf['freshness.orders']).toEqual(['load.orders']);
+    expect(upstreamOf['source_tests.orders']).toEqual(['freshness.orders']);
+    expect(upstreamOf['snapshots.customers_snapshot']).toEqual(['models.stg_customers']);
     for (const s of ['customers', 'orders', 'payments', 'rates'])
       expect(upstreamOf[`load.${s}`]).toEqual([`ingest.${s}`]);
   });
@@ -559,11 +538,26 @@ describe('the committed shop DAG (airflow/dags/dataflow_shop_models.py)', () => 
     const models = Object.values(graph.nodes).filter((n) => n.resourceType === 'model');
     expect(models).toHaveLength(7);
     for (const m of models) expect(outlets[`models.${m.name}`]).toEqual([uri(m.name)]);
+    expect(outlets['snapshots.customers_snapshot']).toEqual([uri('customers_snapshot')]);
+    expect(outlets['freshness.orders']).toEqual([]);
     const published = Object.values(outlets).flat();
-    expect(published).toHaveLength(4 + 7);
+    expect(published).toHaveLength(4 + 7 + 1);
   });
 
-  it('runs every model and every data test of the shop exactly once per day', () => {
+  it('checks the freshness of orders once, without a date, and runs the snapshot with the DAG run date', () => {
+    const commands = Object.fromEntries(dag.tasks.map((t) => [t.task_id, t.kwargs.bash_command]));
+    expect(dag.tasks.filter((t) => /^(freshness|snapshots)\./.test(t.task_id)).map((t) => t.task_id)).toEqual(
+      ['freshness.orders', 'snapshots.customers_snapshot'],
+    );
+    expect(commands['freshness.orders']).toBe(
+      '$DATAFLOW_CLI freshness --project "$DATAFLOW_PROJECT_DIR" --select source:raw.orders',
+    );
+    expect(commands['snapshots.customers_snapshot']).toBe(
+      '$DATAFLOW_CLI snapshot --project "$DATAFLOW_PROJECT_DIR" --select customers_snapshot --date {{ ds }}',
+    );
+  });
+
+  it('runs every model, the snapshot and every data test of the shop exactly once per day', () => {
     const runs = runsPerNode(graph, dag);
     const runnable = Object.values(graph.nodes)
       .filter((n) => n.resourceType !== 'source')

@@ -134,7 +134,7 @@ describe('source, node and test phases', () => {
     const scope = dagScope(graph, select, []);
     const inputs = graphInputs(graph, project.config);
     const table = createTaskTable();
-    const sources = planSourceTasks(project.config, scope, inputs, table);
+    const sources = planSourceTasks(graph, project.config, scope, inputs, table);
     const nodes = planNodeTasks(graph, scope, inputs, sources, table);
     assignTests(graph, scope, inputs, nodes, table, sources.sourceOwned);
     return { scope, table, sources, nodes };

@@ -199,7 +199,7 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
     // The committed demo data for 2026-05-01, and 8 currencies from the rates API.
     expect(loads).toEqual({ customers: 30, orders: 100, payments: 119, rates: 8 });
     const build = day1[day1.length - 1]?.summary;
-    expect(build?.models).toBe(7);
+    expect(build?.models).toBe(7 + 1); // and the customers snapshot
     expect(build?.tests).toMatchObject({ pass: 36, fail: 0 });
 
     expect(await count('analytics.raw_orders')).toBe(100);
@@ -209,6 +209,8 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
     expect(await count('analytics.stg_orders')).toBe(100);
     expect(await count('analytics.fct_orders')).toBe(100);
     expect(await count('analytics.dim_customers')).toBe(30);
+    // build runs the snapshot after stg_customers: the first run holds one current row per customer.
+    expect(await count('analytics.customers_snapshot where dbt_valid_to is null')).toBe(30);
     const revenue = await pool.query<{ order_date: string; orders: string; orders_without_rate: string }>(
       `select to_char(order_date, 'YYYY-MM-DD') as order_date, orders, orders_without_rate
          from analytics.fct_daily_revenue order by order_date`,
@@ -296,6 +298,9 @@ describe('Airflow DAG task commands against PostgreSQL + S3', () => {
     });
     expect(await count('analytics.raw_orders')).toBe(300);
     expect(await count('analytics.raw_customers')).toBe(38); // day 1's older snapshot did not drop 31..38
+    // Customers only arrived (none changed): one current version each, nothing closed.
+    expect(await count('analytics.customers_snapshot')).toBe(38);
+    expect(await count('analytics.customers_snapshot where dbt_valid_to is null')).toBe(38);
     expect(await count('analytics.fct_orders')).toBe(300);
     expect(before.rows).toHaveLength(100);
     expect((await snapshot()).rows).toEqual(before.rows);

@@ -52,7 +52,7 @@ describe('the quick-start demo', () => {
     const lake = relative(root, join(project, '.dataflow/lake/raw'));
     expect(lines).toContain(`  files landed   4 data files in 4 partitions under ${lake}`);
     expect(lines).toContain('  rows loaded    257 of 257 into raw_* (0 rejected)');
-    expect(lines).toContain('  models built   7');
+    expect(lines).toContain('  models built   8'); // 7 models and the customers snapshot
     expect(lines).toContain('  tests passed   36 passed, 0 warned, 0 failed, 0 errored, 0 skipped');
     expect(stdout).toMatch(/^What it did \(run \S+, success, \d+\.\ds\):$/m);
     expect(stderr).toContain('  load orders 2026-05-01 done (100 rows)');

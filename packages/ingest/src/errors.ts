@@ -23,6 +23,8 @@ export type IngestErrorCode =
   | 'MAX_PAGES'
   | 'LOCK_TIMEOUT'
   | 'BAD_MANIFEST'
+  /** An optional package this feature needs is not installed (the AWS SDK for `s3://`). */
+  | 'MISSING_DEPENDENCY'
   | 'ABORTED';
 
 /** Context carried by an {@link IngestError}; never row values or secrets. */

@@ -48,6 +48,7 @@ export {
 } from './manifest.js';
 export type { OAuth2ClientCredentials } from './oauth2.js';
 export type { IncompleteWrite, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+export { isPackageNotFound, S3_SDK_PACKAGES } from './optional-dependency.js';
 export { getPath, nextPage, type PageState, type Paginator, parsePaginate } from './pagination.js';
 export {
   type PartitionLease,

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { finished, PassThrough, type Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { IngestError } from './errors.js';
+import { loadS3Package, requireS3Package } from './optional-dependency.js';
 
 /** Connection settings for an S3 client built by this package. */
 export interface S3ClientOptions {
@@ -27,7 +28,7 @@ let sdk: Promise<S3Sdk> | undefined;
  * `require()` both resolve to its CommonJS build: one module instance for both paths.
  */
 export const loadS3Sdk = (): Promise<S3Sdk> => {
-  sdk ??= import('@aws-sdk/client-s3');
+  sdk ??= loadS3Package('@aws-sdk/client-s3', () => import('@aws-sdk/client-s3'));
   return sdk;
 };
 
@@ -59,7 +60,10 @@ export function s3ClientConfig(options: S3ClientOptions = {}): S3ClientConfig {
  * const client = createS3Client({ endpoint: 'http://localhost:9000', region: 'us-east-1' });
  */
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
-  const { S3Client: Client } = createRequire(import.meta.url)('@aws-sdk/client-s3') as S3Sdk;
+  const { S3Client: Client } = requireS3Package(
+    '@aws-sdk/client-s3',
+    () => createRequire(import.meta.url)('@aws-sdk/client-s3') as S3Sdk,
+  );
   return new Client(s3ClientConfig(options));
 }
 

@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Upload } from '@aws-sdk/lib-storage';
 import { IngestError } from './errors.js';
 import type { PutOptions } from './object-store.js';
+import { loadS3Package } from './optional-dependency.js';
 import { s3Error } from './s3-client.js';
 
 /** Where and how {@link uploadStream} writes. */
@@ -51,7 +52,10 @@ export async function uploadStream(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // Loaded on the first upload only: the SDK is heavy and most commands never write to S3.
-    const [{ Upload }, client] = await Promise.all([import('@aws-sdk/lib-storage'), target.client()]);
+    const [{ Upload }, client] = await Promise.all([
+      loadS3Package('@aws-sdk/lib-storage', () => import('@aws-sdk/lib-storage')),
+      target.client(),
+    ]);
     const upload = new Upload({
       client,
       partSize: target.partSize,

@@ -218,9 +218,10 @@ export function nodeLineage(input: NodeLineageInput): JobLineage | undefined {
     output.outputFacets = { outputStatistics: outputStatisticsFacet(producer, { rowCount: input.rows }) };
   }
   return {
-    kind: node.resource_type,
+    // A snapshot is built like a model (the CLI records it as a model step): a job of that kind.
+    kind: node.resource_type === 'snapshot' ? 'model' : node.resource_type,
     name: node.name,
-    sql: node.resource_type === 'model' ? (node.compiled_code ?? undefined) : undefined,
+    sql: node.resource_type === 'seed' ? undefined : (node.compiled_code ?? undefined),
     inputs,
     outputs: output ? [output] : [],
   };

@@ -9,7 +9,7 @@ const columns = z.record(z.string(), z.looseObject({ description: z.string().opt
 const manifestNodeSchema = z.looseObject({
   unique_id: z.string(),
   name: z.string(),
-  resource_type: z.enum(['model', 'seed', 'test', 'source']),
+  resource_type: z.enum(['model', 'seed', 'snapshot', 'test', 'source']),
   original_file_path: z.string().nullable().optional(),
   description: z.string().optional(),
   tags: z.array(z.string()).optional(),
@@ -36,7 +36,7 @@ const manifestSchema = z.looseObject({
   child_map: z.record(z.string(), z.array(z.string())).optional(),
 });
 
-/** One node of a {@link Manifest}: model, seed, test or source, with the fields lineage reads. */
+/** One node of a {@link Manifest}: model, seed, snapshot, test or source, with the fields lineage reads. */
 export type ManifestNode = z.infer<typeof manifestNodeSchema>;
 /** The part of modeling's `manifest.json` lineage reads. */
 export type Manifest = z.infer<typeof manifestSchema>;

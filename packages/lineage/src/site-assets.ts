@@ -34,6 +34,7 @@ svg#graph.panning{cursor:grabbing}
 .kind-source rect{fill:#ddf4ff;stroke:#0969da}
 .kind-seed rect{fill:#ddf4ff;stroke:#54aeff}
 .kind-model rect{fill:#dafbe1;stroke:#1a7f37}
+.kind-snapshot rect{fill:#fbefff;stroke:#8250df}
 .kind-test rect{fill:#f6f8fa;stroke:#8c959f}
 .node.status-failed rect,.node.status-fail rect,.node.status-error rect{stroke:#cf222e;stroke-width:2.5}
 .node.status-warn rect{stroke:#bf8700;stroke-width:2.5}

@@ -13,7 +13,7 @@ export interface LakeSource {
 }
 
 /** A node's kind in the site's graph. */
-export type SiteNodeKind = 'lake' | 'source' | 'seed' | 'model' | 'test';
+export type SiteNodeKind = 'lake' | 'source' | 'seed' | 'snapshot' | 'model' | 'test';
 
 /** One execution of a node in one run. */
 export interface SiteNodeRun {
@@ -88,11 +88,19 @@ function graphNode(node: ManifestNode): Omit<SiteNode, 'x' | 'y'> {
   return out;
 }
 
+const stepOf: Record<Exclude<SiteNodeKind, 'lake'>, string> = {
+  source: 'load',
+  seed: 'seed',
+  snapshot: 'model',
+  model: 'model',
+  test: 'test',
+};
+
 /** Which graph node a run-log job is about (ingest → lake, load → raw table, else by name). */
 function jobNodeIndex(nodes: ReadonlyArray<Omit<SiteNode, 'x' | 'y'>>, lake: readonly LakeSource[]) {
   const index = new Map<string, string>();
-  for (const n of nodes)
-    if (n.kind !== 'lake') index.set(`${n.kind === 'source' ? 'load' : n.kind}:${n.name}`, n.id);
+  // The run log's step of each kind: loads fill sources, snapshots are recorded as model steps.
+  for (const n of nodes) if (n.kind !== 'lake') index.set(`${stepOf[n.kind]}:${n.name}`, n.id);
   for (const l of lake) {
     index.set(`ingest:${l.source}`, lakeId(l.source));
     const table = nodes.find((n) => n.kind === 'source' && n.name === (l.table ?? `raw_${l.source}`));

@@ -8,9 +8,10 @@ export interface DagScope {
   scope: ReadonlySet<string>;
   /** A `--select` / `--exclude` was given (else every source gets ingest + load tasks). */
   filtered: boolean;
-  /** Non-ephemeral models, seeds and tests in scope, each sorted. */
+  /** Non-ephemeral models, seeds, snapshots and tests in scope, each sorted. */
   models: string[];
   seeds: string[];
+  snapshots: string[];
   tests: string[];
   /** Every seed of the project is in scope (one `resource_type:seed` selector covers them). */
   allSeeds: boolean;
@@ -65,6 +66,7 @@ export function dagScope(
       .filter((id) => !isEphemeralNode(node(id)))
       .sort(),
     seeds,
+    snapshots: ofType('snapshot').sort(),
     tests: ofType('test').sort(),
     allSeeds: seeds.length === Object.values(graph.nodes).filter((n) => n.resourceType === 'seed').length,
   };
@@ -90,10 +92,12 @@ export function graphInputs(graph: CompiledGraph, config: ProjectConfig): GraphI
   };
   const rawReadsOf = (id: string): string[] => {
     const n = node(id);
+    if (n.resourceType === 'snapshot') return readsIn(n.compiledSql);
     if (n.resourceType !== 'model') return [];
-    const text = `${n.compiledSql}\n${n.incrementalSql ?? ''}`;
-    return [...sourceByRelation].filter(([rel]) => text.includes(rel)).map(([, name]) => name);
+    return readsIn(`${n.compiledSql}\n${n.incrementalSql ?? ''}`);
   };
+  const readsIn = (text: string): string[] =>
+    [...sourceByRelation].filter(([rel]) => text.includes(rel)).map(([, name]) => name);
   const memo = new Map<string, Input[]>();
   const visiting = new Set<string>(); // compile rejects cycles; this only keeps a bad graph finite
   const inputsOf = (id: string): Input[] => {

@@ -8,17 +8,20 @@ import type { AirflowTask } from './types.js';
 /** The task that makes an input available, for a model or (`forTest`) for a test. */
 export type Producer = (input: Input, forTest: boolean) => AirflowTask | undefined;
 
-/** The node side of the DAG: `seed`, `models.<model>`, and who produces what. */
+/** The node side of the DAG: `seed`, `snapshots.<snapshot>`, `models.<model>`, and who produces what. */
 export interface NodeTasks {
   seedTask: AirflowTask | undefined;
   modelTaskOf: ReadonlyMap<string, AirflowTask>;
+  snapshotTaskOf: ReadonlyMap<string, AirflowTask>;
   producer: Producer;
 }
 
 /**
- * Adds the `seed` task (all seeds in scope) and one `models.<model>` build per model, each
- * downstream of what it reads: other models (the compiled graph's edges), `seed`, and for a raw
- * table its source's tests, else its load.
+ * Adds the `seed` task (all seeds in scope), one `snapshots.<snapshot>` task per snapshot
+ * (`dataflow snapshot --select <snapshot>`) and one `models.<model>` build per model, each
+ * downstream of what it reads: models and snapshots (the compiled graph's edges, so snapshots run
+ * in DAG order), `seed`, and for a raw table the last task after its load (freshness, source
+ * tests), else its load.
  *
  * @example
  * planNodeTasks(graph, scope, inputs, sources, table).modelTaskOf.get('model.shop.stg_orders')?.upstream; // ['load.orders']
@@ -37,6 +40,14 @@ export function planNodeTasks(
     scope.seeds.length > 0
       ? table.add({ kind: 'seed', command: 'build', args: seedSelect, node: 'seeds' }, 'seed')
       : undefined;
+  const snapshotTaskOf = new Map<string, AirflowTask>();
+  for (const s of scope.snapshots) {
+    const args = ['--select', selectorFor(graph, s)];
+    snapshotTaskOf.set(
+      s,
+      table.add({ kind: 'snapshot', command: 'snapshot', args, node: s }, inputs.node(s).name),
+    );
+  }
   const modelTaskOf = new Map<string, AirflowTask>();
   for (const m of scope.models) {
     const args = ['--select', selectorFor(graph, m)];
@@ -48,10 +59,11 @@ export function planNodeTasks(
     const n = inputs.node(i.id);
     if (n.resourceType === 'seed') return scope.scope.has(i.id) ? seedTask : undefined;
     if (n.resourceType === 'model') return modelTaskOf.get(i.id);
+    if (n.resourceType === 'snapshot') return snapshotTaskOf.get(i.id);
     if (n.resourceType === 'source' && !forTest) return sources.gateOf.get(i.id);
     return undefined;
   };
-  for (const [m, task] of modelTaskOf) {
+  for (const [m, task] of [...snapshotTaskOf, ...modelTaskOf]) {
     const up = new Set<string>();
     for (const i of inputs.inputsOf(m)) {
       const p = producer(i, false);
@@ -59,5 +71,5 @@ export function planNodeTasks(
     }
     task.upstream = [...up].sort();
   }
-  return { seedTask, modelTaskOf, producer };
+  return { seedTask, modelTaskOf, snapshotTaskOf, producer };
 }

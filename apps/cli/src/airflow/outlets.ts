@@ -5,8 +5,8 @@ import type { AirflowTask, TableRef } from './types.js';
 
 /**
  * The tables a task publishes, for its `outlets`: a load its raw table (in the warehouse
- * schema), a model build its relation (views included: a downstream DAG reads them too), the
- * seed task the seeds in scope. Other tasks (ingest, tests) publish no table. Pure.
+ * schema), a model build its relation (views included: a downstream DAG reads them too), a
+ * snapshot its SCD2 table, the seed task the seeds in scope. Other tasks (ingest, tests) publish no table. Pure.
  *
  * @example
  * tableOutlets(graph, config, loadTask, []); // [{ schema: 'analytics', table: 'raw_orders' }]
@@ -29,6 +29,7 @@ export function tableOutlets(
       return source ? [{ schema: config.warehouse.schema, table: tableOf(task.node, source) }] : [];
     }
     case 'model':
+    case 'snapshot':
       return relationOf(task.node);
     case 'seed':
       return seedsInScope.flatMap(relationOf);

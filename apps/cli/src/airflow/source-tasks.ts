@@ -1,4 +1,4 @@
-import type { GraphNode } from '@dataflow/modeling';
+import { type CompiledGraph, freshnessCriteria, type SourceNode } from '@dataflow/modeling';
 import type { ProjectConfig } from '../config/schema.js';
 import type { DagScope, GraphInputs } from './graph-inputs.js';
 import type { TaskTable } from './task-table.js';
@@ -8,7 +8,10 @@ import type { AirflowTask } from './types.js';
 export interface SourceTasks {
   /** `load.<source>` by dataflow source name. */
   loadTask: ReadonlyMap<string, AirflowTask>;
-  /** `source_tests.<source>` by dataflow source name (or source unique id): models wait for it. */
+  /**
+   * The last task after a source's load (`freshness.<source>`, `source_tests.<source>`) by dataflow
+   * source name (or source unique id): the nodes reading the source wait for it.
+   */
   gateOf: ReadonlyMap<string, AirflowTask>;
   /** Tests run by a `source_tests` task. */
   sourceOwned: ReadonlySet<string>;
@@ -27,15 +30,38 @@ function testsOfSourcesOnly(scope: DagScope, inputs: GraphInputs): Map<string, s
   return out;
 }
 
+/** Source nodes with a `freshness:` rule that the DAG checks, sorted: those of loaded sources, and (unfiltered, or read by a node in scope) the others. */
+function freshnessSources(
+  graph: CompiledGraph,
+  scope: DagScope,
+  inputs: GraphInputs,
+  loaded: ReadonlySet<string>,
+): string[] {
+  const read = new Set<string>();
+  for (const id of [...scope.models, ...scope.snapshots])
+    for (const i of inputs.inputsOf(id)) if (i.kind === 'node') read.add(i.id);
+  return Object.values(graph.nodes)
+    .filter((n): n is SourceNode => n.resourceType === 'source' && freshnessCriteria(n) !== undefined)
+    .map((n) => n.uniqueId)
+    .filter((id) => {
+      const name = inputs.dataflowSourceOf(id);
+      return name ? loaded.has(name) : !scope.filtered || read.has(id);
+    })
+    .sort();
+}
+
 /**
  * Adds `ingest.<source> >> load.<source>` for every source the scope reads (every source when
- * nothing is selected), and `source_tests.<source>` after the load when tests are attached to
- * that source only.
+ * nothing is selected), then `freshness.<source>` (`dataflow freshness --select source:<name>`)
+ * for a source with a `freshness:` rule, and `source_tests.<source>` when tests are attached to
+ * that source only, chained in that order after the load. The last of the chain gates the nodes
+ * that read the source, so a source past `error_after` (exit 3) stops its models.
  *
  * @example
- * planSourceTasks(config, scope, inputs, table).loadTask.get('orders')?.taskId; // 'load.orders'
+ * planSourceTasks(graph, config, scope, inputs, table).loadTask.get('orders')?.taskId; // 'load.orders'
  */
 export function planSourceTasks(
+  graph: CompiledGraph,
   config: ProjectConfig,
   scope: DagScope,
   inputs: GraphInputs,
@@ -43,7 +69,8 @@ export function planSourceTasks(
 ): SourceTasks {
   const sourceTests = testsOfSourcesOnly(scope, inputs);
   const wanted = new Set<string>(scope.filtered ? [] : Object.keys(config.sources));
-  for (const m of scope.models) for (const i of inputs.inputsOf(m)) if (i.kind === 'source') wanted.add(i.id);
+  for (const m of [...scope.models, ...scope.snapshots])
+    for (const i of inputs.inputsOf(m)) if (i.kind === 'source') wanted.add(i.id);
   for (const s of sourceTests.keys()) {
     const name = inputs.dataflowSourceOf(s);
     if (name) wanted.add(name);
@@ -58,23 +85,29 @@ export function planSourceTasks(
     load.upstream.push(ingest.taskId);
     loadTask.set(name, load);
   }
+  // The last task of each source's chain (load, freshness, source tests), by name or unique id.
   const gateOf = new Map<string, AirflowTask>();
-  for (const [source, ids] of [...sourceTests].sort(([a], [b]) => a.localeCompare(b))) {
-    const n = inputs.node(source) as Extract<GraphNode, { resourceType: 'source' }>;
+  const chain = (source: string, task: AirflowTask) => {
     const name = inputs.dataflowSourceOf(source);
-    const task = table.add(
-      {
-        kind: 'source_test',
-        command: 'test',
-        args: ['--select', `source:${n.sourceName}.${n.tableName}`],
-        node: source,
-      },
-      name ?? `${n.sourceName}_${n.tableName}`,
-    );
-    const load = name ? loadTask.get(name) : undefined;
-    if (load) task.upstream.push(load.taskId);
-    task.tests = [...ids].sort();
+    const before = gateOf.get(name ?? source) ?? (name ? loadTask.get(name) : undefined);
+    if (before) task.upstream.push(before.taskId);
     gateOf.set(name ?? source, task);
+  };
+  const taskName = (n: SourceNode) => inputs.dataflowSourceOf(n.uniqueId) ?? `${n.sourceName}_${n.tableName}`;
+  for (const source of freshnessSources(graph, scope, inputs, new Set(loadTask.keys()))) {
+    const n = inputs.node(source) as SourceNode;
+    const args = ['--select', `source:${n.sourceName}.${n.tableName}`];
+    chain(
+      source,
+      table.add({ kind: 'freshness', command: 'freshness', args, node: source, dated: false }, taskName(n)),
+    );
+  }
+  for (const [source, ids] of [...sourceTests].sort(([a], [b]) => a.localeCompare(b))) {
+    const n = inputs.node(source) as SourceNode;
+    const args = ['--select', `source:${n.sourceName}.${n.tableName}`];
+    const task = table.add({ kind: 'source_test', command: 'test', args, node: source }, taskName(n));
+    task.tests = [...ids].sort();
+    chain(source, task);
   }
   return { loadTask, gateOf, sourceOwned: new Set([...sourceTests.values()].flat()) };
 }

@@ -4,8 +4,10 @@ const ID_LEN = 250; // Airflow's task_id / dag_id limit
 const GROUP_OF: Record<AirflowTaskKind, string | undefined> = {
   ingest: 'ingest',
   load: 'load',
+  freshness: 'freshness',
   source_test: 'source_tests',
   seed: undefined,
+  snapshot: 'snapshots',
   model: 'models',
   test: 'tests',
 };
@@ -17,7 +19,11 @@ export function sanitizeTaskId(name: string): string {
 }
 
 /** What a task is, before the table gives it an id, a group and a variable. */
-export type TaskSpec = Omit<AirflowTask, 'taskId' | 'variable' | 'group' | 'upstream' | 'tests' | 'outlets'>;
+export type TaskSpec = Omit<
+  AirflowTask,
+  'taskId' | 'variable' | 'group' | 'upstream' | 'tests' | 'outlets' | 'dated'
+> &
+  Partial<Pick<AirflowTask, 'dated'>>;
 
 /** The tasks of a DAG being planned, with unique ids per TaskGroup. */
 export interface TaskTable {
@@ -61,7 +67,16 @@ export function createTaskTable(): TaskTable {
     used.add(id.toLowerCase());
     const taskId = group ? `${group}.${id}` : id;
     const variable = spec.kind === 'seed' ? 'seeds' : `${spec.kind}_${id.replaceAll('-', '_')}`;
-    const task: AirflowTask = { ...spec, group, taskId, variable, upstream: [], tests: [], outlets: [] };
+    const task: AirflowTask = {
+      ...spec,
+      dated: spec.dated ?? true,
+      group,
+      taskId,
+      variable,
+      upstream: [],
+      tests: [],
+      outlets: [],
+    };
     tasks.set(taskId, task);
     return task;
   };

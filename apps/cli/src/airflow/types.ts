@@ -18,7 +18,15 @@ export interface AirflowDagOptions {
 }
 
 /** Which CLI step a task runs, and which group it sits in. */
-export type AirflowTaskKind = 'ingest' | 'load' | 'source_test' | 'seed' | 'model' | 'test';
+export type AirflowTaskKind =
+  | 'ingest'
+  | 'load'
+  | 'freshness'
+  | 'source_test'
+  | 'seed'
+  | 'snapshot'
+  | 'model'
+  | 'test';
 
 /** A table a task publishes (an outlet of the task: an Airflow Asset / Dataset). */
 export interface TableRef {
@@ -29,23 +37,25 @@ export interface TableRef {
 /** One BashOperator of the generated DAG. */
 export interface AirflowTask {
   kind: AirflowTaskKind;
-  /** TaskGroup id (`ingest`, `load`, `source_tests`, `models`, `tests`), or none (`seed`). */
+  /** TaskGroup id (`ingest`, `load`, `freshness`, `source_tests`, `snapshots`, `models`, `tests`), or none (`seed`). */
   group: string | undefined;
   /** Full Airflow task id (`models.stg_orders`): group id, dot, id inside the group. */
   taskId: string;
   /** Python variable holding the operator. */
   variable: string;
   /** `dataflow` subcommand. */
-  command: 'ingest' | 'load' | 'build' | 'test';
+  command: 'ingest' | 'load' | 'freshness' | 'build' | 'snapshot' | 'test';
   /** Flags after `--project`, before `--date {{ ds }}`. */
   args: string[];
+  /** Whether the command takes `--date {{ ds }}` (`freshness` checks the tables as they are now). */
+  dated: boolean;
   /** Full ids of the upstream tasks, sorted. */
   upstream: string[];
   /** Unique id of the model / detached test / source (or dataflow source name) the task is about. */
   node: string;
   /** Unique ids of the data tests this task runs, sorted. */
   tests: string[];
-  /** Tables the task publishes (load: its raw table; models.<model>: its relation; seed: the seeds). */
+  /** Tables the task publishes (load: its raw table; models.<model>, snapshots.<snapshot>: its relation; seed: the seeds). */
   outlets: TableRef[];
 }
 
