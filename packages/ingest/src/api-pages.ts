@@ -1,10 +1,10 @@
 import type { PreparedRequest } from './api-request.js';
-import { csvLine } from './csv-format.js';
 import { IngestError } from './errors.js';
 import { httpGet } from './http-client.js';
+import { selectRecords } from './json-path.js';
 import type { Logger } from './logger.js';
-import { getPath, nextPage, type Paginator, withParams } from './pagination.js';
-import type { Unit } from './part-writer.js';
+import type { OAuth2TokenSource } from './oauth2.js';
+import { nextPage, type Paginator, withParams } from './pagination.js';
 import { redactUrl } from './redact.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -20,6 +20,10 @@ export interface ApiPagesOptions {
   retry: RetryPolicy;
   signal: AbortSignal;
   logger: Logger;
+  /** OAuth2 bearer tokens: sent on every page, fetched again once when a page answers 401. */
+  tokens?: OAuth2TokenSource;
+  /** Asked after each page was consumed: true stops paging (an incremental run's `rowOrder`). */
+  done?: () => boolean;
 }
 
 /** Counters of a page walk, read after it ends. */
@@ -69,24 +73,50 @@ export async function* apiPages(
       );
     }
     seen.add(url);
-    const { body, headers } = await httpGet({
-      url: Object.keys(request.forcedParams).length > 0 ? withParams(url, request.forcedParams) : url,
-      headers: request.headers,
-      timeoutMs: request.timeoutMs,
-      retry: o.retry,
-      logger,
-      source,
-      page,
-      secretParams: request.secretParams,
-      signal: o.signal,
-      consume: async (res) => ({ body: (await res.body.json()) as unknown, headers: res.headers }),
-    });
+    const { body, headers } = await fetchPage(o, url, page);
     const records = pageRecords(body, o.records, { source, location: shown(url), page });
     stats.records += records.length;
     const current: string = url;
     url = nextPage(o.paginator, { url: current, body, headers, records: records.length });
     logger.debug({ source, page, records: records.length, more: url !== undefined }, 'ingest: page fetched');
     yield records;
+    if (url !== undefined && o.done?.()) {
+      logger.info({ source, page }, 'ingest: stopped paging, no later record is in the cursor window');
+      return;
+    }
+  }
+}
+
+/** One page's body and headers; with OAuth2, a 401 fetches a new token and asks once more. */
+async function fetchPage(
+  o: ApiPagesOptions,
+  url: string,
+  page: number,
+): Promise<{ body: unknown; headers: Record<string, string | string[] | undefined> }> {
+  const { source, request, logger, tokens } = o;
+  const ctx = { source, timeoutMs: request.timeoutMs, retry: o.retry, logger, signal: o.signal };
+  for (let refreshed = false; ; refreshed = true) {
+    const headers = tokens
+      ? { ...request.headers, authorization: await tokens.authorization(ctx) }
+      : request.headers;
+    try {
+      return await httpGet({
+        url: Object.keys(request.forcedParams).length > 0 ? withParams(url, request.forcedParams) : url,
+        headers,
+        timeoutMs: request.timeoutMs,
+        retry: o.retry,
+        logger,
+        source,
+        page,
+        secretParams: request.secretParams,
+        signal: o.signal,
+        consume: async (res) => ({ body: (await res.body.json()) as unknown, headers: res.headers }),
+      });
+    } catch (error) {
+      if (!tokens || refreshed || !(error instanceof IngestError) || error.status !== 401) throw error;
+      logger.warn({ source, page }, 'ingest: API answered 401, fetching a new oauth2 token');
+      tokens.invalidate();
+    }
   }
 }
 
@@ -96,8 +126,8 @@ export function pageRecords(
   path: string,
   at: { source: string; location: string; page: number },
 ): Array<Record<string, unknown>> {
-  const records = getPath(body, path);
-  if (!Array.isArray(records)) {
+  const records = selectRecords(body, path);
+  if (records === undefined) {
     const where = path === '' ? 'the top level' : JSON.stringify(path);
     throw new IngestError(
       'BAD_RESPONSE',
@@ -115,40 +145,4 @@ export function pageRecords(
     }
   });
   return records as Array<Record<string, unknown>>;
-}
-
-/** Text of one value in a CSV part: null as empty (NULL), objects/arrays as JSON. */
-function csvValue(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return String(value);
-  return JSON.stringify(value);
-}
-
-/**
- * Turns pages into units: one line per record, CSV of `columns` or NDJSON (whose `columns` grow
- * with every new top-level key, in first-seen order).
- */
-export async function* recordUnits(
-  pages: AsyncIterable<Array<Record<string, unknown>>>,
-  format: 'csv' | 'ndjson',
-  columns: string[],
-): AsyncGenerator<Unit> {
-  const known = new Set(columns);
-  for await (const records of pages) {
-    for (const record of records) {
-      if (format === 'ndjson') {
-        for (const key of Object.keys(record)) {
-          if (!known.has(key)) {
-            known.add(key);
-            columns.push(key);
-          }
-        }
-      }
-      const line =
-        format === 'csv' ? csvLine(columns.map((c) => csvValue(record[c]))) : `${JSON.stringify(record)}\n`;
-      yield { data: line, rows: 1, size: line.length };
-    }
-  }
 }

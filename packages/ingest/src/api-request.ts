@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApiRequest } from './api-types.js';
 import { IngestError } from './errors.js';
 import { type Interval, renderLocation } from './interval.js';
+import { type OAuth2ClientCredentials, OAuth2TokenSource } from './oauth2.js';
 import { firstPageUrl, type Paginator, withParams } from './pagination.js';
 
 /** A request ready to send: first URL, headers with credentials, and what must never be shown. */
@@ -13,6 +14,8 @@ export interface PreparedRequest {
   /** Query parameter names whose values are redacted wherever a URL is shown. */
   secretParams: string[];
   timeoutMs: number;
+  /** OAuth2 client credentials: the bearer token of every page comes from here. */
+  tokens?: OAuth2TokenSource;
 }
 
 const requestSchema = z.strictObject({
@@ -29,6 +32,14 @@ const requestSchema = z.strictObject({
         value: z.string(),
         in: z.enum(['header', 'query']),
       }),
+      z.object({
+        type: z.literal('oauth2_client_credentials'),
+        tokenUrl: z.string().url(),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        scope: z.string().min(1).optional(),
+        audience: z.string().min(1).optional(),
+      }),
     ])
     .optional(),
   timeoutMs: z.number().int().positive().optional(),
@@ -38,9 +49,10 @@ const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /**
- * Validates the request and renders it for `interval`: placeholders in the URL and params, the
- * paginator's first-page parameters, credentials moved out of the URL into headers (or forced
- * query parameters for `api_key` in the query). Pure.
+ * Validates the request and renders it for `interval`: placeholders in the URL and params, then
+ * `cursorParams` (an incremental run's window), the paginator's first-page parameters,
+ * credentials moved out of the URL into headers (or forced query parameters for `api_key` in the
+ * query; an OAuth2 token source that fetches nothing until the first page). Pure.
  *
  * @example
  * prepareRequest('users', { url: 'https://api.test/u', auth: { type: 'bearer', token: 't' } }, interval, { type: 'none' }).headers.authorization; // 'Bearer t'
@@ -50,9 +62,11 @@ export function prepareRequest(
   input: ApiRequest,
   interval: Interval,
   paginator: Paginator,
+  cursorParams: Record<string, string> = {},
 ): PreparedRequest {
   const parsed = requestSchema.safeParse(input);
   if (!parsed.success) {
+    // Paths and messages only: zod's `input` would hold the secrets.
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new IngestError('INVALID_OPTIONS', `request: ${issues}`);
   }
@@ -87,11 +101,15 @@ export function prepareRequest(
   }
   const rendered: Record<string, string> = {};
   for (const [k, v] of Object.entries(request.params ?? {})) rendered[k] = renderLocation(v, interval);
+  Object.assign(rendered, cursorParams);
   return {
     startUrl: firstPageUrl(withParams(base.toString(), rendered), paginator),
     headers,
     forcedParams,
     secretParams,
     timeoutMs: request.timeoutMs ?? 30_000,
+    ...(auth?.type === 'oauth2_client_credentials'
+      ? { tokens: new OAuth2TokenSource(auth as OAuth2ClientCredentials) }
+      : {}),
   };
 }

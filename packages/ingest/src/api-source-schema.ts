@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiAuth, ApiPaginate, ApiSourceOptions } from './api-types.js';
+import type { ApiAuth, ApiPaginate, ApiSourceOptions, IncrementalOptions } from './api-types.js';
 
 const name = z.string().min(1);
 
@@ -34,6 +34,35 @@ export const apiAuthSchema = z.discriminatedUnion('type', [
     value: z.string().min(1),
     in: z.enum(['header', 'query']).default('header'),
   }),
+  z.strictObject({
+    type: z.literal('oauth2_client_credentials'),
+    token_url: z.string().min(1),
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1),
+    scope: z.string().min(1).optional(),
+    audience: z.string().min(1).optional(),
+  }),
+]);
+
+const cursorValue = z.union([z.string().min(1), z.number()]);
+
+/** `incremental:` of an API source as written in YAML. */
+export const apiIncrementalSchema = z.strictObject({
+  cursor_path: name,
+  param: name,
+  initial_value: cursorValue,
+  end_value: cursorValue.optional(),
+  end_param: name.optional(),
+  lag: z.number().nonnegative().optional(),
+  on_cursor_value_missing: z.enum(['raise', 'include', 'exclude']).optional(),
+  row_order: z.enum(['asc', 'desc']).optional(),
+  primary_key: z.union([name, z.array(name).min(1)]).optional(),
+});
+
+/** `nested:` as written in YAML: `jsonb` (default) or `{ flatten: depth }`. */
+export const apiNestedSchema = z.union([
+  z.literal('jsonb'),
+  z.strictObject({ flatten: z.number().int().positive() }),
 ]);
 
 /**
@@ -67,6 +96,8 @@ export const apiSourceShape = z.strictObject({
   columns: z.record(z.string(), z.string()).optional(),
   gzip: z.boolean().optional(),
   part_bytes: z.number().int().positive().optional(),
+  nested: apiNestedSchema.optional(),
+  incremental: apiIncrementalSchema.optional(),
 });
 
 /** A parsed YAML `auth:` block. */
@@ -74,6 +105,33 @@ export type ApiAuthYaml = z.output<typeof apiAuthSchema>;
 
 /** A parsed YAML API source (the output of {@link apiSourceShape}). */
 export type ApiSourceYaml = z.output<typeof apiSourceShape>;
+
+function authOptions(a: ApiAuthYaml): ApiAuth {
+  if (a.type !== 'oauth2_client_credentials') return a;
+  return {
+    type: a.type,
+    tokenUrl: a.token_url,
+    clientId: a.client_id,
+    clientSecret: a.client_secret,
+    ...(a.scope !== undefined ? { scope: a.scope } : {}),
+    ...(a.audience !== undefined ? { audience: a.audience } : {}),
+  };
+}
+
+function incrementalOptions(i: z.output<typeof apiIncrementalSchema>): IncrementalOptions {
+  const key = i.primary_key;
+  return {
+    cursorPath: i.cursor_path,
+    param: i.param,
+    initialValue: i.initial_value,
+    ...(i.end_value !== undefined ? { endValue: i.end_value } : {}),
+    ...(i.end_param !== undefined ? { endParam: i.end_param } : {}),
+    ...(i.lag !== undefined ? { lag: i.lag } : {}),
+    ...(i.on_cursor_value_missing ? { onCursorValueMissing: i.on_cursor_value_missing } : {}),
+    ...(i.row_order ? { rowOrder: i.row_order } : {}),
+    ...(key !== undefined ? { primaryKey: typeof key === 'string' ? [key] : key } : {}),
+  };
+}
 
 function paginateOptions(p: z.output<typeof apiPaginateSchema>): ApiPaginate {
   switch (p.type) {
@@ -117,7 +175,7 @@ export function apiSourceOptions(s: ApiSourceYaml): ApiSourceOptions {
         ? { params: Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, String(v)])) }
         : {}),
       ...(s.headers ? { headers: s.headers } : {}),
-      ...(s.auth ? { auth: s.auth as ApiAuth } : {}),
+      ...(s.auth ? { auth: authOptions(s.auth) } : {}),
       ...(s.timeout_ms ? { timeoutMs: s.timeout_ms } : {}),
     },
     ...(s.records !== undefined ? { records: s.records } : {}),
@@ -134,7 +192,9 @@ export function apiSourceOptions(s: ApiSourceYaml): ApiSourceOptions {
         }
       : {}),
     format: s.format,
-    ...(s.columns ? { columns: Object.keys(s.columns) } : {}),
+    ...(s.columns ? { columns: Object.keys(s.columns), columnTypes: s.columns } : {}),
+    ...(s.nested ? { nested: s.nested } : {}),
+    ...(s.incremental ? { incremental: incrementalOptions(s.incremental) } : {}),
     ...(s.gzip !== undefined ? { gzip: s.gzip } : {}),
     ...(s.part_bytes ? { partBytes: s.part_bytes } : {}),
   };

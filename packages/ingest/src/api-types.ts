@@ -1,5 +1,9 @@
+import type { CursorWindowOptions } from './cursor-window.js';
+import type { NestedMode } from './flatten.js';
 import type { Interval } from './interval.js';
 import type { Logger } from './logger.js';
+import type { CursorState } from './manifest.js';
+import type { OAuth2ClientCredentials } from './oauth2.js';
 import type { ObjectStore } from './object-store.js';
 import type { PartitionLease } from './partition-lock.js';
 import type { RetryOptions } from './retry.js';
@@ -8,7 +12,8 @@ import type { RetryOptions } from './retry.js';
 export type ApiAuth =
   | { type: 'bearer'; token: string }
   | { type: 'basic'; username: string; password: string }
-  | { type: 'api_key'; name: string; value: string; in: 'header' | 'query' };
+  | { type: 'api_key'; name: string; value: string; in: 'header' | 'query' }
+  | OAuth2ClientCredentials;
 
 /** How to walk the pages of an API (defaults: `offset`/`limit`, `page` from 1). */
 export type ApiPaginate =
@@ -18,6 +23,19 @@ export type ApiPaginate =
   | { type: 'link_header' }
   | { type: 'offset'; limit: number; offsetParam?: string; limitParam?: string }
   | { type: 'page'; pageParam?: string; startPage?: number; pageSize?: number; sizeParam?: string };
+
+/**
+ * An incremental (cursor) API source: each run asks for records from the remembered last value
+ * (minus `lag`) by sending it as `param`, and records the range it read in `manifest.cursor`.
+ */
+export interface IncrementalOptions extends CursorWindowOptions {
+  /** Where a record's cursor value is: a dotted path or JSONPath (`updated_at`, `$.meta.updated`). */
+  cursorPath: string;
+  /** Query parameter that receives the window start. */
+  param: string;
+  /** Query parameter that receives `endValue`, when there is one. */
+  endParam?: string;
+}
 
 /** The GET request of the first page. `url` and `params` values may use `{{ ds }}`-style placeholders. */
 export interface ApiRequest {
@@ -44,6 +62,12 @@ export interface ApiSourceOptions {
   format?: 'ndjson' | 'csv';
   /** Required for `csv`: the columns, in order. Objects/arrays are written as JSON text; null as empty. */
   columns?: string[];
+  /** Declared types by column (`columns:` of the YAML): they win over inference in `manifest.schema`. */
+  columnTypes?: Record<string, string>;
+  /** Nested objects: one `jsonb` value (default) or `{ flatten: depth }` into `parent__child` keys. */
+  nested?: NestedMode;
+  /** Read by a cursor instead of (or within) the interval. */
+  incremental?: IncrementalOptions;
   /** Gzip the stored parts. Default true. */
   gzip?: boolean;
   /** zlib level 0-9. Default 1. */
@@ -64,4 +88,8 @@ export interface IngestApiOptions extends ApiSourceOptions {
   lease?: PartitionLease;
   /** Files of other attempts younger than this are never deleted. Default 1 h. */
   graceMs?: number;
+  /** The cursor state of the previous runs (read from the warehouse); absent: `initialValue`. */
+  cursorState?: CursorState;
+  /** The lake partition: `w=<id>` (see `windowPartition`) for a cursor run; default `dt=<interval start>`. */
+  partition?: string;
 }

@@ -14,6 +14,10 @@ export interface HttpResponse {
 
 export interface HttpGetOptions<T> {
   url: string;
+  /** Default GET. POST is for token endpoints (a form body); it is retried like a GET. */
+  method?: 'GET' | 'POST';
+  /** The request body (POST). Never logged: it may hold credentials. */
+  body?: string;
   headers: Record<string, string>;
   timeoutMs: number;
   retry: RetryPolicy;
@@ -61,7 +65,8 @@ export async function httpGet<T>(options: HttpGetOptions<T>): Promise<T> {
   const { url, retry, logger, source, page, signal } = options;
   const shownUrl = redactUrl(url, options.secretParams);
   const context = { source, location: shownUrl, ...(page !== undefined ? { page } : {}) };
-  const where = `${source}: GET ${shownUrl}${page !== undefined ? ` (page ${page})` : ''}`;
+  const method = options.method ?? 'GET';
+  const where = `${source}: ${method} ${shownUrl}${page !== undefined ? ` (page ${page})` : ''}`;
   // Loaded on the first request only, so commands without an http(s) source never import undici.
   const { request } = await import('undici');
   let lastError: IngestError | undefined;
@@ -73,8 +78,9 @@ export async function httpGet<T>(options: HttpGetOptions<T>): Promise<T> {
     const combined = signals.length > 0 ? AbortSignal.any(signals) : undefined;
     try {
       const res = await request(url, {
-        method: 'GET',
+        method,
         headers: options.headers,
+        ...(options.body !== undefined ? { body: options.body } : {}),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
         ...(combined ? { signal: combined } : {}),

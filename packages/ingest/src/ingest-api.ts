@@ -1,4 +1,6 @@
-import { apiPages, type PageStats, recordUnits } from './api-pages.js';
+import { prepareIncremental } from './api-incremental.js';
+import { apiPages, type PageStats } from './api-pages.js';
+import { type RecordPlan, recordUnits } from './api-records.js';
 import { prepareRequest } from './api-request.js';
 import type { IngestApiOptions } from './api-types.js';
 import { csvLine } from './csv-format.js';
@@ -9,10 +11,19 @@ import { silentLogger } from './logger.js';
 import type { PartitionManifest } from './manifest.js';
 import { parsePaginate } from './pagination.js';
 import { writeParts } from './part-writer.js';
+import type { PartitionAttempt } from './partition-writer.js';
+import { RecordSchemaInferrer } from './record-schema.js';
 import { redactUrl } from './redact.js';
 import { retryPolicy } from './retry.js';
 
-export type { ApiAuth, ApiPaginate, ApiRequest, ApiSourceOptions, IngestApiOptions } from './api-types.js';
+export type {
+  ApiAuth,
+  ApiPaginate,
+  ApiRequest,
+  ApiSourceOptions,
+  IncrementalOptions,
+  IngestApiOptions,
+} from './api-types.js';
 
 const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
 
@@ -39,9 +50,17 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
   if (format === 'csv' && (args.columns ?? []).length === 0) {
     throw new IngestError('INVALID_OPTIONS', 'format csv needs the declared columns');
   }
-  const request = prepareRequest(source, args.request, interval, paginated.value);
+  const incremental = args.incremental
+    ? prepareIncremental(source, args.incremental, args.cursorState)
+    : undefined;
+  const request = prepareRequest(source, args.request, interval, paginated.value, incremental?.params);
   logger.info(
-    { source, url: redactUrl(request.startUrl, request.secretParams), paginate: paginated.value.type },
+    {
+      source,
+      url: redactUrl(request.startUrl, request.secretParams),
+      paginate: paginated.value.type,
+      ...(args.partition ? { partition: args.partition } : {}),
+    },
     'ingest: api started',
   );
   // A failed upload aborts the page being fetched; the caller's signal does too.
@@ -50,7 +69,47 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   const stats: PageStats = { pages: 0, records: 0 };
-  const columns = format === 'csv' ? [...(args.columns ?? [])] : [];
+  const plan: RecordPlan = {
+    source,
+    format,
+    columns: format === 'csv' ? [...(args.columns ?? [])] : [],
+    nested: args.nested ?? 'jsonb',
+    schema: new RecordSchemaInferrer(),
+    ...(incremental ? { cursor: incremental.cursor } : {}),
+  };
+  const write = async (attempt: PartitionAttempt) => {
+    const window = incremental?.cursor.window;
+    const pages = apiPages(
+      {
+        source,
+        request,
+        paginator: paginated.value,
+        records: args.records ?? '',
+        maxPages: args.maxPages ?? 10_000,
+        onMaxPages: args.onMaxPages ?? 'fail',
+        retry: retryPolicy(args.retry),
+        signal: stop.signal,
+        logger,
+        ...(request.tokens ? { tokens: request.tokens } : {}),
+        ...(window ? { done: () => window.exhausted } : {}),
+      },
+      stats,
+    );
+    const header = format === 'csv' ? csvLine(plan.columns) : '';
+    await writeParts(
+      attempt,
+      recordUnits(pages, plan),
+      { header, partBytes: args.partBytes ?? DEFAULT_PART_BYTES },
+      (error) => stop.abort(error),
+    );
+    const declared = args.columnTypes ?? {};
+    const schema = plan.schema.columns(declared);
+    return {
+      columns: plan.columns,
+      schema: format === 'csv' ? schema.filter((c) => plan.columns.includes(c.name)) : schema,
+      ...(window ? { cursor: window.range() } : {}),
+    };
+  };
   try {
     const manifest = await runAttempt(
       { ...args, logger },
@@ -58,31 +117,7 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
         format,
         gzip: args.gzip ?? true,
         ...(args.gzipLevel !== undefined ? { gzipLevel: args.gzipLevel } : {}),
-        write: async (attempt) => {
-          const pages = apiPages(
-            {
-              source,
-              request,
-              paginator: paginated.value,
-              records: args.records ?? '',
-              maxPages: args.maxPages ?? 10_000,
-              onMaxPages: args.onMaxPages ?? 'fail',
-              retry: retryPolicy(args.retry),
-              signal: stop.signal,
-              logger,
-            },
-            stats,
-          );
-          const units = recordUnits(pages, format, columns);
-          const header = format === 'csv' ? csvLine(columns) : '';
-          await writeParts(
-            attempt,
-            units,
-            { header, partBytes: args.partBytes ?? DEFAULT_PART_BYTES },
-            (error) => stop.abort(error),
-          );
-          return { columns };
-        },
+        write,
         failure: (error) =>
           signal?.aborted && !(error instanceof IngestError && error.code !== 'ABORTED')
             ? abortError(signal, { source })
@@ -91,7 +126,16 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
               : new IngestError('SOURCE', `${source}: api ingest failed`, { source, cause: error }),
       },
     );
-    logger.info({ source, pages: stats.pages, records: stats.records }, 'ingest: api done');
+    logger.info(
+      {
+        source,
+        pages: stats.pages,
+        records: stats.records,
+        rows: manifest.rows,
+        cursor: manifest.cursor?.to,
+      },
+      'ingest: api done',
+    );
     return manifest;
   } finally {
     signal?.removeEventListener('abort', onAbort);

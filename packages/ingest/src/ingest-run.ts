@@ -18,6 +18,8 @@ export interface PartitionTarget {
   lease?: PartitionLease;
   /** Other attempts' files younger than this are never deleted. Default 1 h. */
   graceMs?: number;
+  /** The window (`w=<id>`, see `windowPartition`) of an incremental run; default `dt=<interval start>`. */
+  partition?: string;
 }
 
 /** How one source lands its parts. */
@@ -52,6 +54,7 @@ export async function runAttempt(target: PartitionTarget, plan: AttemptPlan): Pr
     ...(plan.gzipLevel !== undefined ? { gzipLevel: plan.gzipLevel } : {}),
     ...(target.runId !== undefined ? { runId: target.runId } : {}),
     ...(target.graceMs !== undefined ? { graceMs: target.graceMs } : {}),
+    ...(target.partition !== undefined ? { partition: target.partition } : {}),
     ...(signal ? { signal } : {}),
   });
   try {

@@ -58,6 +58,8 @@ export interface ColumnSchema {
   /** True when at least one record had null or lacked the key. */
   nullable: boolean;
   declared?: boolean;
+  /** The type as declared in `columns:` (e.g. `uuid`, `numeric(12,2)`), when `declared`. */
+  declaredType?: string;
 }
 
 /** A cursor value as the API returns it (ISO timestamp text or a number). */
@@ -180,6 +182,7 @@ const manifestSchema = z.object({
         ]),
         nullable: z.boolean(),
         declared: z.boolean().optional(),
+        declaredType: z.string().optional(),
       }),
     )
     .optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readPath } from './json-path.js';
 
 export type { ApiPaginate } from './api-types.js';
 
@@ -69,21 +70,15 @@ export function parsePaginate(
 }
 
 /**
- * Reads a dotted path (`data.items`, `meta.0.next`) from a JSON value; `''` is the value itself.
- * Returns `undefined` when any segment is missing.
+ * Reads a path from a JSON value: JSONPath when it starts with `$` (`$.meta.next`,
+ * `$.links[?(@.rel=='next')].href`), else dotted (`data.items`, `meta.0.next`; `''` is the value
+ * itself). Returns `undefined` when nothing is selected (see `readPath`).
  *
  * @example
  * getPath({ data: { items: [1] } }, 'data.items'); // [1]
  */
 export function getPath(value: unknown, path: string): unknown {
-  if (path === '') return value;
-  let current: unknown = value;
-  for (const segment of path.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    if (!Object.hasOwn(current, segment)) return undefined;
-    current = (current as Record<string, unknown>)[segment];
-  }
-  return current;
+  return readPath(value, path);
 }
 
 /** Sets (replaces) query parameters on a URL string. */

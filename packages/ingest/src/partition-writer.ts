@@ -6,9 +6,12 @@ import { abortError, IngestError } from './errors.js';
 import type { Interval } from './interval.js';
 import type { Logger } from './logger.js';
 import {
+  type ColumnSchema,
+  type CursorRange,
   MANIFEST_NAME,
   type ManifestFile,
   type PartitionManifest,
+  partitionName,
   partitionPrefix,
   partKey,
   readManifest,
@@ -40,12 +43,16 @@ export interface PartitionAttemptOptions {
   lease: PartitionLease;
   /** Files of other attempts younger than this are never deleted by a commit. */
   graceMs?: number;
+  /** The window (`w=<id>`) of an incremental run; default the interval's `dt=<start>`. */
+  partition?: string;
 }
 
 /** What a source adds to the manifest once its parts are written. */
 export interface CommitFields {
   columns: string[];
   rejects?: { key: string; rows: number };
+  schema?: ColumnSchema[];
+  cursor?: CursorRange;
 }
 
 /**
@@ -67,7 +74,7 @@ export class PartitionAttempt {
   private committed = false;
 
   constructor(private readonly options: PartitionAttemptOptions) {
-    this.prefix = partitionPrefix(options.source, options.interval);
+    this.prefix = partitionPrefix(options.source, options.interval, options.partition);
     this.runId = options.runId ?? randomUUID();
     const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.heartbeat = new AttemptHeartbeat(
@@ -153,7 +160,7 @@ export class PartitionAttempt {
     return {
       version: 1,
       source,
-      partition: `dt=${interval.start}`,
+      partition: partitionName(interval, this.options.partition),
       interval: { start: interval.start, end: interval.end },
       runId: this.runId,
       attempt: this.attempt,
@@ -165,6 +172,8 @@ export class PartitionAttempt {
       rows: this.files.reduce((n, f) => n + f.rows, 0),
       bytes: this.files.reduce((n, f) => n + f.bytes, 0),
       ...(fields.rejects ? { rejects: fields.rejects } : {}),
+      ...(fields.schema ? { schema: fields.schema } : {}),
+      ...(fields.cursor ? { cursor: fields.cursor } : {}),
     };
   }
 
@@ -180,7 +189,9 @@ export class PartitionAttempt {
     const manifest = this.manifest(fields);
     const release = await this.options.lease(this.prefix, signal ? { signal } : {});
     try {
-      const replaced = await readManifest(store, source, interval).catch(() => undefined);
+      const replaced = await readManifest(store, source, interval, this.options.partition).catch(
+        () => undefined,
+      );
       await store.putBytes(this.prefix + MANIFEST_NAME, `${JSON.stringify(manifest, null, 2)}\n`, {
         contentType: 'application/json',
       });
@@ -220,6 +231,7 @@ export class PartitionAttempt {
         liveAttempts: [this.attempt],
         logger,
         ...(graceMs !== undefined ? { graceMs } : {}),
+        ...(this.options.partition !== undefined ? { partition: this.options.partition } : {}),
       });
     } catch (error) {
       logger.warn({ source, err: error }, 'ingest: could not delete stale files');

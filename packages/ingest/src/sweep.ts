@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from './logger.js';
 import {
   MANIFEST_NAME,
   type PartitionManifest,
+  partitionName,
   partitionPrefix,
   readManifest,
   SUCCESS_NAME,
@@ -24,6 +25,8 @@ export interface SweepOptions {
   /** The committed manifest when the caller has it (saves a read). */
   manifest?: PartitionManifest;
   logger?: Logger;
+  /** The window (`w=<id>`) of an incremental run; default the interval's `dt=<start>`. */
+  partition?: string;
 }
 
 /** What a sweep removed. */
@@ -61,9 +64,11 @@ export async function sweepPartition(
   interval: Interval,
   options: SweepOptions = {},
 ): Promise<SweepResult> {
-  const prefix = partitionPrefix(source, interval);
+  const prefix = partitionPrefix(source, interval, options.partition);
   const cutoff = Date.now() - (options.graceMs ?? DEFAULT_GRACE_MS);
-  const manifest = options.manifest ?? (await readManifest(store, source, interval).catch(ignoreBadManifest));
+  const manifest =
+    options.manifest ??
+    (await readManifest(store, source, interval, options.partition).catch(ignoreBadManifest));
   const keep = keptKeys(prefix, manifest);
   const live = new Set(options.liveAttempts ?? []);
   const objects = [];
@@ -93,7 +98,12 @@ export async function sweepPartition(
   await store.delete(records);
   if (deleted.length + aborted.length > 0) {
     (options.logger ?? silentLogger).info(
-      { source, partition: `dt=${interval.start}`, deleted: deleted.length, aborted: aborted.length },
+      {
+        source,
+        partition: partitionName(interval, options.partition),
+        deleted: deleted.length,
+        aborted: aborted.length,
+      },
       'ingest: swept dead attempts',
     );
   }

@@ -64,8 +64,63 @@ describe('apiSourceSchema (the YAML shape of an API source)', () => {
       retry: { attempts: 2, baseDelayMs: 10 },
       format: 'csv',
       columns: ['id', 'name'],
+      columnTypes: { id: 'integer', name: 'text' },
       partBytes: 1024,
     });
+  });
+
+  it('maps incremental, nested and oauth2 client credentials to camelCase', () => {
+    const o = apiSourceSchema.parse({
+      type: 'api',
+      url: 'https://a.test/rates',
+      auth: {
+        type: 'oauth2_client_credentials',
+        token_url: 'https://auth.test/token',
+        client_id: 'id1',
+        client_secret: 's3cr3t',
+        scope: 'read',
+      },
+      nested: { flatten: 2 },
+      incremental: {
+        cursor_path: '$.updated_at',
+        param: 'updated_since',
+        initial_value: '2024-01-01T00:00:00Z',
+        end_value: '2024-02-01T00:00:00Z',
+        end_param: 'updated_before',
+        lag: 3600,
+        on_cursor_value_missing: 'exclude',
+        row_order: 'asc',
+        primary_key: 'id',
+      },
+    });
+    expect(o.request.auth).toEqual({
+      type: 'oauth2_client_credentials',
+      tokenUrl: 'https://auth.test/token',
+      clientId: 'id1',
+      clientSecret: 's3cr3t',
+      scope: 'read',
+    });
+    expect(o.nested).toEqual({ flatten: 2 });
+    expect(o.incremental).toEqual({
+      cursorPath: '$.updated_at',
+      param: 'updated_since',
+      initialValue: '2024-01-01T00:00:00Z',
+      endValue: '2024-02-01T00:00:00Z',
+      endParam: 'updated_before',
+      lag: 3600,
+      onCursorValueMissing: 'exclude',
+      rowOrder: 'asc',
+      primaryKey: ['id'],
+    });
+    const bad = apiSourceSchema.safeParse({
+      type: 'api',
+      url: 'https://a.test',
+      incremental: { cursor_path: 'u', param: 'p', initial_value: 0, row_order: 'sideways' },
+    });
+    expect(bad.success).toBe(false);
+    expect(
+      apiSourceSchema.safeParse({ type: 'api', url: 'https://a.test', nested: { flatten: 0 } }).success,
+    ).toBe(false);
   });
 
   it('refuses unknown keys and camelCase in YAML, and composes with a config’s own keys', () => {

@@ -2,7 +2,7 @@ import type { ProjectConfig } from './schema.js';
 
 /**
  * Values of a validated config that are credentials even when written literally: URL passwords,
- * the lake's secret key, the OpenLineage API key, API auth (OAuth2 client secrets included) and credential-like request headers.
+ * the lake's secret key, the OpenLineage API key, API auth and credential-like request headers.
  *
  * @example
  * configSecrets(config); // ['hunter2', …]
@@ -23,8 +23,15 @@ export function configSecrets(config: ProjectConfig): string[] {
     }
     if (source.type !== 'api' || !source.auth) continue;
     const a = source.auth;
-    if (a.type === 'oauth2_client_credentials') secrets.push(a.client_secret);
-    else secrets.push(a.type === 'bearer' ? a.token : a.type === 'basic' ? a.password : a.value);
+    secrets.push(
+      a.type === 'bearer'
+        ? a.token
+        : a.type === 'basic'
+          ? a.password
+          : a.type === 'oauth2_client_credentials'
+            ? a.client_secret
+            : a.value,
+    );
   }
   return secrets;
 }
