@@ -1,4 +1,5 @@
 import { type ObjectStore, type PartitionManifest, readManifest } from '@dataflow/ingest';
+import { inTransaction, withClient } from '@dataflow/pg';
 import {
   acquireCursorLease,
   type CursorWriteOutcome,
@@ -21,6 +22,7 @@ import {
   type WindowCandidate,
 } from './cursor-windows.js';
 import { ingestSupportsCursors, newWindowPartition } from './incremental.js';
+import { job } from './job.js';
 import { ingestSource, loadSource } from './source-steps.js';
 
 // Issue 16's run flow for a source with `incremental:`. Ingest: lease → read the state → land a
@@ -131,6 +133,10 @@ export async function loadCursorSource(
   if (isBackfillDay(day, incremental.initialValue, today())) {
     const partition = backfillPartition(day);
     const manifest = await manifestOf(store, name, day, partition);
+    if (manifest && isEmptyWindow(manifest)) {
+      await publishEmptyWindow(session, name, partition, manifest, undefined);
+      return [];
+    }
     const result = await loadSource(session, store, name, source, day, {
       partition,
       label: rangeLabel(partition, manifest?.cursor),
@@ -155,7 +161,7 @@ export async function loadCursorSource(
       const result = await loadWindow(session, store, name, source, day, window);
       if (result) results.push(result);
     }
-    if (results.length === 0) {
+    if (load.length === 0) {
       session.totals.skippedSources += 1;
       session.logger.info({ source: name }, `no pending window for ${name}: skipped`);
     }
@@ -181,24 +187,58 @@ async function loadWindow(
       `window ${name}/${window.partition} has no cursor range in its manifest: not written by a cursor run`,
     );
   }
+  const advance = {
+    schema: session.project.config.warehouse.schema,
+    source: name,
+    cursorPath: cursor.path,
+    state: { lastValue: cursor.to, boundaryKeys: cursor.boundaryKeys },
+    runId: session.runId,
+    partition: window.partition,
+  };
+  if (isEmptyWindow(manifest)) {
+    await publishEmptyWindow(session, name, window.partition, manifest, advance);
+    return undefined;
+  }
   let outcome: CursorWriteOutcome | undefined;
   const result = await loadSource(session, store, name, source, day, {
     partition: window.partition,
     label: rangeLabel(window.partition, cursor),
     interval: manifest.interval,
     onPublish: async (client) => {
-      outcome = await writeCursorState(client, {
-        schema: session.project.config.warehouse.schema,
-        source: name,
-        cursorPath: cursor.path,
-        state: { lastValue: cursor.to, boundaryKeys: cursor.boundaryKeys },
-        runId: session.runId,
-        partition: window.partition,
-      });
+      outcome = await writeCursorState(client, advance);
     },
   });
   if (result && outcome) recordCursor(session, name, window.partition, cursor, outcome);
   return result;
+}
+
+/** A window that read no record (nothing new, or only boundary duplicates): no columns, no rows. */
+const isEmptyWindow = (m: PartitionManifest) => m.rows === 0 && m.columns.length === 0;
+
+/**
+ * An empty window has nothing to load (and no columns to type a table with), but it was read:
+ * its state write (the marker of the last published window, boundary keys of an equal value)
+ * commits on its own. A backfill's empty window only records its range.
+ */
+async function publishEmptyWindow(
+  session: Session,
+  name: string,
+  partition: string,
+  manifest: PartitionManifest,
+  advance: Parameters<typeof writeCursorState>[1] | undefined,
+): Promise<void> {
+  const cursor = manifest.cursor;
+  const where = { step: 'load' as const, target: name, partition: rangeLabel(partition, cursor) };
+  await job(session, where, async () => {
+    const outcome = advance
+      ? await withClient(session.pool, (client) =>
+          inTransaction(client, () => writeCursorState(client, advance)),
+        )
+      : 'backfill';
+    session.totals.ranSources += 1;
+    if (cursor) recordCursor(session, name, partition, cursor, outcome);
+    return { value: undefined, rowsIn: 0, rowsOut: 0, rowsRejected: 0 };
+  });
 }
 
 function recordCursor(
