@@ -19,9 +19,10 @@ import {
   committedWindows,
   isBackfillDay,
   pendingWindows,
+  WINDOW_NAME,
   type WindowCandidate,
 } from './cursor-windows.js';
-import { ingestSupportsCursors, newWindowPartition } from './incremental.js';
+import { ingestSupportsCsvCursors, ingestSupportsCursors, newWindowPartition } from './incremental.js';
 import { job } from './job.js';
 import { ingestSource, loadSource } from './source-steps.js';
 
@@ -33,10 +34,11 @@ import { ingestSource, loadSource } from './source-steps.js';
 /** The source's cursor options, or undefined when it has none. */
 function incrementalOf(name: string, source: SourceConfig): { initialValue: string | number } | undefined {
   const options = source.type === 'csv' ? csvIncremental(source) : apiIngestOptions(name, source).incremental;
-  if (options && !ingestSupportsCursors) {
+  const supported = source.type === 'csv' ? ingestSupportsCsvCursors : ingestSupportsCursors;
+  if (options && !supported) {
     throw new CliError(
       'CONFIG_INVALID',
-      `sources.${name}.incremental: this build of @dataflow/ingest cannot read by cursor`,
+      `sources.${name}.incremental: this build of @dataflow/ingest cannot read ${source.type} sources by cursor`,
     );
   }
   return options;
@@ -54,11 +56,14 @@ export function isCursorSource(name: string, source: SourceConfig): boolean {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
+/** The cursor lease of a source: waited for as long as the warehouse's `lock_timeout` allows. */
 function leaseOptions(session: Session, source: string) {
+  const { schema, lock_timeout: lockTimeout } = session.project.config.warehouse;
   return {
-    schema: session.project.config.warehouse.schema,
+    schema,
     source,
     signal: session.invocation.signal,
+    ...(lockTimeout ? { timeoutMs: lockTimeout } : {}),
   };
 }
 
@@ -99,12 +104,23 @@ export async function ingestCursorSource(
   }
 }
 
-/** The committed windows of a source in the lake, with their cursor ranges. */
-async function lakeWindows(store: ObjectStore, name: string, day: DayInterval): Promise<WindowCandidate[]> {
+/**
+ * The committed cursor windows of a source newer than `after` (the last published one), with their
+ * cursor ranges: only their manifests are read.
+ */
+async function lakeWindows(
+  store: ObjectStore,
+  name: string,
+  day: DayInterval,
+  after: string | undefined,
+): Promise<WindowCandidate[]> {
   const keys: string[] = [];
   for await (const object of store.list(`${name}/w=`)) keys.push(object.key);
   const out: WindowCandidate[] = [];
-  for (const partition of committedWindows(name, keys)) {
+  const newer = committedWindows(name, keys).filter(
+    (p) => WINDOW_NAME.test(p) && (after === undefined || p > after),
+  );
+  for (const partition of newer) {
     const manifest = await readManifest(store, name, day, partition);
     if (manifest) out.push({ partition, cursor: manifest.cursor });
   }
@@ -149,7 +165,8 @@ export async function loadCursorSource(
   const lease = await acquireCursorLease(session.pool, key);
   try {
     const state = await readCursorState(session.pool, key);
-    const { load, superseded } = pendingWindows(await lakeWindows(store, name, day), state?.partition);
+    const windows = await lakeWindows(store, name, day, state?.partition);
+    const { load, superseded } = pendingWindows(windows, state?.partition);
     if (superseded.length > 0) {
       session.logger.info(
         { source: name, superseded: superseded.map((w) => w.partition) },

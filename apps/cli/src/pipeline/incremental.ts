@@ -57,8 +57,14 @@ interface IngestCursorApi {
 
 const cursorApi = ingest as unknown as Partial<IngestCursorApi>;
 
-/** Whether the linked @dataflow/ingest reads by cursor (it exports `windowPartition`). */
+/** Whether the linked @dataflow/ingest reads API sources by cursor (it exports `windowPartition`). */
 export const ingestSupportsCursors: boolean = typeof cursorApi.windowPartition === 'function';
+
+/**
+ * Whether `ingestCsv` reads by cursor (`options.incremental`, top-level `cursorState` and
+ * `partition`). Not detectable from ingest's exports: set it to `true` when it lands.
+ */
+export const ingestSupportsCsvCursors = false;
 
 /**
  * A new window partition name (`w=<UTC yyyymmddThhmmssZ>-<6 hex>`), made by ingest.
