@@ -1,6 +1,7 @@
 import { bytesValidator, type ColumnType, isValidValue, valueValidator } from './column-types.js';
 import { type CsvField, csvLine, QUOTED_EMPTY } from './csv-format.js';
 import { badValue, type CsvContext, checkHeader, emptyFile, nulByte, type TypeCheck } from './csv-header.js';
+import type { CsvRowFilter } from './csv-incremental.js';
 import { CsvScanner } from './csv-scanner.js';
 import { IngestError } from './errors.js';
 import type { Unit } from './part-writer.js';
@@ -111,6 +112,8 @@ export interface ParsedUnitsOptions {
   declared: Record<string, ColumnType>;
   reject: boolean;
   maxRejects: number;
+  /** Incremental runs: which valid rows land (built from the header), and whether reading can stop. */
+  cursor?: { filterFor(header: readonly string[]): CsvRowFilter; exhausted(): boolean };
 }
 
 /**
@@ -129,6 +132,7 @@ export async function parsedUnits(
   if (first === undefined) throw emptyFile(ctx);
   const header = (Array.isArray(first) ? first : first.record).map(fieldText);
   const checks = checkHeader(header, o.declared, ctx);
+  const keep = o.cursor?.filterFor(header);
   const rejects: CsvReject[] = [];
   const units = async function* (): AsyncGenerator<Unit> {
     for (let item = (await items.next()) as ParsedRecord | undefined; item !== undefined; ) {
@@ -136,8 +140,11 @@ export async function parsedUnits(
       const line = Array.isArray(item) ? 0 : (item.info?.lines ?? 0);
       const bad = recordProblem(record, line, header, checks, ctx);
       if (bad === undefined) {
-        const text = csvLine(record);
-        yield { data: text, rows: 1, size: text.length };
+        if (keep === undefined || keep(record, line)) {
+          const text = csvLine(record);
+          yield { data: text, rows: 1, size: text.length };
+        }
+        if (o.cursor?.exhausted()) return;
       } else if (!o.reject) {
         throw bad;
       } else {

@@ -34,6 +34,44 @@ const isInteger = (v: CursorValue): boolean =>
   typeof v === 'number' ? Number.isSafeInteger(v) : INTEGER.test(v);
 const sign = (n: number | bigint): -1 | 0 | 1 => (n < 0 ? -1 : n > 0 ? 1 : 0);
 
+/** A cursor value parsed once for many comparisons (a record's value against the window's bounds). */
+export interface ParsedCursor {
+  value: CursorValue;
+  /** Set when the value is numeric: exact for integers. */
+  number?: bigint | number;
+  /** Set when the value is ISO 8601 text. */
+  instant?: Instant;
+}
+
+/**
+ * Parses a cursor value for {@link compareParsed}.
+ *
+ * @example
+ * compareParsed(parseCursor('10'), parseCursor(9)); // 1
+ */
+export function parseCursor(value: CursorValue): ParsedCursor {
+  if (isNumeric(value)) return { value, number: isInteger(value) ? BigInt(value) : Number(value) };
+  if (typeof value === 'string') {
+    const instant = parseInstant(value);
+    if (instant) return { value, instant };
+  }
+  return { value };
+}
+
+/** {@link compareCursor} of two parsed values. */
+export function compareParsed(a: ParsedCursor, b: ParsedCursor): -1 | 0 | 1 {
+  if (a.number !== undefined && b.number !== undefined) {
+    if (typeof a.number === 'bigint' && typeof b.number === 'bigint') return sign(a.number - b.number);
+    return sign(Number(a.number) - Number(b.number));
+  }
+  const x = a.instant;
+  const y = b.instant;
+  if (x && y) return x.seconds !== y.seconds ? sign(x.seconds - y.seconds) : sign(x.nanos - y.nanos);
+  const s = String(a.value);
+  const t = String(b.value);
+  return s < t ? -1 : s > t ? 1 : 0;
+}
+
 /**
  * Orders two cursor values: as numbers when both are numeric (integers exactly, at any size),
  * else as instants when both parse as ISO 8601 dates/timestamps (offsets applied, nanoseconds
@@ -44,18 +82,7 @@ const sign = (n: number | bigint): -1 | 0 | 1 => (n < 0 ? -1 : n > 0 ? 1 : 0);
  * compareCursor(9, '10'); // -1
  */
 export function compareCursor(a: CursorValue, b: CursorValue): -1 | 0 | 1 {
-  if (isNumeric(a) && isNumeric(b)) {
-    if (isInteger(a) && isInteger(b)) return sign(BigInt(a) - BigInt(b));
-    return sign(Number(a) - Number(b));
-  }
-  if (typeof a === 'string' && typeof b === 'string') {
-    const x = parseInstant(a);
-    const y = parseInstant(b);
-    if (x && y) return x.seconds !== y.seconds ? sign(x.seconds - y.seconds) : sign(x.nanos - y.nanos);
-  }
-  const s = String(a);
-  const t = String(b);
-  return s < t ? -1 : s > t ? 1 : 0;
+  return compareParsed(parseCursor(a), parseCursor(b));
 }
 
 /**

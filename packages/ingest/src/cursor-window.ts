@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { compareCursor, cursorValueOf, maxCursor, NOT_A_CURSOR, subtractLag } from './cursor-value.js';
+import {
+  compareCursor,
+  compareParsed,
+  cursorValueOf,
+  maxCursor,
+  NOT_A_CURSOR,
+  type ParsedCursor,
+  parseCursor,
+  subtractLag,
+} from './cursor-value.js';
 import { IngestError, type IngestErrorContext } from './errors.js';
 import type { CursorRange, CursorState, CursorValue } from './manifest.js';
 
@@ -24,6 +33,8 @@ export interface RowPlace {
   /** `record 3 of page 2` / `line 14`. */
   text: string;
   context: IngestErrorContext;
+  /** The error code of a missing or invalid value: BAD_RESPONSE (API, default) or BAD_VALUE (CSV). */
+  code?: 'BAD_RESPONSE' | 'BAD_VALUE';
 }
 
 /**
@@ -65,8 +76,12 @@ export class CursorWindow {
   readonly from: CursorValue;
   /** True once `rowOrder` says no later row can fall in the window. */
   exhausted = false;
-  private to: CursorValue | undefined;
+  private to: ParsedCursor | undefined;
   private keysAtTo = new Set<string>();
+  // Bounds parsed once: a record's value is parsed once and compared against these.
+  private readonly start: ParsedCursor;
+  private readonly end: ParsedCursor | undefined;
+  private readonly last: ParsedCursor | undefined;
   private readonly previous: Set<string>;
   private duplicates = 0;
   private outside = 0;
@@ -77,6 +92,9 @@ export class CursorWindow {
     private readonly state?: CursorState,
   ) {
     this.from = windowStart(o, state);
+    this.start = parseCursor(this.from);
+    this.end = o.endValue === undefined ? undefined : parseCursor(o.endValue);
+    this.last = state === undefined ? undefined : parseCursor(state.lastValue);
     this.previous = new Set(state?.boundaryKeys ?? []);
   }
 
@@ -90,23 +108,24 @@ export class CursorWindow {
     const value = cursorValueOf(raw);
     if (value === NOT_A_CURSOR) {
       throw new IngestError(
-        'BAD_RESPONSE',
+        at.code ?? 'BAD_RESPONSE',
         `${at.text}: cursor ${this.path} is ${Array.isArray(raw) ? 'an array' : typeof raw}, expected a string or number`,
         at.context,
       );
     }
     if (value === undefined) return this.missing(at);
-    if (compareCursor(value, this.from) < 0) {
+    const parsed = parseCursor(value);
+    if (compareParsed(parsed, this.start) < 0) {
       this.outside++;
       if (this.o.rowOrder === 'desc') this.exhausted = true;
       return false;
     }
-    if (this.o.endValue !== undefined && compareCursor(value, this.o.endValue) >= 0) {
+    if (this.end !== undefined && compareParsed(parsed, this.end) >= 0) {
       this.outside++;
       if (this.o.rowOrder === 'asc') this.exhausted = true;
       return false;
     }
-    const atLast = this.state !== undefined && compareCursor(value, this.state.lastValue) === 0;
+    const atLast = this.last !== undefined && compareParsed(parsed, this.last) === 0;
     let k: string | undefined;
     if (atLast && this.previous.size > 0) {
       k = key();
@@ -115,9 +134,9 @@ export class CursorWindow {
         return false;
       }
     }
-    const order = this.to === undefined ? 1 : compareCursor(value, this.to);
+    const order = this.to === undefined ? 1 : compareParsed(parsed, this.to);
     if (order > 0) {
-      this.to = value;
+      this.to = parsed;
       this.keysAtTo = new Set([k ?? key()]);
     } else if (order === 0) {
       this.keysAtTo.add(k ?? key());
@@ -129,7 +148,7 @@ export class CursorWindow {
     const mode = this.o.onCursorValueMissing ?? 'raise';
     if (mode === 'raise') {
       throw new IngestError(
-        'BAD_RESPONSE',
+        at.code ?? 'BAD_RESPONSE',
         `${at.text} has no cursor value at ${this.path} (set on_cursor_value_missing: include or exclude to accept it)`,
         at.context,
       );
@@ -144,9 +163,10 @@ export class CursorWindow {
    */
   range(): CursorRange {
     const floor = this.state ? maxCursor(this.from, this.state.lastValue) : this.from;
-    const to = this.to === undefined ? floor : maxCursor(floor, this.to);
+    const top = this.to?.value;
+    const to = top === undefined ? floor : maxCursor(floor, top);
     const keys = new Set<string>();
-    if (this.to !== undefined && compareCursor(to, this.to) === 0) for (const k of this.keysAtTo) keys.add(k);
+    if (top !== undefined && compareCursor(to, top) === 0) for (const k of this.keysAtTo) keys.add(k);
     if (this.state && compareCursor(to, this.state.lastValue) === 0)
       for (const k of this.previous) keys.add(k);
     return {

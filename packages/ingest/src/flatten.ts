@@ -1,3 +1,5 @@
+import { IngestError } from './errors.js';
+
 /** How nested objects of API records land: one `jsonb` column (default) or `parent__child` columns. */
 export type NestedMode = 'jsonb' | { flatten: number };
 
@@ -48,4 +50,17 @@ export function flattenRecord(record: Record<string, unknown>, depth: number): R
  */
 export function shapeRecord(record: Record<string, unknown>, mode: NestedMode): Record<string, unknown> {
   return mode === 'jsonb' ? record : flattenRecord(record, mode.flatten);
+}
+
+/**
+ * Checks a `nested` option: `'jsonb'` (also when absent) or `{ flatten: n }` with a whole n ≥ 0.
+ *
+ * @example
+ * nestedMode(undefined); // 'jsonb'
+ */
+export function nestedMode(input: NestedMode | undefined): NestedMode {
+  if (input === undefined || input === 'jsonb') return 'jsonb';
+  const depth = (input as { flatten?: unknown } | null)?.flatten;
+  if (typeof depth === 'number' && Number.isInteger(depth) && depth >= 0) return { flatten: depth };
+  throw new IngestError('INVALID_OPTIONS', "nested must be 'jsonb' or { flatten: <depth ≥ 0> }");
 }

@@ -2,6 +2,8 @@ export {
   type ApiAuthYaml,
   type ApiSourceYaml,
   apiAuthSchema,
+  apiIncrementalSchema,
+  apiNestedSchema,
   apiPaginateSchema,
   apiSourceOptions,
   apiSourceSchema,
@@ -9,6 +11,7 @@ export {
 } from './api-source-schema.js';
 export { COLUMN_TYPES, type ColumnType, isIsoDate, isValidValue, postgresType } from './column-types.js';
 export { type CsvField, csvLine, QUOTED_EMPTY } from './csv-format.js';
+export type { CsvIncrementalOptions } from './csv-incremental.js';
 export { compareCursor, maxCursor, subtractLag } from './cursor-value.js';
 export { boundaryKey, CursorWindow, type CursorWindowOptions, windowStart } from './cursor-window.js';
 export { IngestError, type IngestErrorCode, type IngestErrorContext, isIngestError } from './errors.js';

@@ -5,6 +5,7 @@ import { prepareRequest } from './api-request.js';
 import type { IngestApiOptions } from './api-types.js';
 import { csvLine } from './csv-format.js';
 import { abortError, IngestError } from './errors.js';
+import { nestedMode } from './flatten.js';
 import { runAttempt } from './ingest-run.js';
 import { assertInterval } from './interval.js';
 import { silentLogger } from './logger.js';
@@ -73,7 +74,7 @@ export async function ingestApi(args: IngestApiOptions): Promise<PartitionManife
     source,
     format,
     columns: format === 'csv' ? [...(args.columns ?? [])] : [],
-    nested: args.nested ?? 'jsonb',
+    nested: nestedMode(args.nested),
     schema: new RecordSchemaInferrer(),
     ...(incremental ? { cursor: incremental.cursor } : {}),
   };

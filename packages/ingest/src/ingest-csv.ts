@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { csvLine } from './csv-format.js';
 import type { CsvContext } from './csv-header.js';
+import { type CsvIncrementalOptions, csvCursor } from './csv-incremental.js';
 import { type CsvIngestOptions, csvReadError, usesFastPath, validateCsvOptions } from './csv-options.js';
 import { isGzipLocation, openSource, parseSourceLocation } from './csv-source.js';
 import { type CsvItems, type CsvUnits, parsedUnits, parseOptions, scannerUnits } from './csv-units.js';
@@ -10,7 +11,7 @@ import { abortError } from './errors.js';
 import { runAttempt } from './ingest-run.js';
 import { assertInterval, type Interval, renderLocation } from './interval.js';
 import { type Logger, silentLogger } from './logger.js';
-import type { PartitionManifest } from './manifest.js';
+import type { CursorState, PartitionManifest } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
 import { writeParts } from './part-writer.js';
 import type { PartitionLease } from './partition-lock.js';
@@ -38,6 +39,12 @@ export interface IngestCsvOptions {
   lease?: PartitionLease;
   /** Files of other attempts younger than this are never deleted. Default 1 h. */
   graceMs?: number;
+  /** An append-only feed read by a cursor column (always parsed by csv-parse). */
+  incremental?: CsvIncrementalOptions;
+  /** The cursor state of the previous runs (read from the warehouse); absent: `initialValue`. */
+  cursorState?: CursorState;
+  /** The lake partition: `w=<id>` (see `windowPartition`) for a cursor run; default `dt=<interval start>`. */
+  partition?: string;
 }
 
 const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
@@ -98,7 +105,9 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
     args.cwd ?? process.cwd(),
   );
   const ctx: CsvContext = { source, location: location.display };
-  const fast = usesFastPath(o);
+  const cursor = args.incremental ? csvCursor(args.incremental, args.cursorState, ctx) : undefined;
+  // The byte scanner passes records through unparsed: a cursor filter needs csv-parse's fields.
+  const fast = cursor === undefined && usesFastPath(o);
   const partBytes = o.partBytes ?? DEFAULT_PART_BYTES;
   logger.info({ source, location: ctx.location }, 'ingest: csv started');
   let stop: ((error?: unknown) => void) | undefined;
@@ -128,9 +137,16 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
           declared,
           reject: o.onBadRow === 'reject',
           maxRejects: o.maxRejects ?? 1000,
+          ...(cursor
+            ? { cursor: { filterFor: cursor.filterFor, exhausted: () => cursor.window.exhausted } }
+            : {}),
         });
     await writeParts(attempt, csv.units, { header: csvLine(csv.header), partBytes }, stop);
-    return { columns: csv.header, ...(await writeRejects(attempt, csv, source, logger)) };
+    return {
+      columns: csv.header,
+      ...(await writeRejects(attempt, csv, source, logger)),
+      ...(cursor ? { cursor: cursor.window.range() } : {}),
+    };
   };
   try {
     return await runAttempt(

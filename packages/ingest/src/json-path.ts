@@ -1,5 +1,15 @@
-import { JSONPath } from 'jsonpath-plus';
+import { createRequire } from 'node:module';
+import type { JSONPath as JsonPathFn } from 'jsonpath-plus';
 import { IngestError } from './errors.js';
+
+let jsonPathLib: typeof JsonPathFn | undefined;
+
+/** jsonpath-plus, required on the first `$` path: dotted-path sources never load it. */
+function jsonPath(): typeof JsonPathFn {
+  jsonPathLib ??= (createRequire(import.meta.url)('jsonpath-plus') as { JSONPath: typeof JsonPathFn })
+    .JSONPath;
+  return jsonPathLib;
+}
 
 /** A compiled path: every value it selects in a JSON value (none when it selects nothing). */
 export interface CompiledPath {
@@ -40,7 +50,7 @@ function fixedPath(text: string, segments: readonly string[]): CompiledPath {
 
 function jsonPathSegments(text: string): string[] {
   try {
-    return [...JSONPath.toPathArray(text)];
+    return [...jsonPath().toPathArray(text)];
   } catch (cause) {
     throw new IngestError('INVALID_OPTIONS', `invalid JSONPath ${JSON.stringify(text)}`, { cause });
   }
@@ -66,7 +76,7 @@ export function compilePath(text: string): CompiledPath {
   const run = (value: unknown): unknown[] => {
     if (value === null || typeof value !== 'object') return [];
     try {
-      return JSONPath({ path: text, json: value, wrap: true, eval: 'safe' }) as unknown[];
+      return jsonPath()({ path: text, json: value, wrap: true, eval: 'safe' }) as unknown[];
     } catch (cause) {
       // jsonpath-plus parses filters lazily: a broken one surfaces on the first evaluation.
       throw new IngestError('INVALID_OPTIONS', `invalid JSONPath ${JSON.stringify(text)}`, { cause });

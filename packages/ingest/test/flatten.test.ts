@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { flattenRecord } from '../src/index.js';
+import { nestedMode } from '../src/flatten.js';
+import { flattenRecord, IngestError } from '../src/index.js';
 
 describe('flattenRecord', () => {
   const record = { id: 1, user: { name: 'a', geo: { lat: 1, lng: 2 } }, tags: ['x'], meta: {}, n: null };
@@ -26,5 +27,12 @@ describe('flattenRecord', () => {
 
   it('depth 0 keeps the record as it is', () => {
     expect(flattenRecord(record, 0)).toEqual(record);
+  });
+
+  it('nestedMode accepts jsonb or a whole depth, and refuses anything else', () => {
+    expect(nestedMode(undefined)).toBe('jsonb');
+    expect(nestedMode({ flatten: 2 })).toEqual({ flatten: 2 });
+    expect(() => nestedMode({ flatten: 1.5 })).toThrow(IngestError);
+    expect(() => nestedMode('flat' as never)).toThrow("nested must be 'jsonb' or { flatten: <depth ≥ 0> }");
   });
 });

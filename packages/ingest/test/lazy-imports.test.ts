@@ -9,7 +9,7 @@ const src = (file: string): string => new URL(`../src/${file}`, import.meta.url)
  * AWS SDK and of undici that process had loaded when `body` finished. Both are CommonJS packages
  * (no `exports` map), so every file they load lands in the shared `require` cache.
  */
-function loadedAfter(body: string): { aws: number; undici: number } {
+function loadedAfter(body: string): { aws: number; undici: number; jsonpath: number } {
   const script = `
 import { createRequire } from 'node:module';
 ${body}
@@ -17,6 +17,7 @@ const files = Object.keys(createRequire(import.meta.url).cache);
 console.log(JSON.stringify({
   aws: files.filter((f) => f.includes('/node_modules/@aws-sdk/')).length,
   undici: files.filter((f) => f.includes('/node_modules/undici/')).length,
+  jsonpath: files.filter((f) => f.includes('/node_modules/jsonpath-plus/')).length,
 }));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
@@ -34,7 +35,7 @@ const lake = ingest.openLake('s3://bucket/raw', { endpoint: 'http://127.0.0.1:9'
 if (lake.url !== 's3://bucket/raw/') throw new Error('unexpected url ' + lake.url);
 lake.close?.();
 ingest.openLake('file:///tmp/lake').close?.();`);
-    expect(loaded).toEqual({ aws: 0, undici: 0 });
+    expect(loaded).toEqual({ aws: 0, undici: 0, jsonpath: 0 });
   });
 
   it('createS3Client loads the AWS SDK on its call (and not undici)', () => {
@@ -66,5 +67,16 @@ await httpGet({ url: 'http://127.0.0.1:9/x', headers: {}, timeoutMs: 5000, logge
   .then(() => { throw new Error('request succeeded'); }, (e) => { if (e.code !== 'CONNECTION') throw e; });`);
     expect(loaded.undici).toBeGreaterThan(0);
     expect(loaded.aws).toBe(0);
+  });
+
+  it('dotted paths never load jsonpath-plus; the first $ path does', () => {
+    const dotted = loadedAfter(`
+const ingest = await import(${JSON.stringify(src('index.ts'))});
+if (ingest.readPath({ a: { b: 1 } }, 'a.b') !== 1) throw new Error('dotted');`);
+    expect(dotted.jsonpath).toBe(0);
+    const jsonPath = loadedAfter(`
+const ingest = await import(${JSON.stringify(src('index.ts'))});
+if (ingest.readPath({ a: [{ b: 1 }] }, '$.a[*].b') !== 1) throw new Error('jsonpath');`);
+    expect(jsonPath.jsonpath).toBeGreaterThan(0);
   });
 });

@@ -93,6 +93,21 @@ describe('nextPage', () => {
     expect(nextPage(p, page({ body: { next: 'https://other.test/x' } }))).toBe('https://other.test/x');
     expect(nextPage(p, page({ body: {} }))).toBeUndefined();
   });
+  it('cursor and next_url paths may be JSONPath (dotted paths keep working)', () => {
+    const cursor = parsed({ type: 'cursor', cursorPath: '$.meta.next', cursorParam: 'after' });
+    expect(nextPage(cursor, page({ body: { meta: { next: 'c2' } } }))).toBe(
+      'https://api.test/items?after=c2',
+    );
+    const links = {
+      links: [
+        { rel: 'self', href: '/items?p=1' },
+        { rel: 'next', href: '/items?p=2' },
+      ],
+    };
+    const next = parsed({ type: 'next_url', nextUrlPath: "$.links[?(@.rel === 'next')].href" });
+    expect(nextPage(next, page({ body: links }))).toBe('https://api.test/items?p=2');
+    expect(nextPage(next, page({ body: { links: [] } }))).toBeUndefined();
+  });
   it('link_header: follows rel="next" among several links', () => {
     const p = parsed({ type: 'link_header' });
     const link = '<https://api.test/items?p=1>; rel="first", <https://api.test/items?p=3>; rel="next"';
