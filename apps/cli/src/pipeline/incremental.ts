@@ -61,8 +61,8 @@ const cursorApi = ingest as unknown as Partial<IngestCursorApi>;
 export const ingestSupportsCursors: boolean = typeof cursorApi.windowPartition === 'function';
 
 /**
- * Whether `ingestCsv` reads by cursor (`options.incremental`, top-level `cursorState` and
- * `partition`). Not detectable from ingest's exports: set it to `true` when it lands.
+ * Whether `ingestCsv` reads by cursor (top-level `incremental`, `cursorState` and `partition`).
+ * Not detectable from ingest's exports: set it to `true` when it lands.
  */
 export const ingestSupportsCsvCursors = false;
 

@@ -81,11 +81,9 @@ export async function ingestSource(
             source: name,
             location: source.location,
             cwd: session.project.dir,
-            options: {
-              ...csvIngestOptions(source, session.project.config),
-              ...(cursor ? { incremental: cursor.incremental as CsvIncrementalOptions } : {}),
-            },
+            options: csvIngestOptions(source, session.project.config),
             ...run,
+            ...(cursor ? { incremental: cursor.incremental as CsvIncrementalOptions } : {}),
           })
         : await ingestApi(
             asIngestApiOptions({
