@@ -3,13 +3,10 @@ import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { testServices, useTestDatabase } from '@dataflow/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestSupportsCursors } from '../src/pipeline/incremental.js';
 import { type CliResult, cli, tempProject } from './helpers.js';
 import { startHttpServer, type TestHttpServer } from './servers.js';
 
 // Issue 16's acceptance, through the CLI, against a loopback API that changes between runs.
-// The cursor tests need @dataflow/ingest's cursor support (helper incr-ingest's branch): until it
-// is merged they are skipped by the capability check, never faked.
 
 const cliRoot = fileURLToPath(new URL('..', import.meta.url));
 const INITIAL = '2026-01-01T00:00:00Z';
@@ -97,16 +94,6 @@ sources:
     ).rows;
   const state = async () => JSON.parse((await run(['state', 'show', '--source', 'items'])).stdout);
 
-  it.skipIf(ingestSupportsCursors)(
-    'refuses a cursor source (exit 2) while @dataflow/ingest cannot read by cursor',
-    async () => {
-      const result = await run(['ingest', '--date', yesterday]);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toContain('sources.items.incremental');
-      expect(api.requests).toEqual([]);
-    },
-  );
-
   it('state set / show / reset are explicit operator moves', async () => {
     const set = await run(['state', 'set', '--source', 'items', '--value', '2026-01-01T00:30:00Z']);
     ok(set);
@@ -128,7 +115,7 @@ sources:
     expect(unknown.code).toBe(2);
   });
 
-  describe.skipIf(!ingestSupportsCursors)('with cursor support in @dataflow/ingest', () => {
+  describe('cursor runs', () => {
     it('run 1 reads everything from initial_value, typed, and remembers the last value', async () => {
       ok(await run(['ingest', '--date', yesterday]));
       const load = await run(['load', '--date', yesterday]);

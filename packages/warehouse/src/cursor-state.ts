@@ -1,4 +1,4 @@
-import type { CursorState, CursorValue } from '@dataflow/ingest';
+import { type CursorState, compareCursor } from '@dataflow/ingest';
 import { qualify, quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
 import { toWarehouseError, WarehouseError } from './errors.js';
@@ -75,30 +75,6 @@ export function buildUpsertStateSql(write: CursorStateWrite): SqlStatement {
       write.partition ?? null,
     ],
   };
-}
-
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
-
-const isNumeric = (v: CursorValue) =>
-  typeof v === 'number' || (v.trim() !== '' && Number.isFinite(Number(v)));
-const instantOf = (v: CursorValue) => (typeof v === 'string' && ISO_INSTANT.test(v) ? Date.parse(v) : NaN);
-
-/**
- * Orders two cursor values as ingest does: as numbers when both are numeric, as instants when
- * both parse as ISO timestamps, else as strings. Negative when `a` comes before `b`.
- *
- * @example
- * compareCursorValues('2024-01-02T00:00:00+01:00', '2024-01-01T23:30:00Z'); // < 0
- * compareCursorValues(10, '9'); // > 0
- */
-export function compareCursorValues(a: CursorValue, b: CursorValue): number {
-  if (isNumeric(a) && isNumeric(b)) return Number(a) - Number(b);
-  const ta = instantOf(a);
-  const tb = instantOf(b);
-  if (!Number.isNaN(ta) && !Number.isNaN(tb)) return ta - tb;
-  const sa = String(a);
-  const sb = String(b);
-  return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
 interface StateRow {
@@ -219,7 +195,7 @@ export function writeCursorState(
     const stored = await selectState(client, write, true);
     let state = write.state;
     if (stored) {
-      const order = compareCursorValues(write.state.lastValue, stored.lastValue);
+      const order = compareCursor(write.state.lastValue, stored.lastValue);
       if (order < 0) {
         // The value stays; the marker of the last published window moves on (it was loaded).
         await client.query(

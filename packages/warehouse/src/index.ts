@@ -12,7 +12,6 @@ export {
   type CursorStateKey,
   type CursorStateWrite,
   type CursorWriteOutcome,
-  compareCursorValues,
   ensureStateTable,
   type Queryable,
   readCursorState,

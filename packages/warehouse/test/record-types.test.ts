@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { buildAlterColumnTypesSql } from '../src/column-widening.js';
-import { compareCursorValues } from '../src/cursor-state.js';
 import { pgTypeOf, typeChanges, widenedType } from '../src/record-types.js';
 
 describe('record column types', () => {
@@ -57,17 +56,5 @@ describe('record column types', () => {
       'ALTER TABLE "raw"."raw_rates" ALTER COLUMN "rate" TYPE numeric USING "rate"::numeric, ' +
         'ALTER COLUMN "at" TYPE timestamp with time zone USING "at"::timestamp with time zone',
     );
-  });
-});
-
-describe('compareCursorValues', () => {
-  it('compares numbers as numbers, ISO timestamps as instants, else as strings', () => {
-    expect(compareCursorValues(10, '9')).toBeGreaterThan(0);
-    expect(compareCursorValues('10', '9')).toBeGreaterThan(0);
-    expect(compareCursorValues('2024-01-02T00:00:00+01:00', '2024-01-01T23:30:00Z')).toBeLessThan(0);
-    expect(compareCursorValues('2024-01-01T23:00:00Z', '2024-01-02T00:00:00+01:00')).toBe(0);
-    expect(compareCursorValues('2024-01-02', '2024-01-01T23:59:59Z')).toBeGreaterThan(0);
-    expect(compareCursorValues('abc', 'abd')).toBeLessThan(0);
-    expect(compareCursorValues('b', 'b')).toBe(0);
   });
 });

@@ -1,24 +1,14 @@
 import {
   apiSourceOptions,
   type ColumnType,
+  type CsvIncrementalOptions,
   type CsvIngestOptions,
   type IngestApiOptions,
   type OpenLakeOptions,
 } from '@dataflow/ingest';
 import type { LoadPartitionOptions } from '@dataflow/warehouse';
-import type {
-  ApiIncrementalOptions,
-  CsvIncrementalOptions,
-  NestedOption,
-  OAuth2ClientCredentialsAuth,
-} from '../pipeline/incremental.js';
 import { tableOf } from './checks.js';
-import {
-  apiIncrementalOptions,
-  csvIncrementalOptions,
-  nestedOption,
-  oauth2Auth,
-} from './incremental-schema.js';
+import { csvIncrementalOptions } from './incremental-schema.js';
 import type { ApiSourceConfig, CsvSourceConfig, ProjectConfig, SourceConfig } from './schema.js';
 
 // The functions here translate the snake_case YAML shape into each library's camelCase options.
@@ -72,31 +62,23 @@ export function csvIngestOptions(source: CsvSourceConfig, config: ProjectConfig)
   };
 }
 
-/** `ingestApi`'s request, whose auth may also be OAuth2 client credentials (issue 16). */
-export type ApiRequestConfig = Omit<IngestApiOptions['request'], 'auth'> & {
-  auth?: IngestApiOptions['request']['auth'] | OAuth2ClientCredentialsAuth;
-};
-
-/** The run-independent part of `ingestApi`'s options, with issue 16's `nested` and `incremental`. */
-export type ApiIngestConfig = Omit<
-  IngestApiOptions,
-  'interval' | 'store' | 'runId' | 'signal' | 'logger' | 'request'
-> & { request: ApiRequestConfig; nested?: NestedOption; incremental?: ApiIncrementalOptions };
-
-/** The run-independent part of `ingestApi`'s options for an API source (the mapping is ingest's). */
-export function apiIngestOptions(name: string, source: ApiSourceConfig): ApiIngestConfig {
-  const { auth, incremental, nested, ...rest } = source;
-  const oauth2 = auth ? oauth2Auth(auth) : undefined;
-  const base = apiSourceOptions({
-    ...rest,
-    ...(auth && auth.type !== 'oauth2_client_credentials' ? { auth } : {}),
-  });
+/**
+ * The run-independent part of `ingestApi`'s options for an API source (the mapping is ingest's);
+ * the source's `primary_key` is the cursor's boundary key unless `incremental:` names one.
+ */
+export function apiIngestOptions(
+  name: string,
+  source: ApiSourceConfig,
+): Omit<IngestApiOptions, 'interval' | 'store' | 'runId' | 'signal' | 'logger'> {
+  const options = apiSourceOptions(source);
+  const { incremental } = options;
+  const boundaryKey = incremental?.primaryKey ?? source.primary_key;
   return {
     source: name,
-    ...base,
-    request: { ...base.request, ...(oauth2 ? { auth: oauth2 } : {}) },
-    ...(nested ? { nested: nestedOption(nested) } : {}),
-    ...(incremental ? { incremental: apiIncrementalOptions(incremental, source.primary_key) } : {}),
+    ...options,
+    ...(incremental
+      ? { incremental: { ...incremental, ...(boundaryKey?.length ? { primaryKey: [...boundaryKey] } : {}) } }
+      : {}),
   };
 }
 

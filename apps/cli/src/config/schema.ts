@@ -2,12 +2,7 @@ import { apiSourceShape, COLUMN_TYPES, type ColumnType } from '@dataflow/ingest'
 import { lineageConfigSchema } from '@dataflow/lineage';
 import { z } from 'zod';
 import { warehouseTimeoutFields } from '../connection-options.js';
-import {
-  apiAuthWithOAuth2Schema,
-  apiIncrementalSchema,
-  csvIncrementalSchema,
-  nestedSchema,
-} from './incremental-schema.js';
+import { csvIncrementalSchema } from './incremental-schema.js';
 
 export const DISPOSITIONS = ['append', 'replace', 'replace_partition', 'merge'] as const;
 const identifier = z
@@ -61,13 +56,7 @@ const csvSource = z.strictObject({
 
 // Ingest owns the API source's YAML shape (snake_case); the CLI adds what loading needs, with its
 // own checked column types (`columns` maps names to ingest's declared types).
-// `incremental:`, `nested:` and OAuth2 `auth:` are the CLI's YAML (issue 16), mapped in library-options.
-const apiSource = apiSourceShape.extend({
-  ...loadFields,
-  incremental: apiIncrementalSchema.optional(),
-  nested: nestedSchema.optional(),
-  auth: apiAuthWithOAuth2Schema.optional(),
-});
+const apiSource = apiSourceShape.extend(loadFields);
 
 /** The `dataflow.yml` schema. dbt-style keys (`model-paths`, `vars`, `models`, …) are read by modeling. */
 export const configSchema = z.strictObject({

@@ -2,7 +2,7 @@ import type { ProjectConfig } from './schema.js';
 
 /**
  * Values of a validated config that are credentials even when written literally: URL passwords,
- * the lake's secret key, the OpenLineage API key, API auth (OAuth2 client secrets included) and credential-like request headers.
+ * the lake's secret key, the OpenLineage API key, API auth and credential-like request headers.
  *
  * @example
  * configSecrets(config); // ['hunter2', …]

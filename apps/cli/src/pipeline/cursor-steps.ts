@@ -1,4 +1,11 @@
-import { type ObjectStore, type PartitionManifest, readManifest } from '@dataflow/ingest';
+import {
+  type CsvIncrementalOptions,
+  type IncrementalOptions,
+  type ObjectStore,
+  type PartitionManifest,
+  readManifest,
+  windowPartition,
+} from '@dataflow/ingest';
 import { inTransaction, withClient } from '@dataflow/pg';
 import {
   acquireCursorLease,
@@ -22,7 +29,6 @@ import {
   WINDOW_NAME,
   type WindowCandidate,
 } from './cursor-windows.js';
-import { ingestSupportsCsvCursors, ingestSupportsCursors, newWindowPartition } from './incremental.js';
 import { job } from './job.js';
 import { ingestSource, loadSource } from './source-steps.js';
 
@@ -32,16 +38,11 @@ import { ingestSource, loadSource } from './source-steps.js';
 // and never touches the state. Ingest and load may run in separate processes (Airflow's tasks).
 
 /** The source's cursor options, or undefined when it has none. */
-function incrementalOf(name: string, source: SourceConfig): { initialValue: string | number } | undefined {
-  const options = source.type === 'csv' ? csvIncremental(source) : apiIngestOptions(name, source).incremental;
-  const supported = source.type === 'csv' ? ingestSupportsCsvCursors : ingestSupportsCursors;
-  if (options && !supported) {
-    throw new CliError(
-      'CONFIG_INVALID',
-      `sources.${name}.incremental: this build of @dataflow/ingest cannot read ${source.type} sources by cursor`,
-    );
-  }
-  return options;
+function incrementalOf(
+  name: string,
+  source: SourceConfig,
+): IncrementalOptions | CsvIncrementalOptions | undefined {
+  return source.type === 'csv' ? csvIncremental(source) : apiIngestOptions(name, source).incremental;
 }
 
 /**
@@ -91,7 +92,7 @@ export async function ingestCursorSource(
   const lease = await acquireCursorLease(session.pool, leaseOptions(session, name));
   try {
     const state = await readCursorState(session.pool, leaseOptions(session, name));
-    const partition = newWindowPartition();
+    const partition = windowPartition();
     const manifest = await ingestSource(session, store, name, source, day, {
       partition,
       label: partition,

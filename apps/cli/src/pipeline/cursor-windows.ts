@@ -1,5 +1,4 @@
-import type { CursorRange, CursorValue } from '@dataflow/ingest';
-import { compareCursorValues } from '@dataflow/warehouse';
+import { type CursorRange, type CursorValue, compareCursor } from '@dataflow/ingest';
 import type { DayInterval } from '../interval.js';
 
 /** The window names ingest's `windowPartition` makes: `w=<UTC yyyymmddThhmmssZ>-<6 hex>`, in time order. */
@@ -55,7 +54,7 @@ export function backfillBounds(
   const at = (d: string) => (dateOnly ? d : `${d}T00:00:00Z`);
   const start = at(day.start);
   return {
-    initialValue: compareCursorValues(initialValue, start) > 0 ? initialValue : start,
+    initialValue: compareCursor(initialValue, start) > 0 ? initialValue : start,
     endValue: at(day.end),
   };
 }
@@ -91,7 +90,7 @@ export function pendingWindows(
     const from = window.cursor?.from;
     const covered =
       from !== undefined &&
-      later.some((l) => l.cursor !== undefined && compareCursorValues(l.cursor.from, from) <= 0);
+      later.some((l) => l.cursor !== undefined && compareCursor(l.cursor.from, from) <= 0);
     (covered ? superseded : load).push(window);
   });
   return { load, superseded };

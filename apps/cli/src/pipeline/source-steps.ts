@@ -1,4 +1,13 @@
-import { ingestApi, ingestCsv, type ObjectStore, openLake, type PartitionManifest } from '@dataflow/ingest';
+import {
+  type CsvIncrementalOptions,
+  type CursorState,
+  type IncrementalOptions,
+  ingestApi,
+  ingestCsv,
+  type ObjectStore,
+  openLake,
+  type PartitionManifest,
+} from '@dataflow/ingest';
 import {
   isWarehouseError,
   type LoadPartitionOptions,
@@ -10,7 +19,6 @@ import type { SourceConfig } from '../config/schema.js';
 import type { DayInterval } from '../interval.js';
 import { ingestJob, loadJob } from '../lineage.js';
 import type { Session } from '../session.js';
-import { asIngestApiOptions, type CsvIncrementalOptions } from './incremental.js';
 import { warehouseLease } from './ingest-lease.js';
 import { job } from './job.js';
 
@@ -21,8 +29,8 @@ import { job } from './job.js';
 export interface CursorIngest {
   partition: string;
   label: string;
-  cursorState?: import('@dataflow/ingest').CursorState;
-  incremental: object;
+  cursorState?: CursorState;
+  incremental: IncrementalOptions | CsvIncrementalOptions;
 }
 
 /** What a cursor run adds to a load: the window, the job's label, the state write in the publish. */
@@ -83,19 +91,15 @@ export async function ingestSource(
             source: name,
             location: source.location,
             cwd: session.project.dir,
-            options: {
-              ...csvIngestOptions(source, session.project.config),
-              ...(cursor ? { incremental: cursor.incremental as CsvIncrementalOptions } : {}),
-            },
+            options: csvIngestOptions(source, session.project.config),
             ...run,
+            ...(cursor ? { incremental: cursor.incremental as CsvIncrementalOptions } : {}),
           })
-        : await ingestApi(
-            asIngestApiOptions({
-              ...apiIngestOptions(name, source),
-              ...run,
-              ...(cursor ? { incremental: cursor.incremental } : {}),
-            }),
-          );
+        : await ingestApi({
+            ...apiIngestOptions(name, source),
+            ...run,
+            ...(cursor ? { incremental: cursor.incremental as IncrementalOptions } : {}),
+          });
     const rejected = manifest.rejects?.rows ?? 0;
     session.totals.rowsIn += manifest.rows + rejected;
     countedAtIngest(session).add(`${name}@${cursor?.partition ?? day.start}`);
