@@ -45,6 +45,8 @@ export async function compileForBuild(
     // dataflow.config.ts: the TypeScript models (relative seed files resolve against `dir`).
     ...(tsProject ? { project: tsProject } : {}),
     schema: options.targetSchema ?? config.warehouse.schema,
+    // `target.database`: dbt_utils' information_schema macros render `<database>.information_schema`.
+    target: { database: targetDatabase(config.warehouse.url) },
     vars,
     ...modelingRelations(config, config.warehouse.schema),
     // env_var('DBT_ENV_SECRET_*') values are secrets (dbt's rule): redacted from every output.
@@ -65,4 +67,15 @@ export async function compileForBuild(
     );
   }
   return { graph, renderer };
+}
+
+/** The database of the warehouse URL (`postgres` for the embedded default, as its URL names). */
+export function targetDatabase(url: string | undefined): string {
+  if (!url) return 'postgres';
+  try {
+    const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+    return name || 'postgres';
+  } catch {
+    return 'postgres';
+  }
 }

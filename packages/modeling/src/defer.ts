@@ -1,6 +1,7 @@
 import { qualify } from '@dataflow/pg';
 import type pg from 'pg';
 import type { CompiledGraph, GraphNode, RelationInfo } from './graph.js';
+import type { BuildRenderer } from './introspection/build-renderer.js';
 import type { StateManifest } from './state.js';
 
 /** One unselected parent and where it is read from instead. */
@@ -104,7 +105,7 @@ export function applyDefer(
   deferred: DeferredRelation[],
 ): CompiledGraph {
   if (deferred.length === 0) return graph;
-  const swap = (sql: string) => deferred.reduce((text, d) => text.replaceAll(d.from.sql, d.to.sql), sql);
+  const swap = relationSwap(deferred);
   const nodes = { ...graph.nodes };
   for (const id of selected) {
     const node = nodes[id];
@@ -124,4 +125,29 @@ export function applyDefer(
       };
   }
   return { ...graph, nodes };
+}
+
+/** Rewrites the current-target relation names of deferred parents to their state relations. */
+function relationSwap(deferred: readonly DeferredRelation[]): (sql: string) => string {
+  return (sql) => deferred.reduce((text, d) => text.replaceAll(d.from.sql, d.to.sql), sql);
+}
+
+/**
+ * The build-time renderer with the same swap as {@link applyDefer}: a Jinja model rendered again
+ * with `execute` true (its `ref()`s resolved from the compile's name table) reads the deferred
+ * parents too.
+ *
+ * @example
+ * build(pool, applyDefer(graph, selected, deferred), { renderer: deferRenderer(renderer, deferred) });
+ */
+export function deferRenderer(renderer: BuildRenderer, deferred: readonly DeferredRelation[]): BuildRenderer {
+  if (deferred.length === 0) return renderer;
+  const swap = relationSwap(deferred);
+  return {
+    renders: (nodeId) => renderer.renders(nodeId),
+    async render(nodeId, isIncremental, introspect, options) {
+      const result = await renderer.render(nodeId, isIncremental, introspect, options);
+      return { ...result, sql: swap(result.sql) };
+    },
+  };
 }

@@ -31,6 +31,7 @@ export {
   chooseDeferred,
   type DeferredRelation,
   deferCandidates,
+  deferRenderer,
   existingRelations,
 } from './defer.js';
 export {

@@ -6,6 +6,7 @@ import {
   type BuildResult,
   build,
   type CompiledGraph,
+  deferRenderer,
   graphChecksums,
   manifestJson,
   type NodeResult,
@@ -87,15 +88,15 @@ export async function buildProject(
   const targetPath = config['target-path'] ?? 'target';
   // Lineage reads nodes as target/manifest.json has them (relations, columns, compiled SQL).
   const manifest = session.lineage.enabled ? parseManifest(manifestJson(graph, { checksums })) : undefined;
-  const toBuild = await deferGraph(session.pool, graph, plan, prior, logger);
-  const result = await build(session.pool, toBuild, {
+  const deferral = await deferGraph(session.pool, graph, plan, prior, logger);
+  const result = await build(session.pool, deferral.graph, {
     ...selection,
     state,
     threads: flags.threads ?? config.build.threads,
     failFast: flags.failFast ?? config.build.fail_fast,
     fullRefresh: flags.fullRefresh ?? false,
     runId: session.runId,
-    renderer,
+    renderer: deferRenderer(renderer, deferral.deferred),
     signal: session.invocation.signal,
     logger,
     onNodeStart: (node) => tracker.nodeStarted(node.name),

@@ -4,6 +4,7 @@ import {
   type BuildPlan,
   type CompiledGraph,
   chooseDeferred,
+  type DeferredRelation,
   deferCandidates,
   existingRelations,
   graphChecksums,
@@ -104,8 +105,8 @@ export async function deferGraph(
   plan: BuildPlan,
   prior: PriorState,
   logger: RunLogger,
-): Promise<CompiledGraph> {
-  if (!prior.defer || !prior.previous) return graph;
+): Promise<{ graph: CompiledGraph; deferred: DeferredRelation[] }> {
+  if (!prior.defer || !prior.previous) return { graph, deferred: [] };
   const selected = [...plan.order, ...Object.values(plan.audits).flat()];
   const candidates = deferCandidates(graph, selected, prior.previous);
   const existing = prior.favorState
@@ -120,5 +121,5 @@ export async function deferGraph(
       { node: d.uniqueId, from: d.from.sql, to: d.to.sql },
       'deferred: reading the --state relation',
     );
-  return applyDefer(graph, selected, deferred);
+  return { graph: applyDefer(graph, selected, deferred), deferred };
 }
