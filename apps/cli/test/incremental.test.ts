@@ -155,11 +155,11 @@ describe('cursor windows', () => {
   });
 
   it('loads cursor windows after the last published one, in order, minus superseded ones', () => {
-    const w1 = { partition: 'w=20260501T100000Z-aaaaaa', cursor: range('2026-01-01', '2026-01-03') };
-    const w2 = { partition: 'w=20260501T110000Z-bbbbbb', cursor: range('2026-01-03', '2026-01-04') };
+    const w1 = { partition: 'w=20260501T100000000Z-aaaaaa', cursor: range('2026-01-01', '2026-01-03') };
+    const w2 = { partition: 'w=20260501T110000000Z-bbbbbb', cursor: range('2026-01-03', '2026-01-04') };
     // Read from the same state as w2, later: it holds all w2 held.
-    const w3 = { partition: 'w=20260501T120000Z-cccccc', cursor: range('2026-01-03', '2026-01-05') };
-    const w4 = { partition: 'w=20260501T130000Z-dddddd', cursor: range('2026-01-05', '2026-01-06') };
+    const w3 = { partition: 'w=20260501T120000000Z-cccccc', cursor: range('2026-01-03', '2026-01-05') };
+    const w4 = { partition: 'w=20260501T130000000Z-dddddd', cursor: range('2026-01-05', '2026-01-06') };
     const backfill = { partition: 'w=backfill-2026-01-02', cursor: range('2026-01-02', '2026-01-02') };
     const { load, superseded } = pendingWindows([w4, backfill, w3, w2, w1], w1.partition);
     expect(load.map((w) => w.partition)).toEqual([w3.partition, w4.partition]);

@@ -146,10 +146,12 @@ describe('boundaryKey', () => {
 });
 
 describe('windowPartition', () => {
-  it('names a window by its UTC start and a random suffix', () => {
+  it('names a window by its UTC start to the millisecond and a random suffix', () => {
     const at = new Date('2024-05-01T10:15:00.123Z');
     const a = windowPartition(at);
-    expect(a).toMatch(/^w=20240501T101500Z-[0-9a-f]{6}$/);
+    expect(a).toMatch(/^w=20240501T101500123Z-[0-9a-f]{6}$/);
+    // Later starts sort later, even within one second.
+    expect(windowPartition(new Date('2024-05-01T10:15:00.124Z')) > a).toBe(true);
     expect(windowPartition(at)).not.toBe(a);
   });
 });

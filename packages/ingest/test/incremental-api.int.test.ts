@@ -139,7 +139,7 @@ describe.each(stores)('incremental API runs (%s)', (_name, makeStore) => {
         )
       ).map((r) => r.id),
     ).toEqual([1, 2, 3, 4, 5]);
-    expect(first.partition).toMatch(/^w=\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(first.partition).toMatch(/^w=\d{8}T\d{9}Z-[0-9a-f]{6}$/);
     expect(first.cursor).toEqual({
       path: 'updated_at',
       from: '2024-01-01T00:00:00Z',

@@ -1,8 +1,8 @@
 import { type CursorRange, type CursorValue, compareCursor } from '@dataflow/ingest';
 import type { DayInterval } from '../interval.js';
 
-/** The window names ingest's `windowPartition` makes: `w=<UTC yyyymmddThhmmssZ>-<6 hex>`, in time order. */
-export const WINDOW_NAME = /^w=\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+/** The window names ingest's `windowPartition` makes: `w=<UTC yyyymmddThhmmssSSSZ>-<6 hex>`, in time order. */
+export const WINDOW_NAME = /^w=\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
@@ -71,7 +71,7 @@ export interface WindowCandidate {
  * load read from the same state, and the later one, starting no later, holds all the earlier held.
  *
  * @example
- * pendingWindows([{ partition: 'w=20260101T000000Z-aaaaaa', cursor }, …], 'w=20251231T000000Z-ffffff');
+ * pendingWindows([{ partition: 'w=20260101T000000000Z-aaaaaa', cursor }, …], 'w=20251231T000000000Z-ffffff');
  * // { load: [...], superseded: [...] }
  */
 export function pendingWindows(
