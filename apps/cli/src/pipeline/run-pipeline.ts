@@ -8,6 +8,7 @@ import type { PriorState } from './prior-state.js';
 import { daysOutcome, latestResults, runRecordArgs } from './run-record.js';
 import { selectSources } from './select-sources.js';
 import { ingestSource, loadSource, openLakeStore } from './source-steps.js';
+import { targetDirOf } from './target-dir.js';
 
 /** Which steps a pipeline command runs, in this order per day. */
 export type Step = 'ingest' | 'load' | 'build';
@@ -117,10 +118,7 @@ async function recordRun(
   const dayNames = args.days.map((d) => d.start);
   if (dayNames.length > 0) session.totals.days = daysOutcome(dayNames, run.completed, run.failed);
   try {
-    const [{ writeRunResults }, { targetDirOf }] = await Promise.all([
-      import('@dataflow/modeling/artifacts'),
-      import('./prior-state.js'),
-    ]);
+    const { writeRunResults } = await import('@dataflow/modeling/artifacts');
     await writeRunResults(targetDirOf(session.project), {
       runId: session.runId,
       results: latestResults(run.results),
