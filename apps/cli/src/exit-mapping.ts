@@ -1,7 +1,7 @@
 import { type IngestErrorCode, isIngestError } from '@dataflow/ingest';
-import { isModelingError, type ModelingErrorCode } from '@dataflow/modeling';
+import type { ModelingErrorCode } from '@dataflow/modeling';
 import { classifyPgError, isPgError, type PgErrorCode } from '@dataflow/pg';
-import { isQualityError, type QualityErrorCode } from '@dataflow/quality';
+import type { QualityErrorCode } from '@dataflow/quality';
 import { isRunlogError, type RunlogErrorCode } from '@dataflow/runlog';
 import { isWarehouseError, type WarehouseErrorCode } from '@dataflow/warehouse';
 import { isCliError } from './errors.js';
@@ -146,11 +146,30 @@ function apply(rule: ExitRule, retryable: boolean): ExitCode {
   return rule;
 }
 
+/**
+ * A ModelingError / QualityError, recognised by name and code rather than `instanceof`: such an
+ * error exists only once its package was loaded by the command, and `load` / `ingest` must not
+ * import modeling and quality just to map their errors (start-up time, issue 13).
+ */
+function namedLibraryError<C extends string>(
+  error: unknown,
+  name: 'ModelingError' | 'QualityError',
+  table: Record<C, ExitRule>,
+): { code: C; retryable: boolean } | undefined {
+  if (!(error instanceof Error) || error.name !== name) return undefined;
+  const { code, retryable } = error as { code?: unknown; retryable?: unknown };
+  return typeof code === 'string' && Object.hasOwn(table, code)
+    ? { code: code as C, retryable: retryable === true }
+    : undefined;
+}
+
 function libraryExit(error: unknown): ExitCode | undefined {
   if (isIngestError(error)) return apply(INGEST_EXIT[error.code], error.retryable);
   if (isWarehouseError(error)) return apply(WAREHOUSE_EXIT[error.code], error.retryable);
-  if (isModelingError(error)) return apply(MODELING_EXIT[error.code], error.retryable);
-  if (isQualityError(error)) return apply(QUALITY_EXIT[error.code], error.retryable);
+  const modeling = namedLibraryError(error, 'ModelingError', MODELING_EXIT);
+  if (modeling) return apply(MODELING_EXIT[modeling.code], modeling.retryable);
+  const quality = namedLibraryError(error, 'QualityError', QUALITY_EXIT);
+  if (quality) return apply(QUALITY_EXIT[quality.code], quality.retryable);
   if (isRunlogError(error)) return apply(RUNLOG_EXIT[error.code], error.retryable);
   if (isPgError(error)) return apply(PG_EXIT[error.code], false);
   return undefined;

@@ -11,6 +11,7 @@ import {
   redactArgs,
 } from '@dataflow/runlog';
 import type pg from 'pg';
+import { cancelServerWorkOnAbort } from './cancel-on-abort.js';
 import type { LoadedProject } from './config/load.js';
 import type { Database } from './database.js';
 import type { EmbeddedPostgresHandle } from './embedded-postgres.js';
@@ -19,10 +20,10 @@ import { EXIT, type ExitCode, statusForExit } from './exit-codes.js';
 import { exitCodeFor } from './exit-mapping.js';
 import type { DayInterval } from './interval.js';
 import type { Invocation } from './lifecycle.js';
-import { type CliLineage, openLineage } from './lineage.js';
+import type { CliLineage } from './lineage.js';
+import { openLineageIfRequested } from './lineage-gate.js';
 import { createReporter, type RunReporter } from './output/reporter.js';
 import type { Terminal } from './output/terminal.js';
-import { cancelServerWorkOnAbort } from './shutdown.js';
 import { emptyTotals, errorInfo, printSummary, type RunTotals } from './summary.js';
 import { VERSION } from './version.js';
 
@@ -100,7 +101,7 @@ export async function openSession(
   const { runId, logger, project, days, terminal } = options;
   const { redactor } = invocation;
   // Before anything is opened: a bad `lineage:` setting is a configuration error (exit 2).
-  const lineage = openLineage({
+  const lineage = await openLineageIfRequested({
     config: project.config.lineage,
     env: invocation.env,
     projectDir: project.dir,

@@ -1,4 +1,6 @@
-import { defineProject, type ProjectDefinition } from '@dataflow/modeling';
+import type { ProjectDefinition } from '@dataflow/modeling';
+// The leaf module, not the package: every command loads the config, few need the compiler.
+import { defineProject } from '@dataflow/modeling/define';
 import { CliError } from '../errors.js';
 import { splitTsConfig, TS_CONFIG_FILE } from '../ts-config.js';
 import { checkConfig } from './checks.js';

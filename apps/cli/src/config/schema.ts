@@ -1,5 +1,6 @@
 import { apiSourceShape, COLUMN_TYPES, type ColumnType } from '@dataflow/ingest';
-import { lineageConfigSchema } from '@dataflow/lineage';
+// The leaf module, not the package: config loading must not import the lineage emitters.
+import { lineageConfigSchema } from '@dataflow/lineage/config';
 import { z } from 'zod';
 import { warehouseTimeoutFields } from '../connection-options.js';
 import { csvIncrementalSchema } from './incremental-schema.js';

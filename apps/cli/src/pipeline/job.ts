@@ -28,14 +28,14 @@ export async function job<T>(
     step: 'ingest' | 'load';
     target: string;
     partition: string;
-    lineage?: (value?: T) => JobLineage;
+    lineage?: (value?: T) => JobLineage | Promise<JobLineage>;
     tracker?: SourceTracker;
   },
   fn: () => Promise<JobOutcome<T>>,
 ): Promise<T> {
   const jobId = await session.runLog.startJob({ runId: session.runId, ...spec });
   const emit = session.lineage.enabled ? lineage : undefined;
-  if (emit) await session.lineage.job('START', emit());
+  if (emit) await session.lineage.job('START', await emit());
   const log = session.logger.child({ step: spec.step, source: spec.target, partition: spec.partition });
   const started = performance.now();
   log.info({}, `${spec.step} ${spec.target} ${spec.partition} started`);
@@ -56,7 +56,7 @@ export async function job<T>(
       },
       `${spec.step} ${spec.target} ${spec.partition} ${out.status ?? 'done'}`,
     );
-    if (emit) await session.lineage.job('COMPLETE', emit(out.value));
+    if (emit) await session.lineage.job('COMPLETE', await emit(out.value));
     return out.value;
   } catch (error) {
     tracker?.failed(error);
@@ -75,7 +75,7 @@ export async function job<T>(
       { err: { code: typeof code === 'string' ? code : undefined, message } },
       `${spec.step} ${spec.target} failed`,
     );
-    if (emit) await session.lineage.job(aborted ? 'ABORT' : 'FAIL', emit(), { error });
+    if (emit) await session.lineage.job(aborted ? 'ABORT' : 'FAIL', await emit(), { error });
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   applyDefer,
   type BuildPlan,
@@ -18,6 +18,7 @@ import {
 import type { RunLogger } from '@dataflow/runlog';
 import type pg from 'pg';
 import type { LoadedProject } from '../config/load.js';
+import { targetDirOf } from './target-dir.js';
 
 /** A previous run's artifacts, read once per command before this run overwrites `target/`. */
 export interface PriorState {
@@ -29,9 +30,7 @@ export interface PriorState {
   favorState: boolean;
 }
 
-/** Where the project's artifacts go (`target-path`, default `target/` in the project). */
-export const targetDirOf = (project: LoadedProject) =>
-  join(project.dir, project.config['target-path'] ?? 'target');
+export { targetDirOf };
 
 const usesResults = (specs: readonly string[] | undefined) =>
   (specs ?? []).some((s) => /(^|[\s,@+])result:/.test(s));

@@ -1,13 +1,14 @@
-import { type BuildResult, type NodeResult, writeRunResults } from '@dataflow/modeling';
+import type { BuildResult, NodeResult } from '@dataflow/modeling';
 import { CliError } from '../errors.js';
 import type { DayInterval } from '../interval.js';
 import { type Session, throwIfAborted } from '../session.js';
-import { type BuildFlags, buildProject } from './build-step.js';
+import type { BuildFlags } from './build-step.js';
 import { ingestCursorSource, isCursorSource, loadCursorSource } from './cursor-steps.js';
-import { loadPriorState, type PriorState, targetDirOf } from './prior-state.js';
+import type { PriorState } from './prior-state.js';
 import { daysOutcome, latestResults, runRecordArgs } from './run-record.js';
 import { selectSources } from './select-sources.js';
 import { ingestSource, loadSource, openLakeStore } from './source-steps.js';
+import { targetDirOf } from './target-dir.js';
 
 /** Which steps a pipeline command runs, in this order per day. */
 export type Step = 'ingest' | 'load' | 'build';
@@ -43,8 +44,15 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
     throw new CliError('NOTHING_TO_DO', 'the project defines no sources');
   }
   // Read before this run overwrites target/ (`--state target`, `result:` against the last run).
-  const prior: PriorState = has('build')
-    ? await loadPriorState(session.project, session.invocation.cwd, args.build)
+  // Modeling, quality and lineage are imported only by the commands that build: `load` and
+  // `ingest` start without them (issue 13).
+  const building = has('build') ? await import('./build-step.js') : undefined;
+  const prior: PriorState = building
+    ? await (await import('./prior-state.js')).loadPriorState(
+        session.project,
+        session.invocation.cwd,
+        args.build,
+      )
     : { defer: false, favorState: false };
   // Checked before anything runs: a cursor source this ingest cannot read is a config error.
   const cursorSources = new Set(
@@ -71,9 +79,9 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
           }
         }
       }
-      if (has('build')) {
+      if (building) {
         throwIfAborted(signal);
-        const result = await buildProject(session, args.build, day, prior);
+        const result = await building.buildProject(session, args.build, day, prior);
         if (result) {
           results.push(result.results);
           // Text output lists each failed unit test's diff in its failure block at the end.
@@ -110,6 +118,7 @@ async function recordRun(
   const dayNames = args.days.map((d) => d.start);
   if (dayNames.length > 0) session.totals.days = daysOutcome(dayNames, run.completed, run.failed);
   try {
+    const { writeRunResults } = await import('@dataflow/modeling/artifacts');
     await writeRunResults(targetDirOf(session.project), {
       runId: session.runId,
       results: latestResults(run.results),

@@ -17,7 +17,6 @@ import {
 import { apiIngestOptions, csvIngestOptions, lakeOptions, loadOptions } from '../config/library-options.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { DayInterval } from '../interval.js';
-import { ingestJob, loadJob } from '../lineage.js';
 import type { Session } from '../session.js';
 import { warehouseLease } from './ingest-lease.js';
 import { job } from './job.js';
@@ -82,8 +81,16 @@ export async function ingestSource(
       : {}),
     onProgress: tracker.progress,
   };
-  const lineage = (manifest?: PartitionManifest) =>
-    ingestJob({ name, source, projectDir: dir, lakeUrl, ds: day.start, manifest });
+  // Called only when lineage is on: @dataflow/lineage is imported then, not by every ingest.
+  const lineage = async (manifest?: PartitionManifest) =>
+    (await import('../lineage.js')).ingestJob({
+      name,
+      source,
+      projectDir: dir,
+      lakeUrl,
+      ds: day.start,
+      manifest,
+    });
   return job(session, { step: 'ingest', target: name, partition, lineage, tracker }, async () => {
     const manifest =
       source.type === 'csv'
@@ -148,8 +155,8 @@ export async function loadSource(
   const options = loadOptions(name, source, config);
   const interval = cursor?.interval ?? day;
   const partition = cursor?.label ?? day.start;
-  const lineage = (result?: LoadResult) =>
-    loadJob({
+  const lineage = async (result?: LoadResult) =>
+    (await import('../lineage.js')).loadJob({
       name,
       lakeUrl: lakeOptions(config, dir, session.invocation.env).url,
       ds: interval.start,
