@@ -396,7 +396,12 @@ export class JinjaEnvironment {
     if (!macro) throw new Error(`unknown test macro ${name}`);
     return this.within(scope, () =>
       this.env.withContext({ this: DbtRelation.fromSql(scope.thisRelation) }, () => {
-        const kwargs = { ...args, model, ...(column === undefined ? {} : { column_name: column }) };
+        // As in dbt, `model` is the tested Relation (`dbt_utils._is_relation(model)`); it renders as its SQL.
+        const kwargs = {
+          ...args,
+          model: DbtRelation.fromSql(model),
+          ...(column === undefined ? {} : { column_name: column }),
+        };
         return pyStr(macro([], kwargs));
       }),
     );

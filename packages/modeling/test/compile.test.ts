@@ -459,6 +459,39 @@ describe('singular tests as audits', () => {
     expect(plan.order).toContain(byName.assert_conditional?.uniqueId);
   });
 
+  it("a custom test's `model` and `ref()` / `source()` arguments are Relations it depends on (dbt renders test arguments)", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': projectYml(),
+      'models/customers.sql': 'select 1 as id',
+      'models/orders.sql': 'select 1 as id',
+      'tests/generic/same_rows.sql':
+        '{% test same_rows(model, other, raw) %}select * from {{ model }} except select * from {{ other }} where {{ other.identifier == "customers" }} and {{ raw.identifier }} is null and not {{ model.is_cte }}{% endtest %}',
+      'models/schema.yml': [
+        'version: 2',
+        'sources:',
+        '  - name: src',
+        '    tables: [{ name: events }]',
+        'models:',
+        '  - name: orders',
+        '    tests:',
+        '      - same_rows:',
+        "          other: ref('customers')",
+        "          raw: \"source('src', 'events')\"",
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'a' });
+    expect(diagnostics).toEqual([]);
+    const test = Object.values(graph.nodes).find((n): n is TestNode => n.resourceType === 'test');
+    expect(test?.sqlTemplate).toBe(
+      `select * from ${RELATION_PLACEHOLDER} except select * from "a"."customers" where True and events is null and not False`,
+    );
+    expect(test?.dependsOn.sort()).toEqual([
+      'model.shop.customers',
+      'model.shop.orders',
+      'source.shop.src.events',
+    ]);
+  });
+
   it('TypeScript singular tests get the same template', async () => {
     const orders = defineModel({ name: 'orders', sql: () => 'select 1 as id' });
     const { graph, diagnostics } = await compileProject({

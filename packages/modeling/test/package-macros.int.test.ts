@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { dbtPackagesFixture, useTestDatabase } from '@dataflow/testkit';
 import { describe, expect, it } from 'vitest';
 import { compileProject, type ModelNode } from '../src/index.js';
+import { createPgIntrospector } from '../src/introspection/pg-introspector.js';
 import { writeProject } from './helpers.js';
 
 const db = useTestDatabase();
@@ -28,14 +29,20 @@ function packageMacros(): string[] {
 /**
  * How each public macro is exercised: `expr` renders inside `select … as v` and runs on PostgreSQL,
  * `query` renders a whole query that runs, `compile` only compiles (the reason says why it does
- * not run as SQL on its own).
+ * not run as SQL on its own), `build` is a model that reads the warehouse: compiled offline, then
+ * rendered again with `execute` true against a real table (`ref('people')` a Relation, its columns
+ * Column objects) and run, its rows compared.
  */
 type Use =
   | { call: string; kind: 'expr' | 'query' }
-  | { call: string; kind: 'compile'; why: string; renders?: string; unsupported?: string };
-/** `ref()` gives relation text in this branch; dbt's Relation objects come with build-time introspection. */
-const NEEDS_RELATION =
-  'needs a Relation object from ref() (is_relation check), not yet given at compile time';
+  | { call: string; kind: 'compile'; why: string; renders?: string }
+  /** A whole model template that reads the warehouse: rendered at build time, run, its rows compared. */
+  | { call: string; kind: 'build'; rows: Record<string, unknown>[] };
+/** The `people` table with its empty string read as null (`nullcheck` of a string column). */
+const NULLCHECKED = [
+  { id: 1, name: 'ann', code: 'x' },
+  { id: 2, name: null, code: null },
+];
 const HELPER = 'a compile-time datetime helper (a Python value, no SQL)';
 const d = "'2024-03-15'::date";
 const ts = "'2024-03-15 10:20:30'::timestamp";
@@ -60,10 +67,9 @@ const EXERCISED: Record<string, Use> = {
     why: 'reads the warehouse (execute false offline: the default)',
   },
   'dbt_utils.get_filtered_columns_in_relation': {
-    call: "dbt_utils.get_filtered_columns_in_relation(ref('base')) | join(',')",
-    kind: 'compile',
-    why: 'reads the warehouse',
-    unsupported: NEEDS_RELATION,
+    call: "select '{{ dbt_utils.get_filtered_columns_in_relation(ref('people'), except=['NAME']) | join(',') }}' as v",
+    kind: 'build',
+    rows: [{ v: 'id,code' }],
   },
   'dbt_utils.get_intervals_between': {
     call: `dbt_utils.get_intervals_between("'2024-01-01'::date", "'2024-01-05'::date", 'day')`,
@@ -124,16 +130,14 @@ const EXERCISED: Record<string, Use> = {
   },
   'dbt_utils.log_info': { call: "dbt_utils.log_info('hello') ~ '1'", kind: 'expr' },
   'dbt_utils.nullcheck': {
-    call: "dbt_utils.nullcheck(['a']) | replace('a', \"''\")",
-    kind: 'compile',
-    why: 'a column list fragment',
-    unsupported: 'takes Column objects (get_columns_in_relation), not names',
+    call: "select {{ dbt_utils.nullcheck(adapter.get_columns_in_relation(ref('people'))) }} from {{ ref('people') }} order by id",
+    kind: 'build',
+    rows: NULLCHECKED,
   },
   'dbt_utils.nullcheck_table': {
-    call: "dbt_utils.nullcheck_table(ref('base'))",
-    kind: 'compile',
-    why: 'reads the warehouse',
-    unsupported: NEEDS_RELATION,
+    call: "{{ dbt_utils.nullcheck_table(ref('people')) }} order by id",
+    kind: 'build',
+    rows: NULLCHECKED,
   },
   'dbt_utils.pivot': {
     call: "'select ' ~ dbt_utils.pivot('k', ['a', 'b']) ~ \" from (select 'a' as k) t\"",
@@ -150,10 +154,12 @@ const EXERCISED: Record<string, Use> = {
   'dbt_utils.safe_subtract': { call: "dbt_utils.safe_subtract(['5', 'null', '2'])", kind: 'expr' },
   'dbt_utils.slugify': { call: '"\'" ~ dbt_utils.slugify(\'Hello World!\') ~ "\'"', kind: 'expr' },
   'dbt_utils.star': {
-    call: "dbt_utils.star(ref('base'))",
-    kind: 'compile',
-    why: 'reads the warehouse (`*` offline)',
-    unsupported: NEEDS_RELATION,
+    call: "select {{ dbt_utils.star(ref('people'), except=['code'], prefix='p_') }} from {{ ref('people') }} order by 1",
+    kind: 'build',
+    rows: [
+      { p_id: 1, p_name: 'ann' },
+      { p_id: 2, p_name: '' },
+    ],
   },
   'dbt_utils.surrogate_key': {
     call: "dbt_utils.surrogate_key(['1'])",
@@ -166,10 +172,12 @@ const EXERCISED: Record<string, Use> = {
     why: 'reads the warehouse',
   },
   'dbt_utils.unpivot': {
-    call: "dbt_utils.unpivot(ref('base'), exclude=['id'])",
-    kind: 'compile',
-    why: 'reads the warehouse',
-    unsupported: NEEDS_RELATION,
+    call: "select * from ({{ dbt_utils.unpivot(ref('people'), exclude=['id'], remove=['code']) }}) u order by id",
+    kind: 'build',
+    rows: [
+      { id: 1, field_name: 'name', value: 'ann' },
+      { id: 2, field_name: 'name', value: '' },
+    ],
   },
   'dbt_utils.width_bucket': { call: 'dbt_utils.width_bucket(5, 0, 10, 4)', kind: 'expr' },
   'dbt_date.compile_reference_datetime': {
@@ -334,11 +342,18 @@ describe('every public dbt_utils and dbt_date macro on PostgreSQL', () => {
       'dbt_project.yml': 'name: shop\nvars:\n  "dbt_date:time_zone": UTC\n',
       'models/base.sql': 'select 1 as id, 2 as v',
       'models/dates.sql': "select '2024-01-01'::date as date_day",
+      'models/people.sql':
+        "select * from (values (1, 'ann'::varchar(10), 'x'::text), (2, '', '')) as t(id, name, code)",
     };
     const modelName = (macro: string) => `m_${macro.replace('.', '__')}`;
     for (const [macro, use] of Object.entries(EXERCISED)) {
       if (!publicMacros.includes(macro)) continue;
-      const body = use.kind === 'expr' ? `select {{ ${use.call} }} as v` : `{{ ${use.call} }}`;
+      const body =
+        use.kind === 'build'
+          ? use.call
+          : use.kind === 'expr'
+            ? `select {{ ${use.call} }} as v`
+            : `{{ ${use.call} }}`;
       files[`models/${modelName(macro)}.sql`] = body;
     }
     const dir = await writeProject(files);
@@ -347,17 +362,12 @@ describe('every public dbt_utils and dbt_date macro on PostgreSQL', () => {
       await symlink(join(dbtPackagesFixture(), pkg), join(dir, 'dbt_packages', pkg), 'dir');
     // target.database is the connection's, as dbt's profile gives it (information_schema macros name it).
     const database = new URL(db.url).pathname.slice(1);
-    const { graph, diagnostics } = await compileProject({ dir, schema: db.schema, target: { database } });
+    const compiled = await compileProject({ dir, schema: db.schema, target: { database } });
+    const { graph, diagnostics } = compiled;
     const errors = diagnostics
       .filter((x) => x.severity === 'error')
       .map((x) => `${x.node ?? x.file}: ${x.message}`);
-    const expectedErrors = [
-      'm_dbt_utils__surrogate_key',
-      ...Object.entries(EXERCISED)
-        .filter(([, use]) => use.kind === 'compile' && use.unsupported)
-        .map(([macro]) => modelName(macro)),
-    ];
-    expect(errors.filter((e) => !expectedErrors.some((n) => e.startsWith(`${n}:`)))).toEqual([]);
+    expect(errors.filter((e) => !e.startsWith('m_dbt_utils__surrogate_key:'))).toEqual([]);
 
     const failures: string[] = [];
     for (const [macro, use] of Object.entries(EXERCISED)) {
@@ -366,7 +376,7 @@ describe('every public dbt_utils and dbt_date macro on PostgreSQL', () => {
       if (node?.compiledSql.trim() !== use.renders) failures.push(`${macro} rendered ${node?.compiledSql}`);
     }
     for (const [macro, use] of Object.entries(EXERCISED)) {
-      if (use.kind === 'compile' || !publicMacros.includes(macro)) continue;
+      if (use.kind === 'compile' || use.kind === 'build' || !publicMacros.includes(macro)) continue;
       const node = graph.nodes[`model.shop.${modelName(macro)}`] as ModelNode | undefined;
       if (!node) {
         failures.push(`${macro}: not compiled`);
@@ -380,5 +390,23 @@ describe('every public dbt_utils and dbt_date macro on PostgreSQL', () => {
       }
     }
     expect(failures).toEqual([]);
+
+    // Macros that read the warehouse render at build time (execute true) against the table `ref()` names.
+    const people = graph.nodes['model.shop.people'] as ModelNode;
+    await db.pool.query(`create table "${db.schema}"."people" as ${people.compiledSql}`);
+    const introspect = createPgIntrospector(db.pool);
+    const built: Record<string, unknown> = {};
+    const expected: Record<string, unknown> = {};
+    for (const [macro, use] of Object.entries(EXERCISED)) {
+      if (use.kind !== 'build') continue;
+      expected[macro] = use.rows;
+      try {
+        const { sql } = await compiled.renderer.render(`model.shop.${modelName(macro)}`, false, introspect);
+        built[macro] = (await db.pool.query(sql)).rows;
+      } catch (error) {
+        built[macro] = (error as Error).message;
+      }
+    }
+    expect(built).toEqual(expected);
   });
 });

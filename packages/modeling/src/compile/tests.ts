@@ -10,6 +10,7 @@ import {
   type TestRegistry,
 } from '@dataflow/quality';
 import { type GraphNode, RELATION_PLACEHOLDER, type RelationInfo, type TestNode } from '../graph.js';
+import { DbtRelation } from '../introspection/relation.js';
 import { templateProblem } from '../jinja.js';
 import type { TestDeclaration } from '../schema-yml.js';
 import type { CompileContext } from './context.js';
@@ -80,11 +81,29 @@ export function testRegistry(ctx: CompileContext): TestRegistry {
         },
         relation,
         column,
-        args,
+        relationArgs(args, resolve),
       ),
     );
   }
   return registry;
+}
+
+const REFERENCE_ARG = /^\s*(?:ref|source)\(\s*['"][^'"]+['"]\s*(?:,\s*['"][^'"]+['"]\s*)?\)\s*$/;
+
+/**
+ * dbt renders a test's arguments as Jinja, so `compare_model: ref('b')` reaches the macro as a
+ * Relation (what `dbt_utils._is_relation` checks) and the test depends on `b`. An argument that is
+ * exactly a `ref()` / `source()` call (alone or in a list) becomes that relation; others stay as given.
+ */
+export function relationArgs(
+  args: Record<string, unknown>,
+  resolve: (expr: string) => string,
+): Record<string, unknown> {
+  const one = (value: unknown): unknown =>
+    typeof value === 'string' && REFERENCE_ARG.test(value) ? DbtRelation.fromSql(resolve(value)) : value;
+  return Object.fromEntries(
+    Object.entries(args).map(([key, value]) => [key, Array.isArray(value) ? value.map(one) : one(value)]),
+  );
 }
 
 const shortHash = (value: unknown) =>
