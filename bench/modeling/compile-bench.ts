@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { build, compileProject, type ModelNode, planBuild } from '@dataflow/modeling';
 import { dbtPackagesFixture, startPostgresServer } from '@dataflow/testkit';
 import pg from 'pg';
+import { median } from '../stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -212,8 +213,6 @@ function coldCompile(checkout: string): { cpu: number; wall: number } {
   const number = (label: RegExp) => Number(label.exec(out)?.[1] ?? Number.NaN);
   return { cpu: number(/cpu \(user\+sys[^:]*: ([\d.]+) ms/), wall: number(/wall: ([\d.]+) ms/) };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 function benchAgainstBaseline(baseline: string): void {
   const here = process.cwd();

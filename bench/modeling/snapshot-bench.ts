@@ -13,13 +13,13 @@ import { parseArgs } from 'node:util';
 import { resolveSnapshotConfig, runSnapshot, type SnapshotConfig } from '@dataflow/modeling';
 import { startPostgresServer } from '@dataflow/testkit';
 import pg from 'pg';
+import { median } from '../stats.js';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' } },
 });
 const ROWS = Number(values.rows);
 const RUNS = Number(values.runs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const ms = async (fn: () => Promise<unknown>) => {
   const t0 = performance.now();
   await fn();

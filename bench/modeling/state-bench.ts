@@ -22,6 +22,7 @@ import {
   writeArtifacts,
   writeManifest,
 } from '@dataflow/modeling';
+import { median } from '../stats.js';
 
 const { values } = parseArgs({
   options: { models: { type: 'string', default: '1000' }, runs: { type: 'string', default: '5' } },
@@ -45,8 +46,6 @@ async function generate(dir: string): Promise<void> {
   }
   await writeFile(join(dir, 'models', 'schema.yml'), `${yml.join('\n')}\n`);
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t0 = performance.now();

@@ -33,6 +33,7 @@ import { createFsStore, ingestCsv } from '@dataflow/ingest';
 import { startPostgresServer } from '@dataflow/testkit';
 import { loadPartition } from '@dataflow/warehouse';
 import pg from 'pg';
+import { median } from '../stats.js';
 
 const run = promisify(execFile);
 
@@ -71,12 +72,6 @@ async function generateCsv(path: string, rows: number): Promise<void> {
   }
   await pipeline(Readable.from(lines()), createWriteStream(path));
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 async function seconds(body: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { startPostgresServer } from '@dataflow/testkit';
 import { copyInto } from '@dataflow/warehouse';
 import pg from 'pg';
+import { median } from '../stats.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,8 +46,6 @@ async function generateCsv(path: string): Promise<void> {
   }
   await pipeline(Readable.from(lines()), createWriteStream(path));
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'warehouse-stg-bench-'));
