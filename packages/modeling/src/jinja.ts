@@ -294,6 +294,12 @@ export class JinjaEnvironment {
               : this.packages.get(pkg)?.[macro];
       return isPyCallable(found) ? found : undefined;
     };
+    // dbt exposes the root project's macros under its name too (`my_project.my_macro()`).
+    if (!this.env.globals.has(settings.rootProject) && !this.packages.has(settings.rootProject))
+      this.env.globals.set(
+        settings.rootProject,
+        Object.assign(new MacroNamespace(), Object.fromEntries(this.rootMacros)),
+      );
     const resolve = createDispatchResolver(full);
     const adapter = this.env.globals.get('adapter') as Record<string, unknown>;
     // dbt-postgres's quoting: double quotes, embedded quotes doubled.

@@ -93,8 +93,18 @@ export class DbtColumn {
   }
 }
 
+/** dbt's `Column.TYPE_LABELS` (dbt-postgres keeps the base class's): what `translate_type` maps. */
+const TYPE_LABELS: Record<string, string> = {
+  STRING: 'TEXT',
+  TIMESTAMP: 'TIMESTAMP',
+  FLOAT: 'FLOAT',
+  INTEGER: 'INT',
+  BOOLEAN: 'BOOLEAN',
+  BIGINT: 'BIGINT',
+};
+
 /**
- * `api.Column`: `create(name, dtype)` and `string_type(size)`.
+ * `api.Column`: `create(name, dtype)`, `translate_type(dtype)`, `string_type(size)`, `numeric_type`.
  *
  * @example
  * env.globals.set('api', { Column: columnApi() });
@@ -104,6 +114,10 @@ export function columnApi(): Record<string, unknown> {
     create: pyFunction('create', (args, kwargs) => {
       const name = pyStr(args[0] ?? kwargs.name);
       return new DbtColumn(name, pyStr(args[1] ?? kwargs.label_or_dtype ?? kwargs.dtype));
+    }),
+    translate_type: pyFunction('translate_type', (args, kwargs) => {
+      const dtype = pyStr(args[0] ?? kwargs.dtype);
+      return TYPE_LABELS[dtype.toUpperCase()] ?? dtype;
     }),
     string_type: pyFunction('string_type', (args) => `character varying(${pyStr(args[0])})`),
     numeric_type: pyFunction('numeric_type', (args) => {
