@@ -228,7 +228,7 @@ export function planBuild(
       const d = stack.pop() as string;
       const dn = graph.nodes[d];
       if (dn?.resourceType === 'model' && dn.config.materialized === 'ephemeral') stack.push(...dn.dependsOn);
-      else if (inBuild.has(d) && !auditIds.has(d)) expanded.add(d);
+      else if ((inBuild.has(d) && !auditIds.has(d)) || graph.failedModels?.[d]) expanded.add(d);
     }
     waitsFor[id] = [...expanded].sort();
   }
@@ -573,7 +573,8 @@ export async function build(
     threads: options.threads ?? 4,
     ...(options.failFast ? { failFast: true } : {}),
     blocks: (id, s) => s === 'error' || s === 'skipped' || (s === 'fail' && testSeverity(id) === 'error'),
-    nameOf: (id) => graph.nodes[id]?.name ?? id,
+    nameOf: (id) => graph.nodes[id]?.name ?? graph.failedModels?.[id]?.name ?? id,
+    failed: Object.fromEntries(Object.keys(graph.failedModels ?? {}).map((id) => [id, 'failed to compile'])),
   });
   const results: NodeResult[] = [];
   const report = (r: NodeResult) => {

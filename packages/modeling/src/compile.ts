@@ -112,10 +112,11 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const names: NameTable = new Map();
   const seeds = seedNodes(ctx, inputs.seeds, names);
   const models: NamedModel[] = [];
+  const failed: NamedModel[] = [];
   for (const src of inputs.models) {
     const parsed = parseModel(ctx, src);
     const named = parsed && nameModel(ctx, parsed, names);
-    if (named) models.push(named);
+    if (named) (named.failed ? failed : models).push(named);
   }
   const snapshots = parseSnapshots(ctx, inputs.snapshots, names);
   addExternalRelations(names, options.externalRelations ?? []);
@@ -127,9 +128,12 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const nodes: Record<string, GraphNode> = {};
   for (const seed of seeds) nodes[seed.uniqueId] = seed;
   for (const source of sources.values()) nodes[source.uniqueId] = source;
+  const failedModels: NonNullable<CompiledGraph['failedModels']> = {};
+  for (const m of failed) failedModels[m.uniqueId] = failedEntry(m);
   for (const m of models) {
     const r = rendered.get(m.uniqueId);
-    if (r)
+    if (!r) failedModels[m.uniqueId] = failedEntry(m);
+    else
       nodes[m.uniqueId] = modelNode(ctx.projectName, m, dependsOn.get(m.uniqueId) ?? [], {
         sql: inlineEphemerals(m.uniqueId, r.sql, rendered, inCycle),
         ...(r.incrementalSql !== undefined
@@ -149,10 +153,13 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     generatedAt: new Date().toISOString(),
     nodes,
     ...buildEdgeMaps(nodes),
+    ...(Object.keys(failedModels).length > 0 ? { failedModels } : {}),
   };
   const renderer = createBuildRenderer({ ctx, models, linker, rendered, inCycle });
   return { graph, diagnostics: diagnostics.list, renderer };
 }
+
+const failedEntry = (m: NamedModel) => ({ name: m.src.name, ...(m.src.file ? { file: m.src.file } : {}) });
 
 function modelNode(
   projectName: string,

@@ -158,6 +158,12 @@ export interface CompiledGraph {
   nodes: Record<string, GraphNode>;
   parentMap: Record<string, string[]>;
   childMap: Record<string, string[]>;
+  /**
+   * Models that failed to compile (each is an error diagnostic), by unique id. They are not nodes,
+   * but their children still list them in `dependsOn`; a build skips those children, as dbt skips
+   * the children of a failed node.
+   */
+  failedModels?: Record<string, { name: string; file?: string }>;
 }
 
 /** One compile problem; compile collects all of them instead of stopping at the first. */

@@ -18,6 +18,11 @@ export interface SchedulerOptions {
   blocks?(id: string, status: ScheduledStatus): boolean;
   /** Name of a node in skip messages (default: its id). */
   nameOf?(id: string): string;
+  /**
+   * Nodes outside `order` that failed before the build (id → what happened, e.g. `failed to
+   * compile`): their dependents are skipped with `skipped: upstream <name> <what happened>`.
+   */
+  failed?: Readonly<Record<string, string>>;
 }
 
 /** What to do now: nodes to report as skipped, nodes to start. */
@@ -57,7 +62,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const nameOf = options.nameOf ?? ((id: string) => id);
   const pending = new Set(options.order);
   const running = new Set<string>();
-  const done = new Map<string, ScheduledStatus>();
+  const failed = options.failed ?? {};
+  const done = new Map<string, ScheduledStatus>(Object.keys(failed).map((id) => [id, 'error']));
   let stopReason: string | undefined;
   const blocking = (id: string) => {
     const s = done.get(id);
@@ -75,7 +81,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (const id of pending) {
         const bad = options.waitsFor[id]?.find(blocking);
         if (bad === undefined) continue;
-        skipped(id, `skipped: upstream ${nameOf(bad)} ${done.get(bad)}`, out);
+        skipped(id, `skipped: upstream ${nameOf(bad)} ${failed[bad] ?? done.get(bad)}`, out);
         changed = true;
       }
     }

@@ -44,3 +44,36 @@ describe('dbt built-ins public projects use', () => {
     expect(model(graph, 'codes').compiledSql).toBe('select length(code) = 5 as five from codes');
   });
 });
+
+describe('a model that fails to compile', () => {
+  it('keeps its name: children link to it with no diagnostic of their own, the graph lists it as failed', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\nmodels:\n  clinic:\n    marts:\n      +schema: marts\n',
+      'models/marts/visits.sql': "select 1 as id\n{{ no_such_macro('x') }}",
+      // Fails only in the final render, where `this` is the real relation.
+      'models/marts/late.sql':
+        "select * from {{ ref('base') }}\n{% if this.schema == 'analytics_marts' %}{{ no_such_macro() }}{% endif %}",
+      'models/base.sql': 'select 2 as id',
+      'models/visit_counts.sql': "select count(*) as n from {{ ref('visits') }}",
+      'models/late_counts.sql': "select count(*) as n from {{ ref('late') }}",
+      'models/missing.sql': "select * from {{ ref('nowhere') }}",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics.map((d) => [d.code, d.file])).toEqual([
+      ['TEMPLATE_ERROR', 'models/marts/visits.sql'],
+      ['UNKNOWN_REF', 'models/missing.sql'],
+      ['TEMPLATE_ERROR', 'models/marts/late.sql'],
+    ]);
+    // The parse-time failure still gets its relation from project config (+schema).
+    expect(model(graph, 'visit_counts').compiledSql).toBe(
+      'select count(*) as n from "analytics_marts"."visits"',
+    );
+    expect(model(graph, 'visit_counts').dependsOn).toEqual(['model.clinic.visits']);
+    expect(model(graph, 'late_counts').dependsOn).toEqual(['model.clinic.late']);
+    expect(graph.nodes['model.clinic.visits']).toBeUndefined();
+    expect(graph.failedModels).toEqual({
+      'model.clinic.late': { name: 'late', file: 'models/marts/late.sql' },
+      'model.clinic.visits': { name: 'visits', file: 'models/marts/visits.sql' },
+    });
+  });
+});

@@ -67,6 +67,22 @@ describe('createScheduler', () => {
     ]);
   });
 
+  it('skips the dependents of a node that failed before the build (a model that failed to compile)', () => {
+    const queue = createScheduler({
+      order: ['b', 'c', 'x'],
+      waitsFor: { b: ['a'], c: ['b'], x: [] },
+      threads: 1,
+      failed: { a: 'failed to compile' },
+    });
+    const log = drain(queue, () => 'success');
+    expect(log).toEqual([
+      'skip b: skipped: upstream a failed to compile',
+      'skip c: skipped: upstream b skipped',
+      'start x',
+      'finish x success',
+    ]);
+  });
+
   it('a failing test blocks its dependents only when `blocks` says so (severity warn does not)', () => {
     const waitsFor = { t: [], child: ['t'] };
     const warn = drain(

@@ -27,6 +27,11 @@ export interface ParsedModel {
   rawConfig?: ConfigLayer;
   /** The first render with tokens for `tokens[i]`, when the template is substitutable. */
   tokenized?: { sql: string; tokens: ContextValue[] };
+  /**
+   * Set when the first render failed (already a `TEMPLATE_ERROR`): the model keeps its name and
+   * its relation from the project and YAML config, so its children link to it, not to nothing.
+   */
+  failed?: true;
 }
 
 /** A parsed model that owns its name: its unique id and target relation. */
@@ -38,8 +43,9 @@ export interface NamedModel extends ParsedModel {
 /**
  * First render of one model (dbt's parse): collects `ref()`, `source()` and `config()` calls with
  * placeholders for the relations; a substitutable template keeps its render with tokens so the
- * compile phase can substitute relations instead of rendering again. Returns undefined (after
- * reporting) on a template error or when the model is disabled.
+ * compile phase can substitute relations instead of rendering again. Returns undefined when the
+ * model is disabled; on a template error, reports it and returns the model marked `failed`, its
+ * config from the project and YAML layers alone (undefined when those disable it).
  *
  * @example
  * const parsed = parseModel(ctx, inputs.models[0]); // { refs: ['stg_orders'], config: { materialized: 'table', ... } }
@@ -76,7 +82,7 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
   } catch (error) {
     const p = templateProblem(error, src.file ?? src.name, src.rawSql);
     report.error('TEMPLATE_ERROR', p.message, p.line);
-    return undefined;
+    return failedModel(ctx, src);
   }
   const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
   const rawConfig = mergeLayers([...renderConfigLayers(ctx, src.layers, site), src.inline, inline]);
@@ -92,6 +98,16 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     rawConfig,
     ...(src.substitutable && !macroReadContext ? { tokenized: { sql: firstRender, tokens } } : {}),
   };
+}
+
+/** A model whose first render failed, configured by its project and YAML layers alone. */
+function failedModel(ctx: CompileContext, src: ModelSource): ParsedModel | undefined {
+  const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
+  const rawConfig = mergeLayers([...renderConfigLayers(ctx, src.layers, site), src.inline]);
+  // Its config problems would only repeat the template error's cause: not reported.
+  const config = toModelConfig(rawConfig, () => {});
+  if (!config.enabled) return undefined;
+  return { src, refs: [], sources: [], config, rawConfig, failed: true };
 }
 
 /** Gives a parsed model its relation and claims its name; undefined when the name is taken. */

@@ -84,7 +84,7 @@ export function substituteTokens(
 
 /**
  * Compile phase of models: each model's final SQL (and incremental SQL), reporting template errors
- * per model; a model that fails is absent from the result.
+ * per model; a model that fails (or whose first render failed) is absent from the result.
  *
  * @example
  * const rendered = renderModels(ctx, models, linker); // Map { 'model.shop.orders' => { sql, ephemeralRefs } }
@@ -96,6 +96,8 @@ export function renderModels(
 ): Map<string, RenderedModel> {
   const rendered = new Map<string, RenderedModel>();
   for (const m of models) {
+    // Its first render failed and was reported: rendering again would only repeat the error.
+    if (m.failed) continue;
     try {
       const main = substituteTokens(m, linker) ?? renderModelSql(ctx, m, linker, false);
       const incremental =

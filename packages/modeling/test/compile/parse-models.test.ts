@@ -51,9 +51,13 @@ describe('parse phase: first render of a model', () => {
     expect(reads?.tokenized).toBeUndefined();
   });
 
-  it('reports a template error with its line, and drops disabled models silently', () => {
+  it('reports a template error with its line (the model kept, marked failed), and drops disabled models silently', () => {
     const ctx = testContext();
-    expect(parseModel(ctx, sqlModel(ctx, 'broken', 'select 1\n{{ foo( }}'))).toBeUndefined();
+    expect(parseModel(ctx, sqlModel(ctx, 'broken', 'select 1\n{{ foo( }}'))).toMatchObject({
+      failed: true,
+      refs: [],
+      config: { materialized: 'view' },
+    });
     expect(parseModel(ctx, sqlModel(ctx, 'off', '{{ config(enabled=false) }}select 1'))).toBeUndefined();
     expect(ctx.diagnostics.list).toEqual([
       expect.objectContaining({ code: 'TEMPLATE_ERROR', node: 'broken', file: 'models/broken.sql', line: 2 }),

@@ -64,8 +64,11 @@ describe('render phase', () => {
 
   it('reports a render failure for its model and keeps rendering the others', () => {
     const { ctx, named, linker } = compileModels({ ok: 'select 1', bad: "select {{ var('missing') }}" });
-    // The first render already failed for `bad`: it never reached this phase.
-    expect(named.map((m) => m.src.name)).toEqual(['ok']);
+    // The first render already failed for `bad`: it keeps its name but is not rendered again.
+    expect(named.map((m) => [m.src.name, m.failed])).toEqual([
+      ['ok', undefined],
+      ['bad', true],
+    ]);
     expect([...renderModels(ctx, named, linker).keys()]).toEqual(['model.shop.ok']);
     expect(ctx.diagnostics.list.map((d) => [d.code, d.node])).toEqual([['TEMPLATE_ERROR', 'bad']]);
   });
