@@ -294,6 +294,13 @@ export class JinjaEnvironment {
               : this.packages.get(pkg)?.[macro];
       return isPyCallable(found) ? found : undefined;
     };
+    // As in dbt, the root project's macros are also reachable as `<project name>.<macro>`.
+    if (!this.packages.has(settings.rootProject)) {
+      this.env.globals.set(
+        settings.rootProject,
+        Object.assign(new MacroNamespace(), Object.fromEntries(this.rootMacros)),
+      );
+    }
     const resolve = createDispatchResolver(full);
     const adapter = this.env.globals.get('adapter') as Record<string, unknown>;
     // dbt-postgres's quoting: double quotes, embedded quotes doubled.
