@@ -21,4 +21,19 @@ describe('dbt context that heavy-Jinja packages read', () => {
     expect(diagnostics).toEqual([]);
     expect(compiled(graph, 'model.shop.m')).toBe('select (amount * 100)::varchar as c, varchar as t');
   });
+
+  it('treats a config value of None as not set (a macro that answers none for the default strategy)', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'macros/strategy.sql': '{% macro default_strategy() %}{% do return(none) %}{% endmacro %}',
+      'models/m.sql':
+        "{{ config(materialized='incremental', incremental_strategy=default_strategy(), unique_key=none) }}select 1 as id",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect((graph.nodes['model.shop.m'] as ModelNode).config).toMatchObject({
+      materialized: 'incremental',
+      incrementalStrategy: 'append',
+    });
+  });
 });
