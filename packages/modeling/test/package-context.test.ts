@@ -36,4 +36,27 @@ describe('dbt context that heavy-Jinja packages read', () => {
       incrementalStrategy: 'append',
     });
   });
+
+  it("answers builtins.ref.config (dbt's runtime config), project_name and invocation_args_dict", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': "name: shop\nversion: '2.1'\nvars:\n  days: 3\n",
+      'dbt_packages/shop_utils/dbt_project.yml': "name: shop_utils\nversion: '0.4.0'\n",
+      'macros/conf.sql': '{% macro runtime() %}{{ return(builtins.ref.config) }}{% endmacro %}',
+      'models/m.sql': [
+        '{%- set conf = runtime() -%}',
+        "select '{{ conf.dependencies['shop_utils'].version }}' as pkg, '{{ conf.dependencies[project_name].version }}' as own,",
+        "  '{{ conf.project_name }}' as name, {{ conf.vars.to_dict()['days'] }} as days, {{ conf.cli_vars }} as cli,",
+        "  '{{ invocation_args_dict.which }}' as which, {{ invocation_args_dict.vars }} as args_vars",
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics', vars: { run: 1 } });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe(
+      [
+        "select '0.4.0' as pkg, '2.1' as own,",
+        "  'shop' as name, 3 as days, {'run': 1} as cli,",
+        "  'compile' as which, {'run': 1} as args_vars",
+      ].join('\n'),
+    );
+  });
 });
