@@ -88,6 +88,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     ...(options.target ? { target: { ...options.target, schema: options.schema } } : {}),
     ...(options.redact ? { redact: options.redact } : {}),
     ...(options.env ? { env: options.env } : {}),
+    ...(options.vars ? { cliVars: options.vars } : {}),
   });
   const inputs: ProjectInputs | undefined = options.project
     ? readTsProject(options.project, options.dir, diagnostics)

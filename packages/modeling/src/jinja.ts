@@ -5,6 +5,7 @@ import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/d
 import { createDispatch, loadDbtMacros, MacroNamespace } from './jinja/dbt-macros.js';
 import { Environment, type Template } from './jinja/environment.js';
 import { TemplateError } from './jinja/errors.js';
+import { DbtRuntimeConfig, invocationArgs, type ProjectDescription } from './jinja/runtime-config.js';
 import { isPyCallable, type PyCallable, PyError, pyFunction, pyStr, toPlain } from './jinja/values.js';
 
 /** What templates see through dbt's context functions during one render. */
@@ -88,6 +89,8 @@ export function rewriteTestBlocks(source: string): string {
 /** Options of {@link JinjaEnvironment}: the target schema, plus what {@link createDbtContext} takes. */
 export type JinjaEnvironmentOptions = { schema: string } & Partial<Omit<DbtContextOptions, 'target'>> & {
     target?: DbtContextOptions['target'];
+    /** `--vars` alone (`invocation_args_dict.vars`, the runtime config's `cli_vars`). */
+    cliVars?: Record<string, unknown>;
   };
 
 /**
@@ -111,13 +114,19 @@ export class JinjaEnvironment {
   private readonly packages = new Map<string, MacroNamespace>();
   private dbtMacros: MacroNamespace = new MacroNamespace();
   private adapterType = 'postgres';
+  private readonly cliVars: Readonly<Record<string, unknown>>;
+  private readonly targetName: string;
   /** `adapter.get_relation`, `run_query`'s `adapter.execute`, `api.Relation`…: see {@link IntrospectionContext}. */
   readonly introspection: IntrospectionContext;
 
   constructor(options: JinjaEnvironmentOptions) {
-    const { schema, target, ...rest } = options;
+    const { schema, target, cliVars, ...rest } = options;
     const dbt = createDbtContext({ ...rest, target: { ...target, schema: target?.schema ?? schema } });
     for (const [name, value] of Object.entries(dbt)) this.env.globals.set(name, value);
+    this.cliVars = cliVars ?? {};
+    this.targetName = target?.name ?? 'default';
+    const which = pyStr((dbt.flags as Record<string, unknown>).WHICH).toLowerCase();
+    this.env.globals.set('invocation_args_dict', invocationArgs(which, this.cliVars));
     for (const [name, filter] of Object.entries(DBT_FILTERS)) this.env.filters.set(name, filter);
     this.installContextFunctions(dbt.var as PyCallable);
     this.installDbtPackage(target?.type ?? 'postgres');
@@ -269,6 +278,22 @@ export class JinjaEnvironment {
       this.env.globals.set(name, namespace);
     }
     return namespace;
+  }
+
+  /**
+   * What dbt's context says of the projects loaded: `project_name`, and the runtime config that
+   * `builtins.ref.config` carries (`dependencies[<package>].version`, `cli_vars`, `args`, `vars`).
+   * Called by the parse phase once it has read the project files.
+   */
+  describeProject(root: ProjectDescription, packages: readonly ProjectDescription[]): void {
+    this.env.globals.set('project_name', root.name);
+    const args = this.env.globals.get('invocation_args_dict') as Record<string, unknown>;
+    const config = new DbtRuntimeConfig(root, packages, {
+      cliVars: this.cliVars,
+      args,
+      targetName: this.targetName,
+    });
+    Object.assign(this.env.globals.get('ref') as object, { config });
   }
 
   /**

@@ -57,7 +57,8 @@ function oneOf<T extends string>(
   what: string,
   report: (msg: string) => void,
 ) {
-  if (raw === undefined) return undefined;
+  // dbt treats a config set to None (`incremental_strategy=none`) as not set.
+  if (raw === undefined || raw === null) return undefined;
   if (allowed.includes(raw as T)) return raw as T;
   report(`unknown ${what} ${JSON.stringify(raw)} (expected ${allowed.join(', ')})`);
   return undefined;
@@ -75,8 +76,8 @@ export function toModelConfig(raw: ConfigLayer, report: (msg: string) => void): 
   const materialized = oneOf(raw.materialized, MATERIALIZATIONS, 'materialization', report) ?? 'view';
   const uniqueKey = uniqueKeyOf(raw.unique_key, report);
   const strategy = oneOf(raw.incremental_strategy, STRATEGIES, 'incremental_strategy', report);
-  const incrementalStrategy: IncrementalStrategy =
-    strategy ?? (raw.incremental_strategy === undefined && !uniqueKey ? 'append' : 'merge');
+  const unset = raw.incremental_strategy === undefined || raw.incremental_strategy === null;
+  const incrementalStrategy: IncrementalStrategy = strategy ?? (unset && !uniqueKey ? 'append' : 'merge');
   if (materialized === 'incremental' && incrementalStrategy !== 'append' && !uniqueKey)
     report(`incremental_strategy ${incrementalStrategy} needs a unique_key`);
   const config: ModelConfig = {

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { compileProject, type ModelNode } from '../src/index.js';
+import { writeProject } from './helpers.js';
+
+const compiled = (graph: { nodes: Record<string, unknown> }, id: string) =>
+  (graph.nodes[id] as ModelNode | undefined)?.compiledSql;
+
+describe('dbt context that heavy-Jinja packages read', () => {
+  it("reaches the root project's macros through its project name, as packages written to be run as root do", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'macros/money.sql': [
+        "{% macro text_type() %}{{ return(adapter.dispatch('text_type', 'shop')()) }}{% endmacro %}",
+        "{% macro default__text_type() %}{{ return('varchar') }}{% endmacro %}",
+        '{% macro cents(c) %}({{ c }} * 100)::{{ shop.text_type() }}{% endmacro %}',
+      ].join('\n'),
+      'models/m.sql':
+        "select {{ shop.cents('amount') }} as c, {{ adapter.dispatch('text_type', 'shop')() }} as t",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe('select (amount * 100)::varchar as c, varchar as t');
+  });
+
+  it('treats a config value of None as not set (a macro that answers none for the default strategy)', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'macros/strategy.sql': '{% macro default_strategy() %}{% do return(none) %}{% endmacro %}',
+      'models/m.sql':
+        "{{ config(materialized='incremental', incremental_strategy=default_strategy(), unique_key=none) }}select 1 as id",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect((graph.nodes['model.shop.m'] as ModelNode).config).toMatchObject({
+      materialized: 'incremental',
+      incrementalStrategy: 'append',
+    });
+  });
+
+  it("answers builtins.ref.config (dbt's runtime config), project_name and invocation_args_dict", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': "name: shop\nversion: '2.1'\nvars:\n  days: 3\n",
+      'dbt_packages/shop_utils/dbt_project.yml': "name: shop_utils\nversion: '0.4.0'\n",
+      'macros/conf.sql': '{% macro runtime() %}{{ return(builtins.ref.config) }}{% endmacro %}',
+      'models/m.sql': [
+        '{%- set conf = runtime() -%}',
+        "select '{{ conf.dependencies['shop_utils'].version }}' as pkg, '{{ conf.dependencies[project_name].version }}' as own,",
+        "  '{{ conf.project_name }}' as name, {{ conf.vars.to_dict()['days'] }} as days, {{ conf.cli_vars }} as cli,",
+        "  '{{ invocation_args_dict.which }}' as which, {{ invocation_args_dict.vars }} as args_vars",
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics', vars: { run: 1 } });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe(
+      [
+        "select '0.4.0' as pkg, '2.1' as own,",
+        "  'shop' as name, 3 as days, {'run': 1} as cli,",
+        "  'compile' as which, {'run': 1} as args_vars",
+      ].join('\n'),
+    );
+  });
+});
