@@ -21,4 +21,31 @@ describe('habits of public dbt projects', () => {
     expect(diagnostics).toEqual([]);
     expect(compiledSql(graph, 'orders')).toBe('select distinct on (id) * from raw_orders');
   });
+
+  it("lets the root project file disable or reconfigure a package model over the model's own config() call", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': [
+        'name: shop',
+        'models:',
+        '  clicks:',
+        '    +materialized: view',
+        '    web:',
+        '      page_views:',
+        '        +enabled: false',
+      ].join('\n'),
+      'models/page_views.sql': 'select 1 as own_page_view',
+      'dbt_packages/clicks/dbt_project.yml': 'name: clicks\n',
+      'dbt_packages/clicks/models/web/page_views.sql':
+        "{{ config(enabled=true, materialized='table') }}select 2 as id",
+      'dbt_packages/clicks/models/web/sessions.sql':
+        "{{ config(materialized='table') }}select * from {{ ref('page_views') }}",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(graph.nodes['model.clicks.page_views']).toBeUndefined();
+    expect(compiledSql(graph, 'page_views')).toBe('select 1 as own_page_view');
+    const sessions = graph.nodes['model.clicks.sessions'] as ModelNode;
+    expect(sessions.config.materialized).toBe('view');
+    expect(sessions.compiledSql).toBe('select * from "analytics"."page_views"');
+  });
 });
