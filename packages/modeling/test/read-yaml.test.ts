@@ -77,7 +77,6 @@ const outside: Record<string, string> = {
   'tilde-prefixed scalar': 'a: ~x\n',
   'trailing comment': 'a: b # c\n',
   'multi-line plain scalar': 'a: one\n  two\n',
-  'duplicate key': 'a: 1\na: 2\n',
   tabs: 'a:\n\tb: 1\n',
   floats: 'a: 1.5\n',
   'signed int': 'a: -1\n',
@@ -133,6 +132,19 @@ describe('readYaml (js-yaml, core schema) agrees with the yaml package', () => {
   it('accepts an implicit key over 1024 characters, which the yaml package refuses', () => {
     // YAML caps implicit keys at 1024 characters; js-yaml is lenient there, which no dbt file reaches.
     expect(readYaml(`${'k'.repeat(1100)}: 1\n`)).toStrictEqual({ ['k'.repeat(1100)]: 1 });
+  });
+
+  it('keeps the last value of a duplicated key, as PyYAML (dbt) does, where the yaml package refuses', () => {
+    const text = [
+      'columns:',
+      '  - name: id',
+      '    data_type: text',
+      '    data_type: varchar',
+      'a: 1',
+      'a: 2',
+    ].join('\n');
+    expect(() => parse(text)).toThrow();
+    expect(readYaml(text)).toStrictEqual({ columns: [{ name: 'id', data_type: 'varchar' }], a: 2 });
   });
 
   it('reports the 1-based line of a syntax error', () => {

@@ -14,6 +14,8 @@ export interface ModelSource {
   layers: ConfigLayer[];
   /** TS-API config (wins like an inline `config()` call). */
   inline: ConfigLayer;
+  /** A package model's config from the root project file: wins over `inline` and `config()`. */
+  rootLayers?: ConfigLayer[];
   description?: string;
   columns: Record<string, { description?: string }>;
   tests: TestDeclaration[];

@@ -85,7 +85,12 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     return failedModel(ctx, src);
   }
   const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
-  const rawConfig = mergeLayers([...renderConfigLayers(ctx, src.layers, site), src.inline, inline]);
+  const rawConfig = mergeLayers([
+    ...renderConfigLayers(ctx, src.layers, site),
+    src.inline,
+    inline,
+    ...renderConfigLayers(ctx, src.rootLayers ?? [], site),
+  ]);
   const config = toModelConfig(rawConfig, (message) =>
     report.error('CONFIG_ERROR', `${src.name}: ${message}`),
   );

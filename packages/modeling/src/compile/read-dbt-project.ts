@@ -243,6 +243,7 @@ async function readModels(
         rawSql,
         layers: [...part.layers('models', [...folders, name]), entry?.config ?? {}],
         inline: {},
+        ...(part.rootLayers ? { rootLayers: part.rootLayers('models', [...folders, name]) } : {}),
         ...(entry?.description ? { description: entry.description } : {}),
         columns: entry?.columns ?? {},
         tests: entry?.tests ?? [],
@@ -271,7 +272,11 @@ async function readSeeds(root: string, part: ProjectPart, yml: Map<string, YmlMo
         ...(part.packageName ? { packageName: part.packageName } : {}),
         file,
         absPath: join(root, file),
-        layers: [...part.layers('seeds', [...folders, name]), entry?.config ?? {}],
+        layers: [
+          ...part.layers('seeds', [...folders, name]),
+          entry?.config ?? {},
+          ...(part.rootLayers?.('seeds', [...folders, name]) ?? []),
+        ],
         tests: entry?.tests ?? [],
         ...(entry ? { testsFile: entry.file } : {}),
       });

@@ -12,12 +12,18 @@ export interface ProjectPart {
   packageName?: string;
   /** Folder config layers for a file under `tree` (`models` / `seeds`), outermost first. */
   layers(tree: 'models' | 'seeds', parts: string[]): ConfigLayer[];
+  /**
+   * A package's folder config set in the root project file: dbt applies it after the node's own
+   * YAML and `config()` call, so the root project can disable or reconfigure any package model.
+   */
+  rootLayers?(tree: 'models' | 'seeds', parts: string[]): ConfigLayer[];
 }
 
 /**
  * The packages installed under the root project's `packages-install-path` (default
  * `dbt_packages`), sorted by folder. A package's folder config comes from its own project file,
- * then from the root project's `models: { <package>: … }`, which wins as in dbt. A folder without
+ * then from the root project's `models: { <package>: … }`, which wins over the package's YAML
+ * and `config()` calls too, as in dbt. A folder without
  * a readable project file is reported and skipped.
  *
  * @example
@@ -55,10 +61,8 @@ export async function findInstalledPackages(
       prefix,
       pf,
       packageName: pf.name,
-      layers: (tree, path) => [
-        ...folderConfigLayers(pf[tree], pf.name, path),
-        ...folderConfigLayers(rootPf[tree], pf.name, path),
-      ],
+      layers: (tree, path) => folderConfigLayers(pf[tree], pf.name, path),
+      rootLayers: (tree, path) => folderConfigLayers(rootPf[tree], pf.name, path),
     });
   }
   return parts;

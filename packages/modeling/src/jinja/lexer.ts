@@ -158,6 +158,16 @@ export function tokenize(source: string, file: string): Token[] {
   return tokens;
 }
 
+/**
+ * Python's `\s` (what Jinja2's lexer skips inside tags) beyond space, tab and line ends: form feed,
+ * vertical tab, the \x1c–\x1f separators, NEL and Unicode spaces such as U+2029, which editors
+ * leave in public projects. JavaScript's `\s` lacks NEL and the separators and adds U+FEFF.
+ */
+function isOtherPyWhitespace(c: string): boolean {
+  if (c < ' ') return c === '\f' || c === '\v' || c >= '\x1c';
+  return c >= '\x85' && c !== '\ufeff' && (c === '\x85' || /\s/.test(c));
+}
+
 function findTagStart(src: string, from: number): number {
   let i = src.indexOf('{', from);
   while (i >= 0) {
@@ -182,7 +192,7 @@ function lexTag(
   let depth = 0;
   while (pos < src.length) {
     const c = src[pos] as string;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || isOtherPyWhitespace(c)) {
       if (c === '\n') lineAt(c);
       pos++;
       continue;
