@@ -302,12 +302,6 @@ export class JinjaEnvironment {
    * Called by the parse phase once it knows the project and its packages.
    */
   configureDispatch(settings: { rootProject: string; dispatch: readonly DispatchConfig[] }): void {
-    // As in dbt, the root project's macros are also `<project name>.<macro>`.
-    if (!this.env.globals.has(settings.rootProject)) {
-      const own = new MacroNamespace();
-      for (const [name, fn] of this.rootMacros) own[name] = fn;
-      this.env.globals.set(settings.rootProject, own);
-    }
     const full: DispatchSettings = {
       rootProject: settings.rootProject,
       packages: new Set(this.packages.keys()),
