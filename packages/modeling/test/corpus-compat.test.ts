@@ -45,6 +45,35 @@ describe('dbt built-ins public projects use', () => {
   });
 });
 
+describe('var() while parsing', () => {
+  it('a missing var is None at parse time, so a model its own config disables is not an error', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\n',
+      'models/predictions.sql': [
+        "{{ config(enabled=var('predictions_ready', False) | as_bool) }}",
+        "select * from {{ var('predictions_table') }}",
+      ].join('\n'),
+      'models/scores.sql': "select 1 as id\n-- from\nselect * from {{ var('scores_table') }}",
+      'models/visits.sql': "select * from {{ var('visits_table', 'raw.visits') }}",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    // An enabled model still reports the missing var, at its line, from the final render.
+    expect(diagnostics.map((d) => [d.code, d.file, d.line, d.message])).toEqual([
+      [
+        'TEMPLATE_ERROR',
+        'models/scores.sql',
+        3,
+        "required var 'scores_table' not found in project vars or --vars",
+      ],
+    ]);
+    expect(graph.nodes['model.clinic.predictions']).toBeUndefined();
+    expect(graph.failedModels).toEqual({
+      'model.clinic.scores': { name: 'scores', file: 'models/scores.sql' },
+    });
+    expect(model(graph, 'visits').compiledSql).toBe('select * from raw.visits');
+  });
+});
+
 describe('a model that fails to compile', () => {
   it('keeps its name: children link to it with no diagnostic of their own, the graph lists it as failed', async () => {
     const dir = await writeProject({

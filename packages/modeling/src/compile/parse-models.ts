@@ -59,6 +59,18 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
   const tokenFor = (value: ContextValue) => token(tokens.push(value) - 1);
   // A macro that names ref/source/this may transform the tokens: then the model renders again.
   let macroReadContext = false;
+  // dbt's parse-time var(): a missing var is None (a model may be disabled by its own config);
+  // the final render, which only enabled models get, reports it.
+  let missingVar = false;
+  const varOf = ctx.varFor(src.packageName);
+  const parseVar: typeof varOf = (name, dflt, hasDefault) => {
+    try {
+      return varOf(name, dflt, hasDefault);
+    } catch {
+      missingVar = true;
+      return null;
+    }
+  };
   let firstRender: string;
   try {
     firstRender = src.render({
@@ -71,7 +83,7 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
         return src.substitutable ? tokenFor({ source: [s, t] }) : sourcePlaceholder(s, t);
       },
       config: (values) => Object.assign(inline, values),
-      var: ctx.varFor(src.packageName),
+      var: parseVar,
       // Every `{{ this }}` of a substitutable template outputs the same token.
       thisRelation: src.substitutable ? token('this') : '__df_this__',
       isIncremental: false,
@@ -96,7 +108,9 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     sources,
     config,
     rawConfig,
-    ...(src.substitutable && !macroReadContext ? { tokenized: { sql: firstRender, tokens } } : {}),
+    ...(src.substitutable && !macroReadContext && !missingVar
+      ? { tokenized: { sql: firstRender, tokens } }
+      : {}),
   };
 }
 
