@@ -2,7 +2,10 @@
  * Compile rate of dbt projects (issue 11's measure): for each project directory given, compiles it
  * offline (`execute` false, no database) and counts the root project's model files that compiled
  * with no error diagnostic.
- *   node --conditions=source --import tsx bench/modeling/corpus-compile.ts [--verbose] [--json] <dir>...
+ *   node --conditions=source --import tsx bench/modeling/corpus-compile.ts [--verbose] [--json] [--vars '<yaml>'] <dir>...
+ * `--vars` is given to every project listed, as `dbt compile --vars` would be (e.g. the vars that
+ * enable a package's optional marts). `--package <name>` also counts the models of that installed
+ * package (a package such as tuva is run through a project that installs it).
  *
  * A model file counts as
  * - `ok`: it is in the compiled graph and no error diagnostic names its file or node;
@@ -19,8 +22,15 @@ import { parse as parseYaml } from 'yaml';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { verbose: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  options: {
+    verbose: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    vars: { type: 'string' },
+    package: { type: 'string', multiple: true, default: [] },
+  },
 });
+
+const cliVars = values.vars ? (parseYaml(values.vars) as Record<string, unknown>) : undefined;
 
 interface ProjectReport {
   project: string;
@@ -32,21 +42,24 @@ interface ProjectReport {
   projectErrors: string[];
 }
 
-async function modelFiles(dir: string): Promise<string[]> {
-  const project = parseYaml(await readFile(join(dir, 'dbt_project.yml'), 'utf8')) as Record<string, unknown>;
+async function modelFiles(dir: string, sub = ''): Promise<string[]> {
+  const project = parseYaml(await readFile(join(dir, sub, 'dbt_project.yml'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const paths = (project['model-paths'] ?? project['source-paths'] ?? ['models']) as string[];
   const files: string[] = [];
   for (const p of paths) {
     let entries: string[] = [];
     try {
-      entries = await readdir(join(dir, p), { recursive: true });
+      entries = await readdir(join(dir, sub, p), { recursive: true });
     } catch {
       continue;
     }
     for (const e of entries) {
       if (e.endsWith('.sql'))
         files.push(
-          relative(dir, join(dir, p, e))
+          relative(dir, join(dir, sub, p, e))
             .split(sep)
             .join('/'),
         );
@@ -57,6 +70,7 @@ async function modelFiles(dir: string): Promise<string[]> {
 
 async function measure(dir: string): Promise<ProjectReport> {
   const files = await modelFiles(dir);
+  for (const name of values.package) files.push(...(await modelFiles(dir, join('dbt_packages', name))));
   const report: ProjectReport = {
     project: basename(dir),
     ok: 0,
@@ -69,7 +83,7 @@ async function measure(dir: string): Promise<ProjectReport> {
   let diagnostics: Diagnostic[] = [];
   const inGraph = new Map<string, string>();
   try {
-    const result = await compileProject({ dir, schema: 'analytics' });
+    const result = await compileProject({ dir, schema: 'analytics', ...(cliVars ? { vars: cliVars } : {}) });
     diagnostics = result.diagnostics;
     for (const node of Object.values(result.graph.nodes)) {
       if (node.resourceType === 'model' && node.file) inGraph.set(node.file, node.uniqueId);

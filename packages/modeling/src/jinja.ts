@@ -16,6 +16,8 @@ export interface RenderScope {
   var(name: string, defaultValue?: unknown, hasDefault?: boolean): unknown;
   thisRelation: string;
   isIncremental: boolean;
+  /** dbt's `model`: the node being rendered as a dict (`model.config.materialized`, `model.unique_id`…). */
+  model?: Record<string, unknown>;
   /** Told when a macro that names `ref` / `source` / `this` runs (its output may depend on them). */
   onContextRead?(): void;
 }
@@ -368,7 +370,10 @@ export class JinjaEnvironment {
     if (!/\{[{%#]/.test(source)) return source;
     const template: Template = this.env.parse(source, file);
     return this.within(scope, () =>
-      this.env.render(template, { this: DbtRelation.fromSql(scope.thisRelation) }),
+      this.env.render(template, {
+        this: DbtRelation.fromSql(scope.thisRelation),
+        ...(scope.model ? { model: scope.model } : {}),
+      }),
     );
   }
 

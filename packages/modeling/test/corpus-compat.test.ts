@@ -45,6 +45,79 @@ describe('dbt built-ins public projects use', () => {
   });
 });
 
+describe('model and fromyaml as packages read them', () => {
+  it('a macro reads the rendered node through `model` (config from project, YAML and config() calls)', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\nmodels:\n  clinic:\n    vault:\n      +tags: [vault]\n',
+      'macros/hub.sql': [
+        '{% macro hub(key) %}',
+        "{%- if model.config.materialized == 'incremental' %}select distinct {{ key }}",
+        '{%- else %}select {{ key }}{% endif %} -- {{ model.unique_id }} {{ model.fqn | join(".") }} {{ model.config.tags }}',
+        '{%- endmacro %}',
+      ].join('\n'),
+      'models/vault/hub_patient.sql':
+        "{{ config(materialized='incremental', unique_key='pk') }}\n{{ hub('pk') }}",
+      'models/vault/hub_visit.sql': "{{ hub('visit_pk') }}",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(model(graph, 'hub_patient').compiledSql).toBe(
+      "\nselect distinct pk -- model.clinic.hub_patient clinic.vault.hub_patient ['vault']",
+    );
+    expect(model(graph, 'hub_visit').compiledSql).toBe(
+      "select visit_pk -- model.clinic.hub_visit clinic.vault.hub_visit ['vault']",
+    );
+  });
+
+  it('fromyaml keeps the last value of a duplicated key, as PyYAML does', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\n',
+      'models/stage.sql': [
+        '{%- set meta -%}',
+        'hashed:',
+        '  patient_hk: patient_id',
+        '  patient_hk:',
+        '    - patient_id',
+        '    - site',
+        '{%- endset -%}',
+        "select {{ fromyaml(meta)['hashed']['patient_hk'] | join(' || ') }} as patient_hk",
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(model(graph, 'stage').compiledSql).toBe('select patient_id || site as patient_hk');
+  });
+});
+
+describe('var() while parsing', () => {
+  it('a missing var is None at parse time, so a model its own config disables is not an error', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\n',
+      'models/predictions.sql': [
+        "{{ config(enabled=var('predictions_ready', False) | as_bool) }}",
+        "select * from {{ var('predictions_table') }}",
+      ].join('\n'),
+      'models/scores.sql': "select 1 as id\n-- from\nselect * from {{ var('scores_table') }}",
+      'models/visits.sql': "select * from {{ var('visits_table', 'raw.visits') }}",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    // An enabled model still reports the missing var, at its line, from the final render.
+    expect(diagnostics.map((d) => [d.code, d.file, d.line, d.message])).toEqual([
+      [
+        'TEMPLATE_ERROR',
+        'models/scores.sql',
+        3,
+        "required var 'scores_table' not found in project vars or --vars",
+      ],
+    ]);
+    expect(graph.nodes['model.clinic.predictions']).toBeUndefined();
+    expect(graph.failedModels).toEqual({
+      'model.clinic.scores': { name: 'scores', file: 'models/scores.sql' },
+    });
+    expect(model(graph, 'visits').compiledSql).toBe('select * from raw.visits');
+  });
+});
+
 describe('a model that fails to compile', () => {
   it('keeps its name: children link to it with no diagnostic of their own, the graph lists it as failed', async () => {
     const dir = await writeProject({

@@ -59,6 +59,24 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
   const tokenFor = (value: ContextValue) => token(tokens.push(value) - 1);
   // A macro that names ref/source/this may transform the tokens: then the model renders again.
   let macroReadContext = false;
+  // dbt's parse-time var(): a missing var is None (a model may be disabled by its own config);
+  // the final render, which only enabled models get, reports it.
+  let missingVar = false;
+  const varOf = ctx.varFor(src.packageName);
+  const parseVar: typeof varOf = (name, dflt, hasDefault) => {
+    try {
+      return varOf(name, dflt, hasDefault);
+    } catch {
+      missingVar = true;
+      return null;
+    }
+  };
+  const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
+  const layers = renderConfigLayers(ctx, src.layers, site);
+  // The root project file's config for a package model wins over the model's own config() call.
+  const rootLayers = renderConfigLayers(ctx, src.rootLayers ?? [], site);
+  // `model.config` as the render goes: project and YAML config, then each `config()` call.
+  const modelConfig: ConfigLayer = { materialized: 'view', ...mergeLayers([...layers, src.inline]) };
   let firstRender: string;
   try {
     firstRender = src.render({
@@ -70,8 +88,9 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
         sources.push([s, t]);
         return src.substitutable ? tokenFor({ source: [s, t] }) : sourcePlaceholder(s, t);
       },
-      config: (values) => Object.assign(inline, values),
-      var: ctx.varFor(src.packageName),
+      config: (values) => Object.assign(modelConfig, Object.assign(inline, values)),
+      var: parseVar,
+      model: modelContext(ctx, src, modelConfig),
       // Every `{{ this }}` of a substitutable template outputs the same token.
       thisRelation: src.substitutable ? token('this') : '__df_this__',
       isIncremental: false,
@@ -82,15 +101,9 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
   } catch (error) {
     const p = templateProblem(error, src.file ?? src.name, src.rawSql);
     report.error('TEMPLATE_ERROR', p.message, p.line);
-    return failedModel(ctx, src);
+    return failedModel(src, mergeLayers([...layers, src.inline, ...rootLayers]));
   }
-  const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
-  const rawConfig = mergeLayers([
-    ...renderConfigLayers(ctx, src.layers, site),
-    src.inline,
-    inline,
-    ...renderConfigLayers(ctx, src.rootLayers ?? [], site),
-  ]);
+  const rawConfig = mergeLayers([...layers, src.inline, inline, ...rootLayers]);
   const config = toModelConfig(rawConfig, (message) =>
     report.error('CONFIG_ERROR', `${src.name}: ${message}`),
   );
@@ -101,14 +114,39 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     sources,
     config,
     rawConfig,
-    ...(src.substitutable && !macroReadContext ? { tokenized: { sql: firstRender, tokens } } : {}),
+    ...(src.substitutable && !macroReadContext && !missingVar
+      ? { tokenized: { sql: firstRender, tokens } }
+      : {}),
+  };
+}
+
+/**
+ * dbt's `model` context value: the node being rendered as a dict (`model.config.materialized`,
+ * `model.unique_id`, `model.fqn`…), which packages such as automate_dv read.
+ *
+ * @example
+ * modelContext(ctx, src, { materialized: 'table' }).config.materialized; // 'table'
+ */
+export function modelContext(
+  ctx: CompileContext,
+  src: ModelSource,
+  config: ConfigLayer,
+): Record<string, unknown> & { config: ConfigLayer } {
+  const packageName = src.packageName ?? ctx.projectName;
+  return {
+    name: src.name,
+    unique_id: `model.${packageName}.${src.name}`,
+    resource_type: 'model',
+    package_name: packageName,
+    fqn: src.fqn,
+    ...(src.file ? { original_file_path: src.file, path: src.file } : {}),
+    tags: config.tags ?? [],
+    config,
   };
 }
 
 /** A model whose first render failed, configured by its project and YAML layers alone. */
-function failedModel(ctx: CompileContext, src: ModelSource): ParsedModel | undefined {
-  const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
-  const rawConfig = mergeLayers([...renderConfigLayers(ctx, src.layers, site), src.inline]);
+function failedModel(src: ModelSource, rawConfig: ConfigLayer): ParsedModel | undefined {
   // Its config problems would only repeat the template error's cause: not reported.
   const config = toModelConfig(rawConfig, () => {});
   if (!config.enabled) return undefined;

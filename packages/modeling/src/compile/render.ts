@@ -1,7 +1,7 @@
 import { templateProblem } from '../jinja.js';
 import type { CompileContext } from './context.js';
 import type { Linker } from './link.js';
-import { type NamedModel, refPlaceholder, sourcePlaceholder, TOKEN } from './parse-models.js';
+import { modelContext, type NamedModel, refPlaceholder, sourcePlaceholder, TOKEN } from './parse-models.js';
 
 /** A model's final SQL before its ephemeral parents are inlined. */
 export interface RenderedModel {
@@ -34,6 +34,10 @@ export function renderModelSql(
     source: (s, t) => resolveSource(linker, s, t),
     config: () => undefined,
     var: ctx.varFor(model.src.packageName),
+    model: modelContext(ctx, model.src, {
+      ...(model.rawConfig ?? {}),
+      materialized: model.config.materialized,
+    }),
     thisRelation: model.relation.sql,
     isIncremental,
   });

@@ -168,7 +168,8 @@ export function createDbtContext(options: DbtContextOptions): Record<string, unk
     ),
     fromyaml: pyFunction('fromyaml', (a, kw) =>
       orDefault(
-        () => pyJsonLoads(JSON.stringify(yaml.load(pyStr(a[0])) ?? null)),
+        // `json: true`: a duplicated key keeps the last value, as PyYAML's safe_load does.
+        () => pyJsonLoads(JSON.stringify(yaml.load(pyStr(a[0]), { json: true }) ?? null)),
         a[1] ?? kw.default,
         a.length > 1 || 'default' in kw,
       ),

@@ -63,14 +63,23 @@ describe('render phase', () => {
   });
 
   it('reports a render failure for its model and keeps rendering the others', () => {
-    const { ctx, named, linker } = compileModels({ ok: 'select 1', bad: "select {{ var('missing') }}" });
-    // The first render already failed for `bad`: it keeps its name but is not rendered again.
+    const { ctx, named, linker } = compileModels({
+      ok: 'select 1',
+      bad: "select {{ var('missing') }}",
+      broken: 'select {{ foo( }}',
+    });
+    // A missing var is None while parsing (dbt's rule): `bad` fails in this phase. The first render
+    // of `broken` already failed: it keeps its name but is not rendered again.
     expect(named.map((m) => [m.src.name, m.failed])).toEqual([
       ['ok', undefined],
-      ['bad', true],
+      ['bad', undefined],
+      ['broken', true],
     ]);
     expect([...renderModels(ctx, named, linker).keys()]).toEqual(['model.shop.ok']);
-    expect(ctx.diagnostics.list.map((d) => [d.code, d.node])).toEqual([['TEMPLATE_ERROR', 'bad']]);
+    expect(ctx.diagnostics.list.map((d) => [d.code, d.node])).toEqual([
+      ['TEMPLATE_ERROR', 'broken'],
+      ['TEMPLATE_ERROR', 'bad'],
+    ]);
   });
 });
 
