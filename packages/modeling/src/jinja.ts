@@ -16,6 +16,8 @@ export interface RenderScope {
   var(name: string, defaultValue?: unknown, hasDefault?: boolean): unknown;
   thisRelation: string;
   isIncremental: boolean;
+  /** dbt's `model`: the node being rendered, in the manifest's shape (see `modelDict`). */
+  model?: Record<string, unknown>;
   /** Told when a macro that names `ref` / `source` / `this` runs (its output may depend on them). */
   onContextRead?(): void;
 }
@@ -368,9 +370,11 @@ export class JinjaEnvironment {
     // Plain SQL (no `{{`, `{%` or `{#`) renders to itself; skipping the parser saves work per file.
     if (!/\{[{%#]/.test(source)) return source;
     const template: Template = this.env.parse(source, file);
-    return this.within(scope, () =>
-      this.env.render(template, { this: DbtRelation.fromSql(scope.thisRelation) }),
-    );
+    const context = {
+      this: DbtRelation.fromSql(scope.thisRelation),
+      ...(scope.model ? { model: scope.model } : {}),
+    };
+    return this.within(scope, () => this.env.render(template, context));
   }
 
   /**

@@ -3,6 +3,7 @@ import { templateProblem } from '../jinja.js';
 import type { ConfigLayer } from '../project-files.js';
 import type { CompileContext } from './context.js';
 import type { ModelSource } from './inputs.js';
+import { modelDict } from './jinja-graph.js';
 import { mergeLayers, toModelConfig } from './model-config.js';
 import { checkIdentifierLength, claimName, type NameTable } from './names.js';
 import { nodeRelation } from './relation-names.js';
@@ -53,6 +54,16 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
   const tokenFor = (value: ContextValue) => token(tokens.push(value) - 1);
   // A macro that names ref/source/this may transform the tokens: then the model renders again.
   let macroReadContext = false;
+  const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
+  // What project and YAML configure; `config()` calls of the render go over it.
+  const layered = mergeLayers([...renderConfigLayers(ctx, src.layers, site), src.inline]);
+  const packageName = src.packageName ?? ctx.projectName;
+  const model = modelDict(ctx.projectName, {
+    ...src,
+    uniqueId: `model.${packageName}.${src.name}`,
+    packageName,
+    rawConfig: layered,
+  });
   let firstRender: string;
   try {
     firstRender = src.render({
@@ -69,6 +80,7 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
       // Every `{{ this }}` of a substitutable template outputs the same token.
       thisRelation: src.substitutable ? token('this') : '__df_this__',
       isIncremental: false,
+      model,
       onContextRead: () => {
         macroReadContext = true;
       },
@@ -78,8 +90,7 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     report.error('TEMPLATE_ERROR', p.message, p.line);
     return undefined;
   }
-  const site = { packageName: src.packageName, file: src.file ?? src.name, node: src.name };
-  const rawConfig = mergeLayers([...renderConfigLayers(ctx, src.layers, site), src.inline, inline]);
+  const rawConfig = mergeLayers([layered, inline]);
   const config = toModelConfig(rawConfig, (message) =>
     report.error('CONFIG_ERROR', `${src.name}: ${message}`),
   );
