@@ -29,6 +29,9 @@ export interface TemplateProblem {
   line?: number;
 }
 
+/** What `var()` passes as the default to learn whether a var is set. */
+const UNSET: unique symbol = Symbol('unset');
+
 /** A macro as the compiler calls it: positional arguments and keyword arguments. */
 type MacroFn = PyCallable;
 
@@ -160,7 +163,12 @@ export class JinjaEnvironment {
       'var',
       pyFunction('var', (args, kwargs) => {
         if (!this.scope) return dbtVar(args, kwargs);
-        const value = this.scope.var(pyStr(args[0]), toPlain(args[1]), args.length > 1);
+        const name = pyStr(args[0]);
+        const set = this.scope.var(name, UNSET, true);
+        // As dbt's `get_rendered_var`: a var's text is rendered when read (`'{{ 5 if … }}'`), a default is not.
+        if (set !== UNSET)
+          return typeof set === 'string' && /\{[{%#]/.test(set) ? this.renderText(set, `<var ${name}>`) : set;
+        const value = this.scope.var(name, toPlain(args[1]), args.length > 1);
         return value === undefined ? null : value;
       }),
     );

@@ -81,6 +81,22 @@ describe('dbt context that heavy-Jinja packages read', () => {
     );
   });
 
+  it('renders Jinja in a project var when it is read, as dbt does, but never a default', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': [
+        'name: shop',
+        'vars:',
+        '  threshold: "{{ 5 if target.type not in [\'bigquery\'] else 4 }}"',
+        '  plain: 7',
+      ].join('\n'),
+      'models/m.sql':
+        "select {{ var('threshold') }} as t, {{ var('plain') }} as p, '{{ var('nope', '{{ x }}') }}' as d",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe("select 5 as t, 7 as p, '{{ x }}' as d");
+  });
+
   it('walks `graph` in a build-time render: nodes with resource_type, config, depends_on, fqn; sources', async () => {
     const dir = await writeProject({
       'dbt_project.yml': 'name: shop\n',
