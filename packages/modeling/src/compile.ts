@@ -2,6 +2,7 @@ import { createCompileContext } from './compile/context.js';
 import { createDiagnosticSink } from './compile/diagnostics.js';
 import { inlineEphemerals } from './compile/ephemeral.js';
 import type { ProjectInputs } from './compile/inputs.js';
+import { jinjaGraph } from './compile/jinja-graph.js';
 import { createLinker, linkModels } from './compile/link.js';
 import { addExternalRelations, type NameTable, seedNodes } from './compile/names.js';
 import { type NamedModel, nameModel, parseModel } from './compile/parse-models.js';
@@ -156,7 +157,17 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     ...buildEdgeMaps(nodes),
     ...(Object.keys(failedModels).length > 0 ? { failedModels } : {}),
   };
-  const renderer = createBuildRenderer({ ctx, models, linker, rendered, inCycle });
+  const facts = new Map(
+    models.map((m) => [m.uniqueId, { rawConfig: m.rawConfig, refs: m.refs, sources: m.sources }]),
+  );
+  const renderer = createBuildRenderer({
+    ctx,
+    models,
+    linker,
+    rendered,
+    inCycle,
+    graph: () => jinjaGraph(ctx.projectName, nodes, (id) => facts.get(id)),
+  });
   return { graph, diagnostics: diagnostics.list, renderer };
 }
 

@@ -16,7 +16,7 @@ export interface RenderScope {
   var(name: string, defaultValue?: unknown, hasDefault?: boolean): unknown;
   thisRelation: string;
   isIncremental: boolean;
-  /** dbt's `model`: the node being rendered as a dict (`model.config.materialized`, `model.unique_id`…). */
+  /** dbt's `model`: the node being rendered, in the manifest's shape (see `modelDict`). */
   model?: Record<string, unknown>;
   /** Told when a macro that names `ref` / `source` / `this` runs (its output may depend on them). */
   onContextRead?(): void;
@@ -28,6 +28,9 @@ export interface TemplateProblem {
   file: string;
   line?: number;
 }
+
+/** What `var()` passes as the default to learn whether a var is set. */
+const UNSET: unique symbol = Symbol('unset');
 
 /** A macro as the compiler calls it: positional arguments and keyword arguments. */
 type MacroFn = PyCallable;
@@ -160,7 +163,12 @@ export class JinjaEnvironment {
       'var',
       pyFunction('var', (args, kwargs) => {
         if (!this.scope) return dbtVar(args, kwargs);
-        const value = this.scope.var(pyStr(args[0]), toPlain(args[1]), args.length > 1);
+        const name = pyStr(args[0]);
+        const set = this.scope.var(name, UNSET, true);
+        // As dbt's `get_rendered_var`: a var's text is rendered when read (`'{{ 5 if … }}'`), a default is not.
+        if (set !== UNSET)
+          return typeof set === 'string' && /\{[{%#]/.test(set) ? this.renderText(set, `<var ${name}>`) : set;
+        const value = this.scope.var(name, toPlain(args[1]), args.length > 1);
         return value === undefined ? null : value;
       }),
     );
@@ -369,12 +377,11 @@ export class JinjaEnvironment {
     // Plain SQL (no `{{`, `{%` or `{#`) renders to itself; skipping the parser saves work per file.
     if (!/\{[{%#]/.test(source)) return source;
     const template: Template = this.env.parse(source, file);
-    return this.within(scope, () =>
-      this.env.render(template, {
-        this: DbtRelation.fromSql(scope.thisRelation),
-        ...(scope.model ? { model: scope.model } : {}),
-      }),
-    );
+    const context = {
+      this: DbtRelation.fromSql(scope.thisRelation),
+      ...(scope.model ? { model: scope.model } : {}),
+    };
+    return this.within(scope, () => this.env.render(template, context));
   }
 
   /**

@@ -59,4 +59,78 @@ describe('dbt context that heavy-Jinja packages read', () => {
       ].join('\n'),
     );
   });
+
+  it("gives `model` the manifest's node shape while parsing and compiling", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\nmodels:\n  shop:\n    marts:\n      +materialized: table\n',
+      'models/marts/orders.sql': [
+        "{%- if model.config.materialized != 'table' %}{{ exceptions.raise_compiler_error('not a table') }}{% endif -%}",
+        "select '{{ model.unique_id }}' as id, '{{ model.resource_type }}' as kind, '{{ model.package_name }}' as pkg,",
+        "  '{{ model.original_file_path }}' as file, '{{ model.path }}' as path, '{{ model.fqn | join('.') }}' as fqn,",
+        "  '{{ model.get('config').get('on_schema_change') }}' as osc, '{{ model.name }}' as name",
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.orders')).toBe(
+      [
+        "select 'model.shop.orders' as id, 'model' as kind, 'shop' as pkg,",
+        "  'models/marts/orders.sql' as file, 'marts/orders.sql' as path, 'shop.marts.orders' as fqn,",
+        "  'ignore' as osc, 'orders' as name",
+      ].join('\n'),
+    );
+  });
+
+  it('renders Jinja in a project var when it is read, as dbt does, but never a default', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': [
+        'name: shop',
+        'vars:',
+        '  threshold: "{{ 5 if target.type not in [\'bigquery\'] else 4 }}"',
+        '  plain: 7',
+      ].join('\n'),
+      'models/m.sql':
+        "select {{ var('threshold') }} as t, {{ var('plain') }} as p, '{{ var('nope', '{{ x }}') }}' as d",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe("select 5 as t, 7 as p, '{{ x }}' as d");
+  });
+
+  it('walks `graph` in a build-time render: nodes with resource_type, config, depends_on, fqn; sources', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'models/sources.yml': 'version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n',
+      'seeds/codes.csv': 'code\na\n',
+      'models/stg_orders.sql':
+        "{{ config(materialized='table') }}select * from {{ source('raw', 'orders') }}",
+      'models/report.sql': [
+        'select 1 as one',
+        '{%- if execute %}',
+        "{%- for n in graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed']) | sort(attribute='unique_id') %}",
+        "-- {{ n.unique_id }} {{ n.config.materialized }} {{ n.fqn | join('.') }} {{ n.original_file_path }} <- {{ n.depends_on.nodes | join(',') }}",
+        '{%- endfor %}',
+        "-- {{ graph.sources.values() | map(attribute='source_name') | join(',') }} {{ graph.exposures | length }}",
+        '-- me: {{ model.config.materialized }} {{ model.depends_on.nodes | length }} {{ model.compiled_code is string }}',
+        "{%- do graph.setdefault('cache', {}).update({'k': 1}) %}",
+        '{%- endif %}',
+      ].join('\n'),
+    });
+    const compiledProject = await compileProject({ dir, schema: 'analytics' });
+    expect(compiledProject.diagnostics).toEqual([]);
+    expect(compiled(compiledProject.graph, 'model.shop.report')).toBe('select 1 as one');
+    const { sql } = await compiledProject.renderer.render('model.shop.report', false, async (requests) =>
+      requests.map(() => []),
+    );
+    expect(sql).toBe(
+      [
+        'select 1 as one',
+        '-- model.shop.report view shop.report models/report.sql <- ',
+        '-- model.shop.stg_orders table shop.stg_orders models/stg_orders.sql <- source.shop.raw.orders',
+        '-- seed.shop.codes seed shop.codes seeds/codes.csv <- ',
+        '-- raw 0',
+        '-- me: view 0 True',
+      ].join('\n'),
+    );
+  });
 });

@@ -3,6 +3,7 @@ import { templateProblem } from '../jinja.js';
 import type { ConfigLayer } from '../project-files.js';
 import type { CompileContext } from './context.js';
 import type { ModelSource } from './inputs.js';
+import { modelDict } from './jinja-graph.js';
 import { mergeLayers, toModelConfig } from './model-config.js';
 import { checkIdentifierLength, claimName, type NameTable } from './names.js';
 import { nodeRelation } from './relation-names.js';
@@ -75,8 +76,15 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
   const layers = renderConfigLayers(ctx, src.layers, site);
   // The root project file's config for a package model wins over the model's own config() call.
   const rootLayers = renderConfigLayers(ctx, src.rootLayers ?? [], site);
-  // `model.config` as the render goes: project and YAML config, then each `config()` call.
-  const modelConfig: ConfigLayer = { materialized: 'view', ...mergeLayers([...layers, src.inline]) };
+  const packageName = src.packageName ?? ctx.projectName;
+  // dbt's `model` in the manifest's shape; its `config` follows each `config()` call of the render.
+  const model = modelDict(ctx.projectName, {
+    ...src,
+    uniqueId: `model.${packageName}.${src.name}`,
+    packageName,
+    rawConfig: mergeLayers([...layers, src.inline]),
+  });
+  const modelConfig = model.config as ConfigLayer;
   let firstRender: string;
   try {
     firstRender = src.render({
@@ -90,10 +98,10 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
       },
       config: (values) => Object.assign(modelConfig, Object.assign(inline, values)),
       var: parseVar,
-      model: modelContext(ctx, src, modelConfig),
       // Every `{{ this }}` of a substitutable template outputs the same token.
       thisRelation: src.substitutable ? token('this') : '__df_this__',
       isIncremental: false,
+      model,
       onContextRead: () => {
         macroReadContext = true;
       },
@@ -117,31 +125,6 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     ...(src.substitutable && !macroReadContext && !missingVar
       ? { tokenized: { sql: firstRender, tokens } }
       : {}),
-  };
-}
-
-/**
- * dbt's `model` context value: the node being rendered as a dict (`model.config.materialized`,
- * `model.unique_id`, `model.fqn`…), which packages such as automate_dv read.
- *
- * @example
- * modelContext(ctx, src, { materialized: 'table' }).config.materialized; // 'table'
- */
-export function modelContext(
-  ctx: CompileContext,
-  src: ModelSource,
-  config: ConfigLayer,
-): Record<string, unknown> & { config: ConfigLayer } {
-  const packageName = src.packageName ?? ctx.projectName;
-  return {
-    name: src.name,
-    unique_id: `model.${packageName}.${src.name}`,
-    resource_type: 'model',
-    package_name: packageName,
-    fqn: src.fqn,
-    ...(src.file ? { original_file_path: src.file, path: src.file } : {}),
-    tags: config.tags ?? [],
-    config,
   };
 }
 

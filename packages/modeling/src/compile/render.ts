@@ -1,7 +1,8 @@
 import { templateProblem } from '../jinja.js';
 import type { CompileContext } from './context.js';
+import { modelDict } from './jinja-graph.js';
 import type { Linker } from './link.js';
-import { modelContext, type NamedModel, refPlaceholder, sourcePlaceholder, TOKEN } from './parse-models.js';
+import { type NamedModel, refPlaceholder, sourcePlaceholder, TOKEN } from './parse-models.js';
 
 /** A model's final SQL before its ephemeral parents are inlined. */
 export interface RenderedModel {
@@ -27,6 +28,7 @@ export function renderModelSql(
   model: NamedModel,
   linker: Linker,
   isIncremental: boolean,
+  node?: Record<string, unknown>,
 ): { sql: string; ephemeralRefs: string[] } {
   const ephemeralRefs = new Set<string>();
   const sql = model.src.render({
@@ -34,14 +36,25 @@ export function renderModelSql(
     source: (s, t) => resolveSource(linker, s, t),
     config: () => undefined,
     var: ctx.varFor(model.src.packageName),
-    model: modelContext(ctx, model.src, {
-      ...(model.rawConfig ?? {}),
-      materialized: model.config.materialized,
-    }),
     thisRelation: model.relation.sql,
     isIncremental,
+    model: node ?? modelContext(ctx, model),
   });
   return { sql, ephemeralRefs: [...ephemeralRefs] };
+}
+
+/** dbt's `model` for a named model (config, relation, refs and sources known). */
+export function modelContext(ctx: CompileContext, model: NamedModel): Record<string, unknown> {
+  return modelDict(ctx.projectName, {
+    ...model.src,
+    uniqueId: model.uniqueId,
+    packageName: model.src.packageName ?? ctx.projectName,
+    config: model.config,
+    ...(model.rawConfig ? { rawConfig: model.rawConfig } : {}),
+    relation: model.relation,
+    refs: model.refs,
+    sources: model.sources,
+  });
 }
 
 function resolveRef(linker: Linker, name: string, ephemerals: Set<string>): string {

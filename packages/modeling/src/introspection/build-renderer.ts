@@ -46,6 +46,11 @@ export interface BuildRendererInput {
   /** The compile's renders: ephemeral parents are inlined from them. */
   rendered: ReadonlyMap<string, RenderedModel>;
   inCycle: ReadonlySet<string>;
+  /**
+   * dbt's `graph` as build-time renders read it (see `jinjaGraph`); made on the first render and
+   * kept for the rest of the build, as dbt keeps one graph per run.
+   */
+  graph?: () => Record<string, unknown>;
 }
 
 const JINJA = /\{[{%#]/;
@@ -62,17 +67,27 @@ export function createBuildRenderer(input: BuildRendererInput): BuildRenderer {
       .filter((m) => m.src.rawSql !== undefined && JINJA.test(m.src.rawSql))
       .map((m) => [m.uniqueId, m]),
   );
+  let graph: Record<string, unknown> | undefined;
+  const graphNode = (nodeId: string): Record<string, unknown> | undefined => {
+    if (!input.graph) return undefined;
+    if (!graph) {
+      graph = input.graph();
+      ctx.jinja.env.globals.set('graph', graph);
+    }
+    return (graph.nodes as Record<string, Record<string, unknown>>)[nodeId];
+  };
   return {
     renders: (nodeId) => byId.has(nodeId),
     async render(nodeId, isIncremental, introspect, options = {}) {
       const model = byId.get(nodeId);
       if (!model) throw new TypeError(`no build-time render for ${nodeId}`);
+      const node = graphNode(nodeId);
       let result: Awaited<ReturnType<typeof renderWithAnswers<{ sql: string; ephemeralRefs: string[] }>>>;
       try {
         result = await renderWithAnswers(
           (answers) =>
             ctx.jinja.introspection.executing(answers, () =>
-              renderModelSql(ctx, model, linker, isIncremental),
+              renderModelSql(ctx, model, linker, isIncremental, node),
             ),
           introspect,
           options.signal ? { signal: options.signal } : {},
