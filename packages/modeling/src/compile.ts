@@ -9,7 +9,7 @@ import { readDbtProject } from './compile/read-dbt-project.js';
 import { readTsProject } from './compile/read-ts-project.js';
 import { renderModels } from './compile/render.js';
 import { compileSnapshots, parseSnapshots } from './compile/snapshots.js';
-import { type GivenSources, sourceNodes } from './compile/sources.js';
+import { type GivenSources, renderSourceYaml, sourceNodes } from './compile/sources.js';
 import { compileTests } from './compile/tests.js';
 import { compileUnitTests } from './compile/unit-tests.js';
 import type { ProjectDefinition } from './define.js';
@@ -119,7 +119,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   }
   const snapshots = parseSnapshots(ctx, inputs.snapshots, names);
   addExternalRelations(names, options.externalRelations ?? []);
-  const sources = sourceNodes(ctx, inputs.sources, options.sources);
+  // Source and table names may be Jinja too: tests attach to the rendered names.
+  const declaredSources = inputs.sources.map((s) => renderSourceYaml(ctx, s));
+  const sources = sourceNodes(ctx, declaredSources, options.sources);
   const linker = createLinker(names, sources);
   const { dependsOn, inCycle } = linkModels(ctx, models, linker);
 
@@ -139,7 +141,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   }
   for (const snapshot of compileSnapshots(ctx, snapshots, linker, rendered))
     nodes[snapshot.uniqueId] = snapshot;
-  for (const test of compileTests(ctx, { inputs, nodes, sources, linker })) nodes[test.uniqueId] = test;
+  const testInputs = { ...inputs, sources: declaredSources };
+  for (const test of compileTests(ctx, { inputs: testInputs, nodes, sources, linker }))
+    nodes[test.uniqueId] = test;
   for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
 
   const graph: CompiledGraph = {

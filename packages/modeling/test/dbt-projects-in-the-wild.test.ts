@@ -82,4 +82,36 @@ describe('habits of public dbt projects', () => {
       message: expect.stringMatching(/^dbt_project\.yml: model-paths: .*SYNC_NAME/),
     });
   });
+
+  it('renders Jinja in source table names; the model and the tests find the rendered name', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'models/sources.yml': [
+        'version: 2',
+        'sources:',
+        '  - name: raw',
+        '    schema: landing',
+        '    tables:',
+        `      - name: "{{ env_var('DATASET', 'none') ~ '_contributions' }}"`,
+        '        columns:',
+        '          - name: id',
+        '            tests: [not_null]',
+      ].join('\n'),
+      'models/contributions.sql': [
+        `{% set raw_table = env_var('DATASET', 'none') ~ '_contributions' %}`,
+        `select id from {{ source('raw', raw_table) }}`,
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({
+      dir,
+      schema: 'analytics',
+      env: { DATASET: 'acme' },
+    });
+    expect(diagnostics).toEqual([]);
+    expect(compiledSql(graph, 'contributions')).toBe('\nselect id from "landing"."acme_contributions"');
+    const tests = Object.values(graph.nodes).filter((n) => n.resourceType === 'test');
+    expect(tests.map((t) => [t.name, t.dependsOn])).toEqual([
+      ['source_not_null_raw_acme_contributions_id', ['source.shop.raw.acme_contributions']],
+    ]);
+  });
 });
