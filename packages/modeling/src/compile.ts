@@ -1,4 +1,4 @@
-import { createCompileContext } from './compile/context.js';
+import { createCompileContext, scopedVars } from './compile/context.js';
 import { createDiagnosticSink } from './compile/diagnostics.js';
 import { inlineEphemerals } from './compile/ephemeral.js';
 import type { ProjectInputs } from './compile/inputs.js';
@@ -98,7 +98,8 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const ctx = createCompileContext({
     projectName: inputs.name,
     targetSchema: options.schema,
-    vars: { ...inputs.vars, ...(options.vars ?? {}) },
+    // dbt: the root project's global vars, then its own `vars: { <project>: … }` scope, then --vars.
+    vars: scopedVars(inputs.name, { own: {}, root: inputs.vars, cli: options.vars ?? {} }),
     packageVars: new Map(
       (inputs.packages ?? []).map((p) => [
         p.name,

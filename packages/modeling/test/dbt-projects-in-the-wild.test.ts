@@ -114,4 +114,23 @@ describe('habits of public dbt projects', () => {
       ['source_not_null_raw_acme_contributions_id', ['source.shop.raw.acme_contributions']],
     ]);
   });
+
+  it("reads vars scoped to the root project's own name (vars: { <project>: … }), under --vars", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': [
+        'name: shop',
+        'vars:',
+        '  currency: EUR',
+        '  shop:',
+        '    platform: "web"',
+        '    currency: USD',
+      ].join('\n'),
+      'models/orders.sql': "select '{{ var('platform') }}' as platform, '{{ var('currency') }}' as currency",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiledSql(graph, 'orders')).toBe("select 'web' as platform, 'USD' as currency");
+    const cli = await compileProject({ dir, schema: 'analytics', vars: { platform: 'app' } });
+    expect(compiledSql(cli.graph, 'orders')).toBe("select 'app' as platform, 'USD' as currency");
+  });
 });
