@@ -14,11 +14,13 @@
  * The rate is ok / (ok + error). Packages' own models (in `dbt_packages/`) are not counted.
  * Install packages first (`dataflow deps`, or link `dbt_packages/`), as `dbt deps` would.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileProject, type Diagnostic } from '@dataflow/modeling';
 import { parse as parseYaml } from 'yaml';
+import { JinjaEnvironment } from '../../packages/modeling/src/jinja.js';
+import { readProjectFile } from '../../packages/modeling/src/project-files.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -43,13 +45,11 @@ interface ProjectReport {
 }
 
 async function modelFiles(dir: string, sub = ''): Promise<string[]> {
-  const project = parseYaml(await readFile(join(dir, sub, 'dbt_project.yml'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  const paths = (project['model-paths'] ?? project['source-paths'] ?? ['models']) as string[];
+  // Paths as compile reads them: `model-paths` may hold Jinja (`{{ env_var('SYNC_NAME') }}/models`).
+  const jinja = new JinjaEnvironment({ schema: 'analytics' });
+  const project = await readProjectFile(join(dir, sub), (text, file) => jinja.renderText(text, file));
   const files: string[] = [];
-  for (const p of paths) {
+  for (const p of project.modelPaths) {
     let entries: string[] = [];
     try {
       entries = await readdir(join(dir, sub, p), { recursive: true });

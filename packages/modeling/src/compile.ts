@@ -1,4 +1,4 @@
-import { createCompileContext } from './compile/context.js';
+import { createCompileContext, scopedVars } from './compile/context.js';
 import { createDiagnosticSink } from './compile/diagnostics.js';
 import { inlineEphemerals } from './compile/ephemeral.js';
 import type { ProjectInputs } from './compile/inputs.js';
@@ -10,7 +10,7 @@ import { readDbtProject } from './compile/read-dbt-project.js';
 import { readTsProject } from './compile/read-ts-project.js';
 import { renderModels } from './compile/render.js';
 import { compileSnapshots, parseSnapshots } from './compile/snapshots.js';
-import { type GivenSources, sourceNodes } from './compile/sources.js';
+import { type GivenSources, renderSourceYaml, sourceNodes } from './compile/sources.js';
 import { compileTests } from './compile/tests.js';
 import { compileUnitTests } from './compile/unit-tests.js';
 import type { ProjectDefinition } from './define.js';
@@ -100,7 +100,8 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const ctx = createCompileContext({
     projectName: inputs.name,
     targetSchema: options.schema,
-    vars: { ...inputs.vars, ...(options.vars ?? {}) },
+    // dbt: the root project's global vars, then its own `vars: { <project>: … }` scope, then --vars.
+    vars: scopedVars(inputs.name, { own: {}, root: inputs.vars, cli: options.vars ?? {} }),
     packageVars: new Map(
       (inputs.packages ?? []).map((p) => [
         p.name,
@@ -122,7 +123,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   }
   const snapshots = parseSnapshots(ctx, inputs.snapshots, names);
   addExternalRelations(names, options.externalRelations ?? []);
-  const sources = sourceNodes(ctx, inputs.sources, options.sources);
+  // Source and table names may be Jinja too: tests attach to the rendered names.
+  const declaredSources = inputs.sources.map((s) => renderSourceYaml(ctx, s));
+  const sources = sourceNodes(ctx, declaredSources, options.sources);
   const linker = createLinker(names, sources);
   const { dependsOn, inCycle } = linkModels(ctx, models, linker);
 
@@ -145,7 +148,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   }
   for (const snapshot of compileSnapshots(ctx, snapshots, linker, rendered))
     nodes[snapshot.uniqueId] = snapshot;
-  for (const test of compileTests(ctx, { inputs, nodes, sources, linker })) nodes[test.uniqueId] = test;
+  const testInputs = { ...inputs, sources: declaredSources };
+  for (const test of compileTests(ctx, { inputs: testInputs, nodes, sources, linker }))
+    nodes[test.uniqueId] = test;
   for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
 
   const graph: CompiledGraph = {

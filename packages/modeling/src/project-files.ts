@@ -50,8 +50,28 @@ export interface ProjectFile {
   snapshots: Record<string, unknown>;
 }
 
-/** Reads and validates the project file of a dbt-style project directory. */
-export async function readProjectFile(dir: string): Promise<ProjectFile> {
+/** The project file's settings that dbt renders as Jinja when it loads the project (`env_var()`, `var()`). */
+const RENDERED_PATH_KEYS = [
+  'model-paths',
+  'seed-paths',
+  'test-paths',
+  'macro-paths',
+  'snapshot-paths',
+  'analysis-paths',
+  'source-paths',
+  'data-paths',
+  'packages-install-path',
+] as const;
+
+/**
+ * Reads and validates the project file of a dbt-style project directory. With `render`, the path
+ * settings are rendered first, as dbt renders them on load (`model-paths: ["{{ env_var('SYNC') }}/models"]`);
+ * the `models:` / `seeds:` / `vars:` trees stay raw (their Jinja is rendered per node).
+ */
+export async function readProjectFile(
+  dir: string,
+  render?: (text: string, file: string) => string,
+): Promise<ProjectFile> {
   for (const file of ['dataflow.yml', 'dbt_project.yml']) {
     let text: string;
     try {
@@ -66,6 +86,8 @@ export async function readProjectFile(dir: string): Promise<ProjectFile> {
     } catch (error) {
       throw new ModelingError('PROJECT_CONFIG_INVALID', `${file} is not valid YAML`, { file, cause: error });
     }
+    if (render && raw !== null && typeof raw === 'object')
+      renderPathSettings(raw as Record<string, unknown>, file, render);
     const parsed = projectFileSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -95,6 +117,26 @@ export async function readProjectFile(dir: string): Promise<ProjectFile> {
     };
   }
   throw new ModelingError('PROJECT_NOT_FOUND', 'no dataflow.yml or dbt_project.yml in the project directory');
+}
+
+function renderPathSettings(
+  raw: Record<string, unknown>,
+  file: string,
+  render: (text: string, file: string) => string,
+): void {
+  const one = (v: unknown) => (typeof v === 'string' ? render(v, file) : v);
+  for (const key of RENDERED_PATH_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    try {
+      raw[key] = Array.isArray(value) ? value.map(one) : one(value);
+    } catch (error) {
+      throw new ModelingError('PROJECT_CONFIG_INVALID', `${file}: ${key}: ${(error as Error).message}`, {
+        file,
+        cause: error,
+      });
+    }
+  }
 }
 
 /** Files under `dir/sub` (recursively) with one of the extensions; paths relative to `dir`, `/`-separated, sorted. */

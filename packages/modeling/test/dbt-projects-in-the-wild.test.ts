@@ -48,4 +48,89 @@ describe('habits of public dbt projects', () => {
     expect(sessions.config.materialized).toBe('view');
     expect(sessions.compiledSql).toBe('select * from "analytics"."page_views"');
   });
+
+  it("renders env_var() in the project file's paths, as dbt does on load (one project, a model folder per sync)", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': [
+        'name: shop',
+        `model-paths: ["{{ env_var('SYNC_NAME', 'not-set') }}/models"]`,
+        'packages-install-path: "dbt-packages"',
+      ].join('\n'),
+      'crm/models/contacts.sql': "select {{ money.cents('amount') }} as amount",
+      'billing/models/invoices.sql': 'select 1 as id',
+      'dbt-packages/money/dbt_project.yml': 'name: money\n',
+      'dbt-packages/money/macros/cents.sql': '{% macro cents(c) %}({{ c }} / 100.0){% endmacro %}',
+    });
+    const { graph, diagnostics } = await compileProject({
+      dir,
+      schema: 'analytics',
+      env: { SYNC_NAME: 'crm' },
+    });
+    expect(diagnostics).toEqual([]);
+    expect(compiledSql(graph, 'contacts')).toBe('select (amount / 100.0) as amount');
+    expect(graph.nodes['model.shop.invoices']).toBeUndefined();
+    const unset = await compileProject({ dir, schema: 'analytics', env: {} });
+    expect(Object.keys(unset.graph.nodes).filter((id) => id.startsWith('model.'))).toEqual([]);
+  });
+
+  it('reports an env var a project path needs and does not get as an invalid project file, naming the setting', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': `name: shop\nmodel-paths: ["{{ env_var('SYNC_NAME') }}"]\n`,
+    });
+    await expect(compileProject({ dir, schema: 'analytics', env: {} })).rejects.toMatchObject({
+      code: 'PROJECT_CONFIG_INVALID',
+      message: expect.stringMatching(/^dbt_project\.yml: model-paths: .*SYNC_NAME/),
+    });
+  });
+
+  it('renders Jinja in source table names; the model and the tests find the rendered name', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'models/sources.yml': [
+        'version: 2',
+        'sources:',
+        '  - name: raw',
+        '    schema: landing',
+        '    tables:',
+        `      - name: "{{ env_var('DATASET', 'none') ~ '_contributions' }}"`,
+        '        columns:',
+        '          - name: id',
+        '            tests: [not_null]',
+      ].join('\n'),
+      'models/contributions.sql': [
+        `{% set raw_table = env_var('DATASET', 'none') ~ '_contributions' %}`,
+        `select id from {{ source('raw', raw_table) }}`,
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({
+      dir,
+      schema: 'analytics',
+      env: { DATASET: 'acme' },
+    });
+    expect(diagnostics).toEqual([]);
+    expect(compiledSql(graph, 'contributions')).toBe('\nselect id from "landing"."acme_contributions"');
+    const tests = Object.values(graph.nodes).filter((n) => n.resourceType === 'test');
+    expect(tests.map((t) => [t.name, t.dependsOn])).toEqual([
+      ['source_not_null_raw_acme_contributions_id', ['source.shop.raw.acme_contributions']],
+    ]);
+  });
+
+  it("reads vars scoped to the root project's own name (vars: { <project>: … }), under --vars", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': [
+        'name: shop',
+        'vars:',
+        '  currency: EUR',
+        '  shop:',
+        '    platform: "web"',
+        '    currency: USD',
+      ].join('\n'),
+      'models/orders.sql': "select '{{ var('platform') }}' as platform, '{{ var('currency') }}' as currency",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiledSql(graph, 'orders')).toBe("select 'web' as platform, 'USD' as currency");
+    const cli = await compileProject({ dir, schema: 'analytics', vars: { platform: 'app' } });
+    expect(compiledSql(cli.graph, 'orders')).toBe("select 'app' as platform, 'USD' as currency");
+  });
 });

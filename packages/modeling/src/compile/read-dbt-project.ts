@@ -55,7 +55,7 @@ export async function readDbtProject(
   diagnostics: DiagnosticSink,
 ): Promise<ProjectInputs> {
   const root = resolvePath(dir);
-  const pf = await readProjectFile(root);
+  const pf = await readProjectFile(root, (text, file) => jinja.renderText(text, file));
   const rootPart: ProjectPart = {
     prefix: '',
     pf,

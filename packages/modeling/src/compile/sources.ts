@@ -74,12 +74,21 @@ export function sourceNodes(
   return out;
 }
 
-const RENDERED_SOURCE_FIELDS = ['database', 'schema', 'identifier', 'loadedAtField', 'freshness'] as const;
+const RENDERED_SOURCE_FIELDS = [
+  'sourceName',
+  'name',
+  'database',
+  'schema',
+  'identifier',
+  'loadedAtField',
+  'freshness',
+] as const;
 
 /**
- * A schema.yml source table with Jinja in `database`, `schema`, `identifier`, `loaded_at_field` and
- * `freshness` rendered as dbt renders them (`{{ var('raw_schema', 'raw') }}`, `{{ env_var('DB') }}`,
- * `{{ target.schema }}`); a value that renders to nothing counts as unstated.
+ * A schema.yml source table with Jinja in its source and table names, `database`, `schema`,
+ * `identifier`, `loaded_at_field` and `freshness` rendered as dbt renders them
+ * (`{{ var('raw_schema', 'raw') }}`, `{{ env_var('DB') }}`, `{{ target.schema }}`); a location
+ * that renders to nothing counts as unstated.
  *
  * @example
  * renderSourceYaml(ctx, { sourceName: 'raw', name: 'orders', schema: "{{ var('raw_schema') }}", file, columns: {}, tests: [] }).schema;
@@ -96,7 +105,8 @@ export function renderSourceYaml<T extends SourceDeclaration>(ctx: CompileContex
     });
     if (rendered === value) continue;
     out ??= { ...d };
-    if (rendered === '' || rendered === null) delete out[field];
+    if ((rendered === '' || rendered === null) && field !== 'name' && field !== 'sourceName')
+      delete out[field];
     else
       (out as Record<string, unknown>)[field] =
         typeof rendered === 'string' || field === 'freshness' ? rendered : String(rendered);
