@@ -70,7 +70,10 @@ function manifestNode(node: GraphNode, checksums: NodeChecksums): Record<string,
           delimiter: node.delimiter ?? ',',
           meta: node.meta ?? {},
           docs: { show: true, node_color: null, ...node.docs },
+          grants: node.grants ?? {},
+          persist_docs: node.persistDocs ?? {},
         },
+        columns: node.columns ?? {},
       };
     case 'source':
       return {

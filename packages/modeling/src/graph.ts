@@ -89,6 +89,12 @@ export interface SeedNode extends BaseNode {
   delimiter?: string;
   meta?: Record<string, unknown>;
   docs?: Record<string, unknown>;
+  /** `grants`, applied after each load as for models ({@link ModelConfig.grants}). */
+  grants?: Record<string, string[]>;
+  /** `persist_docs`: the seed's description and column descriptions as comments after each load. */
+  persistDocs?: { relation: boolean; columns: boolean };
+  /** schema.yml column descriptions. */
+  columns?: Record<string, { description?: string }>;
 }
 
 /** A declared source table (schema.yml `sources:` or the `sources` compile option); never built. */

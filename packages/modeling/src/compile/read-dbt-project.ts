@@ -269,7 +269,8 @@ async function readSeeds(root: string, part: ProjectPart, yml: Map<string, YmlMo
         absPath: join(root, file),
         layers: [...part.layers('seeds', [...folders, name]), entry?.config ?? {}],
         tests: entry?.tests ?? [],
-        ...(entry ? { testsFile: entry.file } : {}),
+        ...(entry ? { testsFile: entry.file, columns: entry.columns } : {}),
+        ...(entry?.description !== undefined ? { description: entry.description } : {}),
       });
     }
   }
