@@ -3,6 +3,7 @@ import { createDiagnosticSink } from './compile/diagnostics.js';
 import { inlineEphemerals } from './compile/ephemeral.js';
 import type { ProjectInputs } from './compile/inputs.js';
 import { createLinker, linkModels } from './compile/link.js';
+import { macroDependencies } from './compile/macro-deps.js';
 import { addExternalRelations, type NameTable, seedNodes } from './compile/names.js';
 import { type NamedModel, nameModel, parseModel } from './compile/parse-models.js';
 import { readDbtProject } from './compile/read-dbt-project.js';
@@ -141,6 +142,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     nodes[snapshot.uniqueId] = snapshot;
   for (const test of compileTests(ctx, { inputs, nodes, sources, linker })) nodes[test.uniqueId] = test;
   for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
+  const { macros, nodeMacros } = macroDependencies(jinja.env, jinja.macroDefinitions, ctx.projectName, nodes);
+  for (const [id, dependsOnMacros] of Object.entries(nodeMacros))
+    nodes[id] = { ...(nodes[id] as GraphNode), dependsOnMacros };
 
   const graph: CompiledGraph = {
     projectName: ctx.projectName,
@@ -149,6 +153,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     generatedAt: new Date().toISOString(),
     nodes,
     ...buildEdgeMaps(nodes),
+    ...(Object.keys(macros).length > 0 ? { macros } : {}),
   };
   const renderer = createBuildRenderer({ ctx, models, linker, rendered, inCycle });
   return { graph, diagnostics: diagnostics.list, renderer };

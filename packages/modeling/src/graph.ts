@@ -57,7 +57,20 @@ interface BaseNode {
   tags: string[];
   /** Unique ids this node reads from. */
   dependsOn: string[];
+  /** Macros its template calls (`macro.<package>.<name>`, dbt's `depends_on.macros`); see {@link GraphMacro}. */
+  dependsOnMacros?: string[];
   description?: string;
+}
+
+/** A project or package macro: what `state:modified.macros` compares. */
+export interface GraphMacro {
+  name: string;
+  packageName: string;
+  file: string;
+  /** sha256 of the macro's parsed definition (positions left out). */
+  checksum: string;
+  /** The macros its body calls (every branch; dispatch candidates included). */
+  macros: string[];
 }
 
 /** A compiled model: its config, target relation and final SQL. */
@@ -164,6 +177,8 @@ export interface CompiledGraph {
   nodes: Record<string, GraphNode>;
   parentMap: Record<string, string[]>;
   childMap: Record<string, string[]>;
+  /** The project's and its packages' macros by unique id (dbt-style projects). */
+  macros?: Record<string, GraphMacro>;
 }
 
 /** One compile problem; compile collects all of them instead of stopping at the first. */
