@@ -26,7 +26,7 @@ function manifestNode(node: GraphNode, checksums: NodeChecksums): Record<string,
     fqn: node.fqn,
     tags: node.tags,
     description: node.description ?? '',
-    depends_on: { nodes: node.dependsOn },
+    depends_on: { macros: node.dependsOnMacros ?? [], nodes: node.dependsOn },
     // dbt's field (what `state:modified.body` compares), and all three parts dataflow compares.
     checksum: { name: 'sha256', checksum: checksums.body },
     checksums,
@@ -70,7 +70,10 @@ function manifestNode(node: GraphNode, checksums: NodeChecksums): Record<string,
           delimiter: node.delimiter ?? ',',
           meta: node.meta ?? {},
           docs: { show: true, node_color: null, ...node.docs },
+          grants: node.grants ?? {},
+          persist_docs: node.persistDocs ?? {},
         },
+        columns: node.columns ?? {},
       };
     case 'source':
       return {
@@ -131,8 +134,24 @@ function manifestNode(node: GraphNode, checksums: NodeChecksums): Record<string,
   }
 }
 
+/** dbt's `macros` section: each project / package macro with its checksum and the macros it calls. */
+function manifestMacros(graph: CompiledGraph): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [id, m] of Object.entries(graph.macros ?? {}))
+    out[id] = {
+      unique_id: id,
+      name: m.name,
+      resource_type: 'macro',
+      package_name: m.packageName,
+      original_file_path: m.file,
+      checksum: { name: 'sha256', checksum: m.checksum },
+      depends_on: { macros: m.macros },
+    };
+  return out;
+}
+
 /**
- * dbt-like `manifest.json`: nodes (models, seeds, snapshots, tests), sources, unit tests, parent and
+ * dbt-like `manifest.json`: nodes (models, seeds, snapshots, tests), sources, macros, unit tests, parent and
  * child maps, and each node's `checksums` (see {@link NodeChecksums}; `checksums` from
  * {@link graphChecksums} hash seed files, else they are computed here without reading them). Pure.
  *
@@ -162,6 +181,7 @@ export function manifestJson(
     },
     nodes,
     sources,
+    macros: manifestMacros(graph),
     unit_tests: unitTests,
     parent_map: graph.parentMap,
     child_map: graph.childMap,

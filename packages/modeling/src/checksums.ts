@@ -116,6 +116,17 @@ function relationOf(node: GraphNode): unknown {
   }
 }
 
+/**
+ * A macro's checksum: sha256 of its parsed definition with source positions left out, so editing
+ * another macro of the same file (which moves this one's lines) does not change it. Pure.
+ *
+ * @example
+ * macroChecksum(template.body[0]); // 'b94d27b9…'
+ */
+export function macroChecksum(definition: unknown): string {
+  return sha256(JSON.stringify(definition, (key, value) => (key === 'line' ? undefined : value)));
+}
+
 /** Options of {@link nodeChecksums}. */
 export interface ChecksumOptions {
   /** A seed's file hash ({@link seedFileChecksum}); without it a seed's body hashes its path. */

@@ -4,6 +4,7 @@ import { inlineEphemerals } from './compile/ephemeral.js';
 import type { ProjectInputs } from './compile/inputs.js';
 import { jinjaGraph } from './compile/jinja-graph.js';
 import { createLinker, linkModels } from './compile/link.js';
+import { macroDependencies } from './compile/macro-deps.js';
 import { addExternalRelations, type NameTable, seedNodes } from './compile/names.js';
 import { type NamedModel, nameModel, parseModel } from './compile/parse-models.js';
 import { readDbtProject } from './compile/read-dbt-project.js';
@@ -152,6 +153,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   for (const test of compileTests(ctx, { inputs: testInputs, nodes, sources, linker }))
     nodes[test.uniqueId] = test;
   for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
+  const { macros, nodeMacros } = macroDependencies(jinja.env, jinja.macroDefinitions, ctx.projectName, nodes);
+  for (const [id, dependsOnMacros] of Object.entries(nodeMacros))
+    nodes[id] = { ...(nodes[id] as GraphNode), dependsOnMacros };
 
   const graph: CompiledGraph = {
     projectName: ctx.projectName,
@@ -161,6 +165,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     nodes,
     ...buildEdgeMaps(nodes),
     ...(Object.keys(failedModels).length > 0 ? { failedModels } : {}),
+    ...(Object.keys(macros).length > 0 ? { macros } : {}),
   };
   const facts = new Map(
     models.map((m) => [m.uniqueId, { rawConfig: m.rawConfig, refs: m.refs, sources: m.sources }]),

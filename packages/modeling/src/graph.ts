@@ -57,7 +57,20 @@ interface BaseNode {
   tags: string[];
   /** Unique ids this node reads from. */
   dependsOn: string[];
+  /** Macros its template calls (`macro.<package>.<name>`, dbt's `depends_on.macros`); see {@link GraphMacro}. */
+  dependsOnMacros?: string[];
   description?: string;
+}
+
+/** A project or package macro: what `state:modified.macros` compares. */
+export interface GraphMacro {
+  name: string;
+  packageName: string;
+  file: string;
+  /** sha256 of the macro's parsed definition (positions left out). */
+  checksum: string;
+  /** The macros its body calls (every branch; dispatch candidates included). */
+  macros: string[];
 }
 
 /** A compiled model: its config, target relation and final SQL. */
@@ -89,6 +102,12 @@ export interface SeedNode extends BaseNode {
   delimiter?: string;
   meta?: Record<string, unknown>;
   docs?: Record<string, unknown>;
+  /** `grants`, applied after each load as for models ({@link ModelConfig.grants}). */
+  grants?: Record<string, string[]>;
+  /** `persist_docs`: the seed's description and column descriptions as comments after each load. */
+  persistDocs?: { relation: boolean; columns: boolean };
+  /** schema.yml column descriptions. */
+  columns?: Record<string, { description?: string }>;
 }
 
 /** A declared source table (schema.yml `sources:` or the `sources` compile option); never built. */
@@ -164,6 +183,8 @@ export interface CompiledGraph {
    * the children of a failed node.
    */
   failedModels?: Record<string, { name: string; file?: string }>;
+  /** The project's and its packages' macros by unique id (dbt-style projects). */
+  macros?: Record<string, GraphMacro>;
 }
 
 /** One compile problem; compile collects all of them instead of stopping at the first. */

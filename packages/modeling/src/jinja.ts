@@ -1,4 +1,5 @@
 import { createDispatchResolver, type DispatchConfig, type DispatchSettings } from './compile/dispatch.js';
+import type { MacroDefinition } from './compile/macro-deps.js';
 import { IntrospectionContext } from './introspection/dbt-adapter.js';
 import { DbtRelation } from './introspection/relation.js';
 import { createDbtContext, DBT_FILTERS, type DbtContextOptions } from './jinja/dbt-context.js';
@@ -111,6 +112,8 @@ export class JinjaEnvironment {
   private inlineConfig: Record<string, unknown> = {};
   /** `store_result` / `load_result` of the render in progress. */
   private results = new Map<string, Record<string, unknown>>();
+  /** Every macro loaded by {@link loadMacros}, as defined (what `state:modified.macros` compares). */
+  readonly macroDefinitions: MacroDefinition[] = [];
   /** Custom generic tests found in macro files: name → macro taking `(args, kwargs)`. */
   readonly testMacros = new Map<string, MacroFn>();
   /** The root project's macros by name (what dispatch searches for the root project). */
@@ -261,7 +264,16 @@ export class JinjaEnvironment {
    */
   loadMacros(source: string, file: string, packageName?: string): TemplateProblem | undefined {
     try {
-      const exported = this.env.module(this.env.parse(source, file));
+      const template = this.env.parse(source, file);
+      for (const stmt of template.body)
+        if (stmt.kind === 'macro')
+          this.macroDefinitions.push({
+            name: stmt.name,
+            file,
+            stmt,
+            ...(packageName ? { packageName } : {}),
+          });
+      const exported = this.env.module(template);
       for (const [name, fn] of exported) {
         if (!isPyCallable(fn)) continue;
         if (name.startsWith('test_')) this.testMacros.set(name.slice(5), fn);

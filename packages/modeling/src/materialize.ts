@@ -40,7 +40,14 @@ import {
   type WorkNames,
   workNames,
 } from './plan.js';
-import { type Grant, planComments, planGrants, SHOW_GRANTS_SQL } from './publish-configs.js';
+import {
+  type Grant,
+  type PublishConfigs,
+  planComments,
+  planGrants,
+  publishConfigsOf,
+  SHOW_GRANTS_SQL,
+} from './publish-configs.js';
 import { planSchemaChange } from './schema-change.js';
 
 /** Structural logger (pino's `(obj, msg)` signature), the one the whole load flow shares. */
@@ -317,10 +324,10 @@ async function applySchemaChange(
 /** `grants` and `persist_docs`, inside the publish transaction: readers never see the relation without them. */
 async function applyPublishConfigs(
   ctx: MaterializeContext,
-  node: ModelNode,
+  node: PublishConfigs,
   kind: 'table' | 'view',
 ): Promise<void> {
-  const { grants, persistDocs } = node.config;
+  const { grants, persistDocs } = node;
   const statements: string[] = [];
   if (grants && Object.keys(grants).length > 0) {
     const current = await ctx.client.query<Grant>(SHOW_GRANTS_SQL, [
@@ -371,7 +378,7 @@ export async function materializeModel(
         config.incrementalStrategy !== 'append',
       );
     const audits = await runAudits(ctx, names.temp, node.uniqueId);
-    const after = () => applyPublishConfigs(ctx, node, kind);
+    const after = () => applyPublishConfigs(ctx, publishConfigsOf(node), kind);
     if (!incremental) {
       const action = await publish(
         ctx,
@@ -454,7 +461,7 @@ export async function loadSeedToTemp(
   }
 }
 
-/** Audits a loaded seed's temp table, then swaps it in (dependent views recreated). */
+/** Audits a loaded seed's temp table, then swaps it in (dependent views recreated), `grants` / `persist_docs` applied. */
 export async function publishSeed(
   ctx: MaterializeContext,
   node: SeedNode,
@@ -462,7 +469,8 @@ export async function publishSeed(
 ): Promise<MaterializeOutcome> {
   try {
     const audits = await runAudits(ctx, loaded.names.temp, node.uniqueId);
-    const action = await publish(ctx, node.relation, loaded.names, 'table');
+    const after = () => applyPublishConfigs(ctx, publishConfigsOf(node), 'table');
+    const action = await publish(ctx, node.relation, loaded.names, 'table', undefined, after);
     return { rows: loaded.rows, audits, action };
   } catch (error) {
     await dropQuietly(ctx, 'table', loaded.names.temp);

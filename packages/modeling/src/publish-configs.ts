@@ -1,5 +1,5 @@
 import { quoteIdent, quoteLiteral } from '@dataflow/pg';
-import type { ModelNode, RelationInfo } from './graph.js';
+import type { ModelConfig, ModelNode, RelationInfo, SeedNode } from './graph.js';
 
 /** Grants the current role gave on a relation (what dbt-postgres's `get_show_grant_sql` reads). */
 export const SHOW_GRANTS_SQL = `select grantee, lower(privilege_type) as privilege
@@ -42,25 +42,51 @@ export function planGrants(
   return [...revokes, ...grants];
 }
 
+/** What is applied to a relation after each build or load: a model's or a seed's `grants` / `persist_docs`. */
+export interface PublishConfigs {
+  relation: RelationInfo;
+  grants?: Readonly<Record<string, readonly string[]>>;
+  persistDocs?: ModelConfig['persistDocs'];
+  description?: string;
+  columns?: Readonly<Record<string, { description?: string }>>;
+}
+
 /**
- * dbt's `persist_docs`: the model's description as `COMMENT ON` its relation, and each documented
- * column that the relation has as `COMMENT ON COLUMN`. Pure.
+ * The publish configs of a model (in its `config`) or a seed (on the node).
  *
  * @example
- * planComments(node, 'table', ['id']); // ['comment on table "a"."orders" is \'One row per order\'', ...]
+ * publishConfigsOf(seed); // { relation, grants: { select: ['reporter'] }, persistDocs: undefined, ... }
+ */
+export function publishConfigsOf(node: ModelNode | SeedNode): PublishConfigs {
+  const { grants, persistDocs } = node.resourceType === 'model' ? node.config : node;
+  return {
+    relation: node.relation,
+    ...(grants ? { grants } : {}),
+    ...(persistDocs ? { persistDocs } : {}),
+    ...(node.description !== undefined ? { description: node.description } : {}),
+    ...(node.columns ? { columns: node.columns } : {}),
+  };
+}
+
+/**
+ * dbt's `persist_docs`: the model's or seed's description as `COMMENT ON` its relation, and each
+ * documented column that the relation has as `COMMENT ON COLUMN`. Pure.
+ *
+ * @example
+ * planComments(publishConfigsOf(node), 'table', ['id']); // ['comment on table "a"."orders" is \'One row per order\'', ...]
  */
 export function planComments(
-  node: ModelNode,
+  node: PublishConfigs,
   kind: 'table' | 'view',
   relationColumns: readonly string[],
 ): string[] {
-  const docs = node.config.persistDocs;
+  const docs = node.persistDocs;
   if (!docs) return [];
   const out: string[] = [];
   if (docs.relation && node.description)
     out.push(`comment on ${kind} ${node.relation.sql} is ${quoteLiteral(node.description)}`);
   if (docs.columns)
-    for (const [name, column] of Object.entries(node.columns)) {
+    for (const [name, column] of Object.entries(node.columns ?? {})) {
       if (!column.description || !relationColumns.includes(name)) continue;
       out.push(
         `comment on column ${node.relation.sql}.${quoteIdent(name)} is ${quoteLiteral(column.description)}`,

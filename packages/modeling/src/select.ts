@@ -1,4 +1,5 @@
 import { type NodeChecksums, nodeChecksums } from './checksums.js';
+import { macroClosure } from './compile/macro-deps.js';
 import { ModelingError } from './errors.js';
 import type { CompiledGraph, GraphNode } from './graph.js';
 import type { PreviousResults, StateManifest } from './state.js';
@@ -83,13 +84,26 @@ const STATE_VALUES = [
   'modified.body',
   'modified.configs',
   'modified.relation',
+  'modified.macros',
   'unmodified',
 ] as const;
 
+/** Whether a macro the node calls (directly or through other macros) differs from the previous manifest's. */
+function macrosModified(node: GraphNode, ctx: MatchContext): boolean {
+  const direct = node.dependsOnMacros ?? [];
+  if (direct.length === 0) return false;
+  const macros = ctx.graph.macros ?? {};
+  const before = ctx.state.previous?.macros;
+  return macroClosure(direct, macros).some(
+    (id) => before?.[id] === undefined || before[id] !== macros[id]?.checksum,
+  );
+}
+
 /**
  * dbt's `state:` method: `new` (absent from the previous manifest), `modified` (new, or any of
- * body / configs / relation differs), `modified.<part>` (that checksum differs; a node without
- * previous checksums counts as modified), `old`, `unmodified`.
+ * body / configs / relation / macros differs), `modified.<part>` (that checksum differs; a node without
+ * previous checksums counts as modified; `macros`: a macro it calls, directly or through other
+ * macros, changed or is new), `old`, `unmodified`.
  */
 function matchesState(node: GraphNode, value: string, ctx: MatchContext): boolean {
   const { previous } = ctx.state;
@@ -109,7 +123,13 @@ function matchesState(node: GraphNode, value: string, ctx: MatchContext): boolea
   if (value === 'modified.body') return before !== undefined && differs('body');
   if (value === 'modified.configs') return before !== undefined && differs('configs');
   if (value === 'modified.relation') return before !== undefined && differs('relation');
-  const modified = before === undefined || differs('body') || differs('configs') || differs('relation');
+  if (value === 'modified.macros') return before !== undefined && macrosModified(node, ctx);
+  const modified =
+    before === undefined ||
+    differs('body') ||
+    differs('configs') ||
+    differs('relation') ||
+    macrosModified(node, ctx);
   return value === 'modified' ? modified : !modified;
 }
 

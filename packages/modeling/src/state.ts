@@ -16,6 +16,11 @@ export interface StateNode {
 /** A previous run's manifest, reduced to what state comparison and deferral need. */
 export interface StateManifest {
   nodes: Record<string, StateNode>;
+  /**
+   * Macro checksums by unique id (`macros.<id>.checksum.checksum`); absent when the manifest has
+   * no `macros` section (then every node that calls a macro counts as `modified.macros`).
+   */
+  macros?: Record<string, string>;
 }
 
 /** Statuses of a previous run's nodes by unique id (`run_results.json`): what `result:` selects on. */
@@ -70,7 +75,16 @@ export function parseStateManifest(json: unknown, file: string): StateManifest {
       };
     }
   }
-  return { nodes };
+  return { nodes, ...(isRecord(json.macros) ? { macros: macroChecksums(json.macros) } : {}) };
+}
+
+function macroChecksums(macros: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, raw] of Object.entries(macros)) {
+    const checksum = isRecord(raw) && isRecord(raw.checksum) ? raw.checksum.checksum : undefined;
+    if (typeof checksum === 'string') out[id] = checksum;
+  }
+  return out;
 }
 
 /**

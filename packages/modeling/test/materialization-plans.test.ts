@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { materializationConfig } from '../src/compile/materialization-config.js';
-import type { ModelNode, RelationInfo } from '../src/graph.js';
-import { planComments, planGrants } from '../src/publish-configs.js';
+import type { ModelNode, RelationInfo, SeedNode } from '../src/graph.js';
+import { planComments, planGrants, publishConfigsOf } from '../src/publish-configs.js';
 import { diffColumns, planSchemaChange } from '../src/schema-change.js';
 
 const relation: RelationInfo = { schema: 'a', identifier: 'orders', sql: '"a"."orders"' };
@@ -90,9 +90,27 @@ describe('planGrants and planComments', () => {
       description: "it's here",
       columns: { id: { description: 'the id' }, gone: { description: 'x' }, bare: {} },
       config: { persistDocs: { relation: true, columns: true } },
+      resourceType: 'model',
     } as unknown as ModelNode;
-    expect(planComments(node, 'view', ['id', 'bare'])).toEqual([
+    expect(planComments(publishConfigsOf(node), 'view', ['id', 'bare'])).toEqual([
       `comment on view "a"."orders" is 'it''s here'`,
+      `comment on column "a"."orders"."id" is 'the id'`,
+    ]);
+  });
+
+  it("reads a seed's grants / persist_docs from the node and comments its table", () => {
+    const seed = {
+      resourceType: 'seed',
+      relation,
+      description: 'raw orders',
+      columns: { id: { description: 'the id' } },
+      grants: { select: ['reporter'] },
+      persistDocs: { relation: true, columns: true },
+    } as unknown as SeedNode;
+    const configs = publishConfigsOf(seed);
+    expect(configs.grants).toEqual({ select: ['reporter'] });
+    expect(planComments(configs, 'table', ['id'])).toEqual([
+      `comment on table "a"."orders" is 'raw orders'`,
       `comment on column "a"."orders"."id" is 'the id'`,
     ]);
   });

@@ -38,6 +38,9 @@ export interface SeedSource {
   layers: ConfigLayer[];
   tests: TestDeclaration[];
   testsFile?: string;
+  /** schema.yml `description:` and column descriptions (what `persist_docs` writes as comments). */
+  description?: string;
+  columns?: Record<string, { description?: string }>;
 }
 
 /** A singular test (a `.sql` file under test-paths or a TS `defineTest`). */

@@ -3,6 +3,7 @@ import type { RelationInfo, SeedNode } from '../graph.js';
 import type { ConfigLayer } from '../project-files.js';
 import type { CompileContext } from './context.js';
 import type { SeedSource } from './inputs.js';
+import { materializationConfig } from './materialization-config.js';
 import { isEnabled, mergeLayers } from './model-config.js';
 import { nodeRelation } from './relation-names.js';
 import { renderConfigLayers } from './yaml-jinja.js';
@@ -103,6 +104,8 @@ export function seedNodes(ctx: CompileContext, seeds: SeedSource[], names: NameT
       dependsOn: [],
       relation,
       seedPath: seed.absPath,
+      ...(seed.description !== undefined ? { description: seed.description } : {}),
+      ...(seed.columns ? { columns: seed.columns } : {}),
     };
     Object.assign(node, seedSettings(ctx, seed, cfg));
     out.push(node);
@@ -122,7 +125,8 @@ export function addExternalRelations(
 
 /**
  * A seed's load settings from its config: `column_types`, `quote_columns`, `delimiter` (one
- * character), `meta`, `docs`; a value of the wrong type is a `CONFIG_ERROR` and left out.
+ * character), `meta`, `docs`, and what is applied after each load (`grants`, `persist_docs`); a
+ * value of the wrong type is a `CONFIG_ERROR` and left out.
  *
  * @example
  * seedSettings(ctx, seed, { delimiter: ';', quote_columns: false }); // { delimiter: ';', quoteColumns: false }
@@ -131,7 +135,7 @@ export function seedSettings(
   ctx: CompileContext,
   seed: Pick<SeedSource, 'name' | 'file'>,
   cfg: ConfigLayer,
-): Pick<SeedNode, 'columnTypes' | 'quoteColumns' | 'delimiter' | 'meta' | 'docs'> {
+): Pick<SeedNode, 'columnTypes' | 'quoteColumns' | 'delimiter' | 'meta' | 'docs' | 'grants' | 'persistDocs'> {
   const report = (message: string) =>
     ctx.diagnostics.at(seed.name, seed.file).error('CONFIG_ERROR', `seed ${seed.name}: ${message}`);
   const isDict = (v: unknown): v is Record<string, unknown> =>
@@ -153,5 +157,11 @@ export function seedSettings(
   }
   if (isDict(meta)) out.meta = meta;
   if (isDict(docs)) out.docs = docs;
+  const { grants, persistDocs } = materializationConfig(
+    { grants: cfg.grants, persist_docs: cfg.persist_docs },
+    report,
+  );
+  if (grants) out.grants = grants;
+  if (persistDocs) out.persistDocs = persistDocs;
   return out;
 }

@@ -278,7 +278,8 @@ async function readSeeds(root: string, part: ProjectPart, yml: Map<string, YmlMo
           ...(part.rootLayers?.('seeds', [...folders, name]) ?? []),
         ],
         tests: entry?.tests ?? [],
-        ...(entry ? { testsFile: entry.file } : {}),
+        ...(entry ? { testsFile: entry.file, columns: entry.columns } : {}),
+        ...(entry?.description !== undefined ? { description: entry.description } : {}),
       });
     }
   }

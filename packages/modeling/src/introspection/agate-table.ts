@@ -1,16 +1,18 @@
 import { PY_GETATTR, PY_GETITEM, PyError, pyStr, pyTypeName, toTuple } from '../jinja/values.js';
+import { type AgateTypeName, castFor } from './agate-values.js';
 import type { QueryResult } from './requests.js';
 
 /** agate's data types, named as dbt code inspects them (`column.data_type.__class__.__name__`-like checks print the name). */
 export class AgateType {
-  constructor(readonly name: 'Number' | 'Text' | 'Boolean' | 'Date' | 'DateTime' | 'TimeDelta') {}
+  constructor(readonly name: AgateTypeName) {}
   toString(): string {
     return `<agate.${this.name}>`;
   }
 }
 
-const TYPE_OF: Array<[RegExp, AgateType['name']]> = [
-  [/^(smallint|integer|bigint|numeric|real|double precision|money|oid)$/, 'Number'],
+const TYPE_OF: Array<[RegExp, AgateTypeName]> = [
+  [/^(smallint|integer|bigint|oid)$/, 'Integer'],
+  [/^(numeric|real|double precision)$/, 'Number'],
   [/^boolean$/, 'Boolean'],
   [/^date$/, 'Date'],
   [/^timestamp/, 'DateTime'],
@@ -168,12 +170,19 @@ export class AgateTable {
     );
   }
 
-  /** The table of a query result; `log` receives `print_table()` output (default: dropped). */
+  /**
+   * The table of a query result, values cast as dbt's agate table holds them (dates as `date`,
+   * timestamps as `datetime`, numerics as Decimals: see `castFor`); `log` receives `print_table()`
+   * output (default: dropped).
+   */
   static from(result: QueryResult, log: (message: string) => void = () => {}): AgateTable {
+    const types = result.columns.map((c) => agateTypeOf(c.type));
+    const casts = types.map((t) => castFor(t.name));
+    const rows = result.rows.map((row) => row.map((v, i) => (casts[i] as (raw: unknown) => unknown)(v)));
     return new AgateTable(
       result.columns.map((c) => c.name),
-      result.columns.map((c) => agateTypeOf(c.type)),
-      result.rows,
+      types,
+      rows,
       log,
     );
   }

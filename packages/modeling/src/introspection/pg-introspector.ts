@@ -14,20 +14,20 @@ const RELATIONS_SQL = `select c.relname as identifier, case c.relkind when 'v' t
 
 const INT8 = 20;
 const NUMERIC = 1700;
-/** Dates, times and intervals: their PostgreSQL text is what Python's `str()` of agate's value prints. */
-const AS_TEXT = new Set([1082, 1083, 1114, 1184, 1186, 1266]);
+/** Dates, times and intervals: their ISO text, which the agate table casts to Python's values. */
+const AS_TEXT = new Set([NUMERIC, 1082, 1083, 1114, 1184, 1186, 1266]);
 
 /**
- * Values as dbt's agate table holds them: numbers as numbers (bigint too, when exact; numeric when
- * its text round-trips, else its text, which prints as Python's Decimal does), dates and times as
- * their text.
+ * Values as plain data for the agate table to cast (`castFor`): bigint as a number when exact (else
+ * its text), numeric, dates, times and intervals as PostgreSQL's text, the rest as node-postgres
+ * parses them.
  */
 const AGATE_TYPES = {
   getTypeParser(oid: number, format?: string): (text: string) => unknown {
-    if (oid === INT8 || oid === NUMERIC)
+    if (oid === INT8)
       return (text) => {
         const n = Number(text);
-        return Number.isSafeInteger(n) || (oid === NUMERIC && String(n) === text) ? n : text;
+        return Number.isSafeInteger(n) ? n : text;
       };
     if (AS_TEXT.has(oid)) return (text) => text;
     return pg.types.getTypeParser(oid, (format ?? 'text') as 'text');

@@ -1,5 +1,6 @@
 import { printfFormat } from './format.js';
 import { dateArithmetic, PyDate, PyTimedelta } from './py-datetime.js';
+import { decimalArithmetic, PyDecimal } from './py-decimal.js';
 import {
   dictGet,
   isFloat,
@@ -34,6 +35,10 @@ function numeric(op: string, a: unknown, b: unknown, f: (x: number, y: number) =
 export function binaryOp(op: string, a: unknown, b: unknown): unknown {
   if (a instanceof PyDate || a instanceof PyTimedelta || b instanceof PyDate || b instanceof PyTimedelta) {
     const r = dateArithmetic(op, a, b);
+    if (r !== undefined) return r;
+  }
+  if (a instanceof PyDecimal || b instanceof PyDecimal) {
+    const r = decimalArithmetic(op, a, b);
     if (r !== undefined) return r;
   }
   switch (op) {

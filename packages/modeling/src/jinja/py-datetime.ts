@@ -1,4 +1,4 @@
-import { PyError, pyFunction, toNum } from './values.js';
+import { mkFloat, PyError, type PyFloat, pyFunction, toNum } from './values.js';
 
 const DAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const MONTH_NAMES = [
@@ -19,11 +19,16 @@ const pad = (n: number, w = 2) => String(Math.trunc(Math.abs(n))).padStart(w, '0
 
 /** A pytz / zoneinfo time zone: offsets come from the platform's IANA data. */
 export class PyTimezone {
-  constructor(readonly zone: string) {
-    if (zone !== 'UTC') new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  constructor(
+    readonly zone: string,
+    /** A fixed offset in minutes east of UTC (Python's `datetime.timezone(timedelta(…))`). */
+    readonly fixedMinutes?: number,
+  ) {
+    if (zone !== 'UTC' && fixedMinutes === undefined) new Intl.DateTimeFormat('en-US', { timeZone: zone });
   }
   /** Minutes east of UTC at the UTC instant `ms`. */
   offsetAt(ms: number): number {
+    if (this.fixedMinutes !== undefined) return this.fixedMinutes;
     if (this.zone === 'UTC') return 0;
     const parts = new Intl.DateTimeFormat('en-US', {
       timeZone: this.zone,
@@ -57,6 +62,16 @@ export class PyTimezone {
 
 export const UTC = new PyTimezone('UTC');
 
+/** `datetime.timezone(timedelta(minutes=…))`: named `UTC+05:30` as Python names it, UTC itself at 0. */
+export function fixedOffset(minutes: number): PyTimezone {
+  if (minutes === 0) return UTC;
+  const sign = minutes < 0 ? '-' : '+';
+  return new PyTimezone(
+    `UTC${sign}${pad(Math.floor(Math.abs(minutes) / 60))}:${pad(Math.abs(minutes) % 60)}`,
+    minutes,
+  );
+}
+
 /** `datetime.timedelta`, in microseconds. */
 export class PyTimedelta {
   constructor(readonly micros: number) {}
@@ -69,8 +84,8 @@ export class PyTimedelta {
   get microseconds(): number {
     return this.micros % 1_000_000;
   }
-  total_seconds(): number {
-    return this.micros / 1_000_000;
+  total_seconds(): number | PyFloat {
+    return mkFloat(this.micros / 1_000_000);
   }
   valueOf(): number {
     return this.micros;

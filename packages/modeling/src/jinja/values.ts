@@ -264,7 +264,8 @@ export function pyStr(v: unknown): string {
   if (isUndefined(v)) return '';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : floatRepr(v);
-  if (v instanceof PyFloat) return floatRepr(v.value);
+  // toString, not floatRepr: a Decimal (a PyFloat subclass) prints its own digits.
+  if (v instanceof PyFloat) return v.toString();
   if (Array.isArray(v) || v instanceof PySet || isMapping(v)) return pyRepr(v);
   if (typeof v === 'function') return `<function ${(v as PyCallable).pyName ?? v.name}>`;
   return String(v);

@@ -49,7 +49,7 @@ describe('AgateTable (dbt run_query results)', () => {
       "2 ('id', 'count', 'kind') a",
     );
     expect(render('{{ t.columns[0].data_type }} {{ t.columns[2].data_type }}', t)).toBe(
-      '<agate.Number> <agate.Text>',
+      '<agate.Integer> <agate.Text>',
     );
   });
 

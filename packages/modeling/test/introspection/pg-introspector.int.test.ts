@@ -45,7 +45,7 @@ describe('createPgIntrospector', () => {
     expect(missing).toBeNull();
   });
 
-  it('gives values as agate holds them (bigint and exact numeric as numbers, dates as text) and lists a schema', async () => {
+  it('gives values as plain data for the agate table (bigint as a number when exact; numeric and dates as their text) and lists a schema', async () => {
     await db.pool.query(`create table ${db.schema}.t1 (id int)`);
     await db.pool.query(`create view ${db.schema}.v1 as select id from ${db.schema}.t1`);
     const [values, relations] = await createPgIntrospector(db.pool)([
@@ -56,7 +56,7 @@ describe('createPgIntrospector', () => {
       { kind: 'relations', schema: db.schema },
     ]);
     expect((values as { rows: unknown[][] }).rows).toEqual([
-      [3, '2.50', 0.1, '12345678901234567890', '2024-01-31', '2024-01-31 10:00:00'],
+      [3, '2.50', '0.1', '12345678901234567890', '2024-01-31', '2024-01-31 10:00:00'],
     ]);
     // The schema is the test file's: the first test's relations are there too.
     expect((relations as Array<{ identifier: string }>).filter((r) => /^[tv]1$/.test(r.identifier))).toEqual([

@@ -1,0 +1,180 @@
+import { macroChecksum } from '../checksums.js';
+import type { GraphMacro, GraphNode } from '../graph.js';
+import type { Expr, Stmt } from '../jinja/ast.js';
+
+/** A macro as a macro file defines it: its package (the root project when absent) and its AST. */
+export interface MacroDefinition {
+  name: string;
+  packageName?: string;
+  file: string;
+  stmt: Extract<Stmt, { kind: 'macro' }>;
+}
+
+/** The macro calls a template makes, read from its AST (every branch, as dbt's static extraction). */
+export interface MacroCalls {
+  /** `name(…)`. */
+  names: Set<string>;
+  /** `package.name(…)`. */
+  qualified: Set<string>;
+  /** `adapter.dispatch('name', 'namespace')`: the name and the namespace when it is a literal. */
+  dispatched: Array<[string, string | undefined]>;
+}
+
+const literal = (e: Expr | undefined): string | undefined =>
+  e?.kind === 'const' && typeof e.value === 'string' ? e.value : undefined;
+
+function visit(node: unknown, calls: MacroCalls): void {
+  if (Array.isArray(node)) {
+    for (const n of node) visit(n, calls);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const n = node as { kind?: unknown };
+  if (n.kind === 'call') {
+    const { fn, args, kwargs } = node as Extract<Expr, { kind: 'call' }>;
+    if (fn.kind === 'name') calls.names.add(fn.name);
+    else if (fn.kind === 'getattr' && fn.obj.kind === 'name') {
+      if (fn.obj.name === 'adapter' && fn.attr === 'dispatch') {
+        const name = literal(args[0]) ?? literal(kwargs.find(([k]) => k === 'macro_name')?.[1]);
+        const ns = literal(args[1]) ?? literal(kwargs.find(([k]) => k === 'macro_namespace')?.[1]);
+        if (name) calls.dispatched.push([name, ns]);
+      } else calls.qualified.add(`${fn.obj.name}.${fn.attr}`);
+    }
+  }
+  for (const v of Object.values(node)) if (typeof v === 'object') visit(v, calls);
+}
+
+/**
+ * The macro calls in a template body. Pure.
+ *
+ * @example
+ * macroCalls(env.parse("{{ cents(1) }} {{ dbt_utils.star(x) }}", 'm.sql').body).names; // Set { 'cents' }
+ */
+export function macroCalls(body: readonly Stmt[]): MacroCalls {
+  const calls: MacroCalls = { names: new Set(), qualified: new Set(), dispatched: [] };
+  visit(body, calls);
+  return calls;
+}
+
+/** Resolves calls to macro unique ids (`macro.<package>.<name>`) over the project's macros. */
+export class MacroTable {
+  private readonly byId = new Map<string, MacroDefinition & { packageName: string }>();
+
+  constructor(
+    definitions: readonly MacroDefinition[],
+    private readonly rootProject: string,
+  ) {
+    for (const d of definitions) {
+      const packageName = d.packageName ?? rootProject;
+      this.byId.set(`macro.${packageName}.${d.name}`, { ...d, packageName });
+    }
+  }
+
+  private has(pkg: string, name: string): string | undefined {
+    const id = `macro.${pkg}.${name}`;
+    return this.byId.has(id) ? id : undefined;
+  }
+
+  /**
+   * The macros that calls made from `fromPackage` may reach: an unqualified name in the root
+   * project or the caller's package, `pkg.name` in that package, and every candidate a literal
+   * dispatch may pick (`postgres__` / `default__` in the root project, the namespace, the caller's
+   * package). Over-approximates, as dbt's static extraction does.
+   */
+  resolve(calls: MacroCalls, fromPackage: string): string[] {
+    const out = new Set<string>();
+    const add = (id: string | undefined) => {
+      if (id) out.add(id);
+    };
+    for (const name of calls.names) {
+      add(this.has(this.rootProject, name));
+      add(this.has(fromPackage, name));
+    }
+    for (const q of calls.qualified) {
+      const [pkg, name] = q.split('.') as [string, string];
+      add(this.has(pkg, name));
+    }
+    for (const [name, ns] of calls.dispatched) {
+      const packages = new Set([this.rootProject, fromPackage, ...(ns ? [ns] : [])]);
+      for (const pkg of packages)
+        for (const prefix of ['postgres__', 'default__', '']) add(this.has(pkg, `${prefix}${name}`));
+    }
+    return [...out].sort();
+  }
+
+  /** Every macro with its checksum and the macros it calls, for the graph and the manifest. */
+  graphMacros(): Record<string, GraphMacro> {
+    const out: Record<string, GraphMacro> = {};
+    for (const [id, d] of [...this.byId].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      out[id] = {
+        name: d.name,
+        packageName: d.packageName,
+        file: d.file,
+        checksum: macroChecksum(d.stmt),
+        macros: this.resolve(macroCalls(d.stmt.body), d.packageName).filter((m) => m !== id),
+      };
+    }
+    return out;
+  }
+}
+
+/**
+ * The macros a node depends on, directly and through the macros they call. Pure.
+ *
+ * @example
+ * macroClosure(['macro.shop.cents'], graph.macros ?? {}); // ['macro.shop.cents', 'macro.shop.round2']
+ */
+export function macroClosure(
+  direct: readonly string[],
+  macros: Readonly<Record<string, GraphMacro>>,
+): string[] {
+  const seen = new Set<string>();
+  const stack = [...direct];
+  while (stack.length > 0) {
+    const id = stack.pop() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(macros[id]?.macros ?? []));
+  }
+  return [...seen].sort();
+}
+
+/** What {@link macroDependencies} gives: the graph's macros and each node's direct macro calls. */
+export interface MacroDependencies {
+  macros: Record<string, GraphMacro>;
+  /** Nodes that call at least one project or package macro: unique id → macro ids. */
+  nodeMacros: Record<string, string[]>;
+}
+
+/**
+ * The macros of the project and its packages, and which of them each model, snapshot and generic
+ * test calls (its template read statically; a generic test calls its `test_<name>` macro). Macros
+ * built into dataflow's `dbt` namespace are not listed: they change with dataflow, not the project.
+ *
+ * @example
+ * const { macros, nodeMacros } = macroDependencies(jinja.env, jinja.macroDefinitions, 'shop', nodes);
+ */
+export function macroDependencies(
+  parser: { parse(source: string, file: string): { body: Stmt[] } },
+  definitions: readonly MacroDefinition[],
+  rootProject: string,
+  nodes: Readonly<Record<string, GraphNode>>,
+): MacroDependencies {
+  const table = new MacroTable(definitions, rootProject);
+  const nodeMacros: Record<string, string[]> = {};
+  if (definitions.length === 0) return { macros: {}, nodeMacros };
+  for (const [id, node] of Object.entries(nodes)) {
+    let calls: MacroCalls | undefined;
+    if ((node.resourceType === 'model' || node.resourceType === 'snapshot') && node.rawSql !== undefined) {
+      try {
+        calls = macroCalls(parser.parse(node.rawSql, node.file ?? id).body);
+      } catch {
+        // A template that does not parse was reported by the compile; it calls nothing here.
+      }
+    } else if (node.resourceType === 'test' && node.testKind === 'generic')
+      calls = { names: new Set([`test_${node.compiled.test}`]), qualified: new Set(), dispatched: [] };
+    const macros = calls ? table.resolve(calls, node.packageName) : [];
+    if (macros.length > 0) nodeMacros[id] = macros;
+  }
+  return { macros: table.graphMacros(), nodeMacros };
+}
