@@ -1,11 +1,16 @@
 /**
  * Benchmark of @dataflow/modeling.
  *   node --conditions=source --import tsx bench/modeling/compile-bench.ts [--models 1000] [--exec-models 200]
- *     [--runs 5] [--compile-only] [--with-packages] [--baseline /work/main --pairs 7]
+ *     [--runs 5] [--compile-only] [--with-packages] [--baseline /work/main --pairs 7] [--source]
+ *
+ * What it measures: the code `@dataflow/modeling` resolves to. With `--conditions=source` that is
+ * `src/` through tsx (esbuild's output, not what a user runs); without it, the compiled `dist/` JS
+ * that `dataflow compile` runs (build first: `npx tsc -b`). The first line printed says which.
  *
  * `--baseline <checkout>` measures cold compiles only: pairs of fresh processes, one running this
  * checkout's bench and one the baseline checkout's (alternating which goes first), and prints the
- * paired medians of CPU and wall time of each and their ratio (before/after).
+ * paired medians of CPU and wall time of each and their ratio (before/after). The fresh processes
+ * run the compiled `dist/` JS of each checkout (both must be built), or `src/` with `--source`.
  *
  * 1. Generates a dbt-style project of N models (Jinja: config, ref, set/for/loop.last, a macro) and
  *    3 tests per model (3,000 for 1,000 models) in a temp dir and times compileProject().
@@ -17,6 +22,7 @@
  *    on one connection, and reports the per-model overhead.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +41,7 @@ const { values } = parseArgs({
     'with-packages': { type: 'boolean', default: false },
     baseline: { type: 'string' },
     pairs: { type: 'string', default: '7' },
+    source: { type: 'boolean', default: false },
   },
 });
 const MODELS = Number(values.models);
@@ -114,8 +121,19 @@ async function generateProject(dir: string, models: number, withTests: boolean):
 }
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+const loadAverage = () =>
+  `${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${availableParallelism()} cores`;
+
+/** Which code the bench runs: `src/` (tsx, `--conditions=source`) or the compiled `dist/`. */
+function measuredCode(): string {
+  const entry = import.meta.resolve('@dataflow/modeling');
+  return entry.includes('/dist/') ? 'compiled dist/ JS' : `sources through tsx (${entry})`;
+}
 
 async function benchCompile(): Promise<void> {
+  console.log(`measuring: ${measuredCode()}`);
   const dir = await mkdtemp(join(tmpdir(), 'modeling-bench-'));
   try {
     await generateProject(dir, MODELS, true);
@@ -141,11 +159,7 @@ async function benchCompile(): Promise<void> {
       `  wall: ${times.map(ms).join(', ')}  (run 1 = first compile in a fresh process, cold JIT: goal < 1000 ms)`,
     );
     console.log(`  cpu (user+sys, all threads incl. GC): ${cpu.map(ms).join(', ')}`);
-    console.log(
-      `  host load average: ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')} on ${availableParallelism()} cores`,
-    );
+    console.log(`  host load average: ${loadAverage()}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -206,7 +220,10 @@ async function benchExecution(): Promise<void> {
 
 /** One cold compile (first run of a fresh process) of `checkout`'s bench: its CPU and wall ms. */
 function coldCompile(checkout: string): { cpu: number; wall: number } {
-  const args = ['--conditions=source', '--import', 'tsx', 'bench/modeling/compile-bench.ts'];
+  const args = values.source ? ['--conditions=source'] : [];
+  if (!values.source && !existsSync(join(checkout, 'packages/modeling/dist/index.js')))
+    throw new Error(`${checkout} is not built (run npx tsc -b there, or pass --source)`);
+  args.push('--import', 'tsx', 'bench/modeling/compile-bench.ts');
   args.push('--compile-only', '--runs', '1', '--models', String(MODELS));
   if (WITH_PACKAGES) args.push('--with-packages');
   const out = execFileSync(process.execPath, args, { cwd: checkout, encoding: 'utf8' });
@@ -232,13 +249,14 @@ function benchAgainstBaseline(baseline: string): void {
   const wallBefore = median(before.map((r) => r.wall));
   const wallAfter = median(after.map((r) => r.wall));
   console.log(
-    `cold compile, ${MODELS} models${WITH_PACKAGES ? ' with dbt_utils + dispatch' : ''}, ${values.pairs} paired fresh processes`,
+    `cold compile, ${MODELS} models${WITH_PACKAGES ? ' with dbt_utils + dispatch' : ''}, ${values.pairs} paired fresh processes running ${values.source ? 'src/ through tsx' : 'the compiled dist/ JS'}`,
   );
   console.log(`  baseline ${baseline}: cpu median ${ms(cpuBefore)}, wall median ${ms(wallBefore)}`);
   console.log(`  this checkout:        cpu median ${ms(cpuAfter)}, wall median ${ms(wallAfter)}`);
   console.log(
     `  ratio before/after: cpu ${(cpuBefore / cpuAfter).toFixed(2)}x, wall ${(wallBefore / wallAfter).toFixed(2)}x`,
   );
+  console.log(`  host load average: ${loadAverage()}`);
 }
 
 if (values.baseline) benchAgainstBaseline(values.baseline);

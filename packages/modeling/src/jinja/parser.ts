@@ -10,6 +10,8 @@ const EXPRESSION_ENDS = new Set([',', ')', ']', '}', ':']);
 export const BODY_VAR = '\0body';
 
 const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=']);
+/** Operators that continue an expression after an operand (compare, arithmetic, `~`). */
+const BINARY_OPS = new Set([...COMPARE_OPS, '+', '-', '~', '*', '/', '//', '%', '**']);
 const TEST_ARG_START = new Set(['name', 'string', 'int', 'float']);
 
 /** Parses a Jinja2 template into statements (Jinja2's grammar and operator precedence). */
@@ -426,8 +428,6 @@ class Parser {
     const line = this.peek().line;
     const items: Expr[] = [];
     let trailingComma = false;
-    const parseOne = () =>
-      simplified ? this.parsePrimary() : withCondexpr ? this.parseExpression() : this.parseOr();
     for (;;) {
       if (items.length) {
         if (!this.isOp(',')) break;
@@ -435,7 +435,7 @@ class Parser {
         trailingComma = true;
       }
       if (this.tupleEnds()) break;
-      items.push(parseOne());
+      items.push(simplified ? this.parsePrimary() : withCondexpr ? this.parseExpression() : this.parseOr());
       trailingComma = false;
       if (explicitOnly && !this.isOp(',')) break;
     }
@@ -485,8 +485,33 @@ class Parser {
     return ends ? this.parsePrimary() : undefined;
   }
 
+  /**
+   * `or` (the loosest binary operator) and everything tighter. Most operands stand alone (`x.y`,
+   * `f(a)`, `v | upper`): one unary-with-filters operand followed by no operator is returned
+   * directly instead of descending through the eight precedence levels; otherwise the levels
+   * continue from that operand, building the same tree.
+   */
   private parseOr(): Expr {
-    let left = this.parseAnd();
+    if (this.isName('not')) return this.parseOrFrom(undefined, 0);
+    const line = this.peek().line;
+    const operand = this.parseUnary(true);
+    return this.continuesOperand() ? this.parseOrFrom(operand, line) : operand;
+  }
+
+  /** Whether the token after an operand is a binary operator (or `not in`) that extends it. */
+  private continuesOperand(): boolean {
+    const t = this.peek();
+    if (t.kind === 'op') return BINARY_OPS.has(t.value);
+    if (t.kind !== 'name') return false;
+    if (t.value === 'and' || t.value === 'or' || t.value === 'in') return true;
+    return t.value === 'not' && this.isName('in', 1);
+  }
+
+  // Each level below takes an optional operand already parsed at its start (with that start's line)
+  // from the fast path of parseOr; without one it parses its own.
+
+  private parseOrFrom(first: Expr | undefined, line: number): Expr {
+    let left = this.parseAnd(first, line);
     while (this.isName('or')) {
       const line = this.next().line;
       left = { kind: 'binary', op: 'or', left, right: this.parseAnd(), line };
@@ -494,8 +519,8 @@ class Parser {
     return left;
   }
 
-  private parseAnd(): Expr {
-    let left = this.parseNot();
+  private parseAnd(first?: Expr, firstLine = 0): Expr {
+    let left = this.parseNot(first, firstLine);
     while (this.isName('and')) {
       const line = this.next().line;
       left = { kind: 'binary', op: 'and', left, right: this.parseNot(), line };
@@ -503,17 +528,17 @@ class Parser {
     return left;
   }
 
-  private parseNot(): Expr {
-    if (this.isName('not')) {
+  private parseNot(first?: Expr, firstLine = 0): Expr {
+    if (!first && this.isName('not')) {
       const line = this.next().line;
       return { kind: 'unary', op: 'not', node: this.parseNot(), line };
     }
-    return this.parseCompare();
+    return this.parseCompare(first, firstLine);
   }
 
-  private parseCompare(): Expr {
-    const line = this.peek().line;
-    const first = this.parseMath1();
+  private parseCompare(first?: Expr, firstLine = 0): Expr {
+    const line = first ? firstLine : this.peek().line;
+    const operand = this.parseMath1(first, line);
     const ops: [string, Expr][] = [];
     for (;;) {
       const t = this.peek();
@@ -528,11 +553,11 @@ class Parser {
         ops.push(['notin', this.parseMath1()]);
       } else break;
     }
-    return ops.length ? { kind: 'compare', first, ops, line } : first;
+    return ops.length ? { kind: 'compare', first: operand, ops, line } : operand;
   }
 
-  private parseMath1(): Expr {
-    let left = this.parseConcat();
+  private parseMath1(first?: Expr, firstLine = 0): Expr {
+    let left = this.parseConcat(first, firstLine);
     while (this.isOp('+') || this.isOp('-')) {
       const t = this.next();
       left = { kind: 'binary', op: t.value, left, right: this.parseConcat(), line: t.line };
@@ -540,15 +565,15 @@ class Parser {
     return left;
   }
 
-  private parseConcat(): Expr {
-    const line = this.peek().line;
-    const items = [this.parseMath2()];
+  private parseConcat(first?: Expr, firstLine = 0): Expr {
+    const line = first ? firstLine : this.peek().line;
+    const items = [this.parseMath2(first)];
     while (this.skipOp('~')) items.push(this.parseMath2());
     return items.length === 1 ? (items[0] as Expr) : { kind: 'concat', items, line };
   }
 
-  private parseMath2(): Expr {
-    let left = this.parsePow();
+  private parseMath2(first?: Expr): Expr {
+    let left = this.parsePow(first);
     while (this.isOp('*') || this.isOp('/') || this.isOp('//') || this.isOp('%')) {
       const t = this.next();
       left = { kind: 'binary', op: t.value, left, right: this.parsePow(), line: t.line };
@@ -556,8 +581,8 @@ class Parser {
     return left;
   }
 
-  private parsePow(): Expr {
-    let left = this.parseUnary(true);
+  private parsePow(first?: Expr): Expr {
+    let left = first ?? this.parseUnary(true);
     while (this.isOp('**')) {
       const t = this.next();
       left = { kind: 'binary', op: '**', left, right: this.parseUnary(true), line: t.line };
