@@ -2,8 +2,8 @@ import { createPool } from '@dataflow/pg';
 import { createRunLog, type Logger, type Redactor, type RunLog } from '@dataflow/runlog';
 import type pg from 'pg';
 import type { LoadedProject } from './config/load.js';
-import { poolTimeouts } from './connection-options.js';
 import { acquireEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
+import { poolTimeouts } from './pool-timeouts.js';
 
 /** The connections of one invocation: the warehouse pool, the run log's pool when separate, the embedded server. */
 export interface Database {

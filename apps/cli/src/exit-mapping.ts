@@ -1,4 +1,4 @@
-import { type IngestErrorCode, isIngestError } from '@dataflow/ingest';
+import { type IngestErrorCode, isIngestError } from '@dataflow/ingest/lake';
 import type { ModelingErrorCode } from '@dataflow/modeling';
 import { classifyPgError, isPgError, type PgErrorCode } from '@dataflow/pg';
 import type { QualityErrorCode } from '@dataflow/quality';

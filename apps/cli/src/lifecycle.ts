@@ -63,8 +63,11 @@ export interface CommandSpec<A, N extends Needs> {
   positionals?: readonly PositionalDef[];
   /** Shown under EXAMPLES in `--help`. */
   examples: readonly string[];
-  /** Types the parsed flags (positionals as `_`), once; may throw CliError (exit 2). */
-  args: z.ZodType<A>;
+  /**
+   * Types the parsed flags (positionals as `_`), once: a zod schema, or a function that throws
+   * CliError USAGE (exit 2) — the hot pipeline commands use one so they never load zod.
+   */
+  args: z.ZodType<A> | ((flags: RawFlags & { _: string[] }) => A);
   needs: N;
   /** Log level when neither `--log-level` nor `DATAFLOW_LOG_LEVEL` says (default: info, warn in text output). */
   quietLogs?: boolean;
@@ -162,8 +165,12 @@ async function executeCommand<A, N extends Needs>(
   }
 }
 
-/** zod-parses the flags; the first issue becomes `--flag: message` (exit 2). */
-function parseArgs<A>(schema: z.ZodType<A>, raw: RawFlags & { _: string[] }): A {
+/** Types the flags; a zod schema's first issue becomes `--flag: message` (exit 2). */
+function parseArgs<A>(
+  schema: z.ZodType<A> | ((flags: RawFlags & { _: string[] }) => A),
+  raw: RawFlags & { _: string[] },
+): A {
+  if (typeof schema === 'function') return schema(raw);
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

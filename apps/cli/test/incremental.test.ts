@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cursorValueArg } from '../src/commands/state.js';
-import { apiIngestOptions, csvIncremental, loadOptions } from '../src/config/library-options.js';
+import { apiIngestOptions } from '../src/config/api-options.js';
+import { csvIncremental, loadOptions } from '../src/config/library-options.js';
 import { parseConfig } from '../src/config/parse.js';
 import type { ApiSourceConfig, CsvSourceConfig } from '../src/config/schema.js';
 import { CliError } from '../src/errors.js';

@@ -7,8 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempProject } from './helpers.js';
 
 // Issue 13: `load` and `ingest` run hundreds of times a day; they must not import the modelling,
-// quality and lineage stacks. A resolve hook (`--import` + `module.register`) records every module
-// a real `dataflow` process resolves, so re-adding a static import anywhere on the path fails here.
+// quality and lineage stacks, and `load` of a project of CSV sources not even zod, pino-pretty or
+// ingest's ingestion half. A resolve hook (`--import` + `module.register`) records every module a
+// real `dataflow` process resolves, and at exit every CommonJS module it required (pg, pino,
+// pino-pretty are CommonJS, which the hook does not see), so re-adding a static import anywhere on
+// the path fails here.
 
 const cliRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const D = '2026-05-01';
@@ -22,9 +25,22 @@ const HEAVY: Record<string, RegExp> = {
   nunjucks: /\/node_modules\/nunjucks\//,
 };
 
-/** The heavy stacks among resolved `url\tparent` lines, each named with its first importer. */
-function heavyIn(lines: readonly string[]): string[] {
-  return Object.entries(HEAVY).flatMap(([name, re]) => {
+/** What `dataflow load` of CSV sources must not load either (its start-up is the load's overhead). */
+const NOT_FOR_LOAD: Record<string, RegExp> = {
+  zod: /\/node_modules\/zod\//,
+  'pino-pretty': /\/node_modules\/pino-pretty\//,
+  'ingest (CSV / API ingestion)':
+    /\/packages\/ingest\/(src\/index\.ts|dist\/index\.js|(src|dist)\/ingest-(csv|api)\.(ts|js))$/,
+  'undici (HTTP client)': /\/node_modules\/undici\//,
+  '@aws-sdk': /\/node_modules\/@aws-sdk\//,
+};
+
+/** tsx (`--import tsx` runs the sources) and what it loads: not the CLI's. */
+const TSX = /\/node_modules\/(tsx|esbuild|@esbuild|get-tsconfig|resolve-pkg-maps)\//;
+
+/** The stacks of `table` among resolved `url\tparent` lines, each named with its first importer. */
+function heavyIn(lines: readonly string[], table: Record<string, RegExp> = HEAVY): string[] {
+  return Object.entries(table).flatMap(([name, re]) => {
     const hit = lines.find((l) => re.test(l.split('\t')[0] ?? ''));
     return hit === undefined
       ? []
@@ -91,7 +107,17 @@ export async function resolve(specifier, context, next) {
     register = join(dir, 'register.mjs');
     await writeFile(
       register,
-      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+      `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
+// CommonJS modules never reach the resolve hook: list require's cache when the process ends.
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => {
+  const lines = Object.keys(cache).map((file) => pathToFileURL(file).href + '\\t(require)\\n');
+  appendFileSync(process.env.RESOLVE_LOG, lines.join(''));
+});
+`,
     );
     env = { DATABASE_URL: testServices().databaseUrl, DATAFLOW_LOG_LEVEL: 'warn' };
   }, 60_000);
@@ -110,6 +136,11 @@ export async function resolve(specifier, context, next) {
     expect(load.stderr).toBe('');
     expect(load.code).toBe(0);
     expect(heavyIn(load.urls)).toEqual([]);
+    expect(heavyIn(load.urls, NOT_FOR_LOAD)).toEqual([]);
+    // The CommonJS side was recorded: pg and pino are required by the load.
+    expect(load.urls.some((u) => /\/node_modules\/pg\/lib\/index\.js\t\(require\)$/.test(u))).toBe(true);
+    expect(load.urls.some((u) => /\/node_modules\/pino\/pino\.js\t\(require\)$/.test(u))).toBe(true);
+    expect(heavyIn(ingest.urls, { 'pino-pretty': NOT_FOR_LOAD['pino-pretty'] as RegExp })).toEqual([]);
     // The hook did see the load: the warehouse library and the project's YAML parser.
     expect(load.urls.some((u) => /\/packages\/warehouse\//.test(u))).toBe(true);
     expect(load.urls.some((u) => /\/node_modules\/yaml\//.test(u))).toBe(true);
@@ -130,6 +161,6 @@ export async function resolve(specifier, context, next) {
   it('dataflow --version loads no library at all', async () => {
     const version = await spawnRecorded(['--version']);
     expect(version.code).toBe(0);
-    expect(version.urls.filter((u) => /\/node_modules\/|\/packages\//.test(u))).toEqual([]);
+    expect(version.urls.filter((u) => /\/node_modules\/|\/packages\//.test(u) && !TSX.test(u))).toEqual([]);
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { type CompiledGraph, compileProject } from '@dataflow/modeling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateOptionsOf } from '../src/arg-schemas.js';
+import { stateOptionsOf } from '../src/arg-values.js';
 import { listLine, listNodes } from '../src/list/list-nodes.js';
 import { planRetry } from '../src/pipeline/retry-plan.js';
 import { daysOutcome, latestResults, type RunRecordArgs, runRecordArgs } from '../src/pipeline/run-record.js';

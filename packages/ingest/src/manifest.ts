@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { IngestError } from './errors.js';
 import { assertInterval, type Interval } from './interval.js';
 import type { ObjectStore } from './object-store.js';
@@ -143,59 +142,128 @@ export function partKey(prefix: string, index: number, attempt: string, extensio
   return `${prefix}part-${String(index).padStart(5, '0')}-${attempt}.${extension}`;
 }
 
-const manifestSchema = z.object({
-  version: z.literal(1),
-  source: z.string(),
-  partition: z.string(),
-  interval: z.object({ start: z.string(), end: z.string() }),
-  runId: z.string(),
-  attempt: z.string(),
-  createdAt: z.string(),
-  format: z.enum(['csv', 'ndjson']),
-  compression: z.enum(['gzip', 'none']),
-  columns: z.array(z.string()),
-  files: z.array(
-    z.object({
-      key: z.string(),
-      rows: z.number().int().nonnegative(),
-      bytes: z.number().int().nonnegative(),
-      sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    }),
-  ),
-  rows: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
-  rejects: z.object({ key: z.string(), rows: z.number().int().nonnegative() }).optional(),
-  schema: z
-    .array(
-      z.object({
-        name: z.string(),
-        type: z.enum([
-          'integer',
-          'bigint',
-          'numeric',
-          'boolean',
-          'date',
-          'timestamp',
-          'timestamptz',
-          'jsonb',
-          'text',
-        ]),
-        nullable: z.boolean(),
-        declared: z.boolean().optional(),
-        declaredType: z.string().optional(),
-      }),
-    )
-    .optional(),
-  cursor: z
-    .object({
-      path: z.string(),
-      from: z.union([z.string(), z.number()]),
-      to: z.union([z.string(), z.number()]),
-      boundaryKeys: z.array(z.string()),
-      duplicatesDropped: z.number().int().nonnegative(),
-    })
-    .optional(),
-});
+// Checked by hand rather than with zod: every `dataflow load` reads manifests, and zod's start-up
+// would cost each of those processes more than the read (issue 13). Unknown keys are dropped.
+
+const RECORD_COLUMN_TYPES: readonly RecordColumnType[] = [
+  'integer',
+  'bigint',
+  'numeric',
+  'boolean',
+  'date',
+  'timestamp',
+  'timestamptz',
+  'jsonb',
+  'text',
+];
+
+/** What was wrong with a manifest, by JSON path (the cause of BAD_MANIFEST). */
+class ManifestShapeError extends Error {
+  constructor(path: string, expected: string) {
+    super(`${path || '(root)'}: expected ${expected}`);
+    this.name = 'ManifestShapeError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function object(v: unknown, path: string): Json {
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ManifestShapeError(path, 'an object');
+  return v as Json;
+}
+function text(o: Json, key: string, path: string): string {
+  if (typeof o[key] !== 'string') throw new ManifestShapeError(`${path}${key}`, 'a string');
+  return o[key];
+}
+function count(o: Json, key: string, path: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new ManifestShapeError(`${path}${key}`, 'a non-negative integer');
+  return v;
+}
+function flag(o: Json, key: string, path: string): boolean {
+  if (typeof o[key] !== 'boolean') throw new ManifestShapeError(`${path}${key}`, 'true or false');
+  return o[key];
+}
+function oneOf<T extends string>(o: Json, key: string, values: readonly T[], path: string): T {
+  if (!values.includes(o[key] as T)) throw new ManifestShapeError(`${path}${key}`, values.join(' | '));
+  return o[key] as T;
+}
+function list<T>(o: Json, key: string, path: string, item: (v: unknown, at: string) => T): T[] {
+  const v = o[key];
+  if (!Array.isArray(v)) throw new ManifestShapeError(`${path}${key}`, 'an array');
+  return v.map((x, i) => item(x, `${path}${key}[${i}]`));
+}
+function cursorValue(o: Json, key: string, path: string): CursorValue {
+  const v = o[key];
+  if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) return v;
+  throw new ManifestShapeError(`${path}${key}`, 'a string or a number');
+}
+const stringItem = (v: unknown, at: string): string => {
+  if (typeof v !== 'string') throw new ManifestShapeError(at, 'a string');
+  return v;
+};
+
+function manifestFile(v: unknown, at: string): ManifestFile {
+  const o = object(v, at);
+  const p = `${at}.`;
+  const sha256 = text(o, 'sha256', p);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ManifestShapeError(`${p}sha256`, '64 lowercase hex digits');
+  return { key: text(o, 'key', p), rows: count(o, 'rows', p), bytes: count(o, 'bytes', p), sha256 };
+}
+
+function columnSchema(v: unknown, at: string): ColumnSchema {
+  const o = object(v, at);
+  const p = `${at}.`;
+  return {
+    name: text(o, 'name', p),
+    type: oneOf(o, 'type', RECORD_COLUMN_TYPES, p),
+    nullable: flag(o, 'nullable', p),
+    ...(o.declared !== undefined ? { declared: flag(o, 'declared', p) } : {}),
+    ...(o.declaredType !== undefined ? { declaredType: text(o, 'declaredType', p) } : {}),
+  };
+}
+
+function cursorRange(v: unknown): CursorRange {
+  const o = object(v, 'cursor');
+  const p = 'cursor.';
+  return {
+    path: text(o, 'path', p),
+    from: cursorValue(o, 'from', p),
+    to: cursorValue(o, 'to', p),
+    boundaryKeys: list(o, 'boundaryKeys', p, stringItem),
+    duplicatesDropped: count(o, 'duplicatesDropped', p),
+  };
+}
+
+/** The manifest in `json`, or a ManifestShapeError naming the first key that is not as written. */
+function checkManifest(json: unknown): PartitionManifest {
+  const o = object(json, '');
+  if (o.version !== 1) throw new ManifestShapeError('version', '1');
+  const interval = object(o.interval, 'interval');
+  const rejects = o.rejects === undefined ? undefined : object(o.rejects, 'rejects');
+  return {
+    version: 1,
+    source: text(o, 'source', ''),
+    partition: text(o, 'partition', ''),
+    interval: { start: text(interval, 'start', 'interval.'), end: text(interval, 'end', 'interval.') },
+    runId: text(o, 'runId', ''),
+    attempt: text(o, 'attempt', ''),
+    createdAt: text(o, 'createdAt', ''),
+    format: oneOf(o, 'format', ['csv', 'ndjson'] as const, ''),
+    compression: oneOf(o, 'compression', ['gzip', 'none'] as const, ''),
+    columns: list(o, 'columns', '', stringItem),
+    files: list(o, 'files', '', manifestFile),
+    rows: count(o, 'rows', ''),
+    bytes: count(o, 'bytes', ''),
+    ...(rejects
+      ? { rejects: { key: text(rejects, 'key', 'rejects.'), rows: count(rejects, 'rows', 'rejects.') } }
+      : {}),
+    ...(o.schema !== undefined ? { schema: list(o, 'schema', '', columnSchema) } : {}),
+    ...(o.cursor !== undefined ? { cursor: cursorRange(o.cursor) } : {}),
+  };
+}
 
 /**
  * Parses and validates manifest JSON text; BAD_MANIFEST when it is not one.
@@ -211,15 +279,19 @@ export function parseManifest(text: string, location: string): PartitionManifest
   } catch (cause) {
     throw new IngestError('BAD_MANIFEST', `manifest is not valid JSON: ${location}`, { location, cause });
   }
-  const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new IngestError('BAD_MANIFEST', `manifest does not match the schema: ${location}`, {
-      location,
-      cause: parsed.error,
-    });
+  try {
+    return checkManifest(json);
+  } catch (cause) {
+    if (!(cause instanceof ManifestShapeError)) throw cause;
+    throw new IngestError(
+      'BAD_MANIFEST',
+      `manifest does not match the schema: ${location} (${cause.message})`,
+      {
+        location,
+        cause,
+      },
+    );
   }
-  const m = parsed.data;
-  return { ...m, ...(m.rejects ? { rejects: m.rejects } : {}) } as PartitionManifest;
 }
 
 async function readText(store: ObjectStore, key: string): Promise<string> {

@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import { createRedactor, REDACTED, type Redactor } from './redact.js';
 
 /** The structural logger every `@dataflow/*` library accepts (pino's `(obj, msg)` signature). */
@@ -79,14 +79,7 @@ export interface RunLogger extends Logger {
 export function createLogger(options: CreateLoggerOptions): RunLogger {
   const redactor = options.redactor ?? createRedactor();
   const destination = options.destination ?? process.stderr;
-  const prettify = options.pretty
-    ? prettyFactory({
-        colorize: false,
-        translateTime: 'SYS:HH:MM:ss.l',
-        ignore: 'pid,hostname',
-        singleLine: true,
-      })
-    : undefined;
+  const prettify = options.pretty ? loadPrettyFactory()(PRETTY_OPTIONS) : undefined;
   const sink = {
     write(line: string) {
       const clean = redactor.redact(line);
@@ -104,6 +97,20 @@ export function createLogger(options: CreateLoggerOptions): RunLogger {
     sink,
   );
   return wrap(base, destination);
+}
+
+const PRETTY_OPTIONS = {
+  colorize: false,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname',
+  singleLine: true,
+};
+
+// pino-pretty (and its dependencies) costs start-up time every process would pay; only a caller
+// asking for pretty lines loads it. It is CommonJS, so `require` keeps createLogger synchronous.
+function loadPrettyFactory(): typeof import('pino-pretty').prettyFactory {
+  const require = createRequire(import.meta.url);
+  return (require('pino-pretty') as typeof import('pino-pretty')).prettyFactory;
 }
 
 function wrap(logger: pino.Logger, destination: LogDestination): RunLogger {

@@ -1,4 +1,4 @@
-import { type CursorState, compareCursor } from '@dataflow/ingest';
+import { type CursorState, compareCursor } from '@dataflow/ingest/lake';
 import { qualify, quoteIdent } from '@dataflow/pg';
 import type pg from 'pg';
 import { toWarehouseError, WarehouseError } from './errors.js';

@@ -8,10 +8,10 @@ import {
   partitionName,
   readManifest,
   silentLogger,
-} from '@dataflow/ingest';
+} from '@dataflow/ingest/lake';
 import { WarehouseError } from './errors.js';
 
-export { createProgressCounter, type ProgressCounter } from '@dataflow/ingest';
+export { createProgressCounter, type ProgressCounter } from '@dataflow/ingest/lake';
 // The interval (`[start, end)`, partition `dt=<start>`) and the structural pino-style logger are
 // ingest's: one definition for the whole flow.
 export type { Interval, Logger, ManifestFile, OnProgress };
@@ -20,7 +20,7 @@ export type { Interval, Logger, ManifestFile, OnProgress };
 export type LakeStore = ObjectStore;
 
 /** The committed description of one lake partition (written by `@dataflow/ingest`). */
-export type { PartitionManifest } from '@dataflow/ingest';
+export type { PartitionManifest } from '@dataflow/ingest/lake';
 export { silentLogger };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

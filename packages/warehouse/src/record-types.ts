@@ -1,4 +1,4 @@
-import type { ColumnSchema, RecordColumnType } from '@dataflow/ingest';
+import type { ColumnSchema, RecordColumnType } from '@dataflow/ingest/lake';
 
 /** The PostgreSQL type each inferred record type lands as, spelled as `format_type` prints it. */
 const PG_TYPES: Readonly<Record<RecordColumnType, string>> = {

@@ -49,7 +49,7 @@ async function recordFromRunLog(
   const command = await COMMANDS[last.command]?.load();
   const at = detail.args.findIndex((a) => !a.startsWith('-'));
   const { flags: raw } = parseFlags(detail.args.slice(at + 1), command?.flags ?? {});
-  const args = pipelineArgs(PIPELINE_SPECS[last.command]).parse({ ...raw, _: [] });
+  const args = pipelineArgs(PIPELINE_SPECS[last.command])({ ...raw, _: [] });
   return { ...runRecordFromLog(detail, args), runId: last.runId };
 }
 

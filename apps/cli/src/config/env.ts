@@ -1,5 +1,5 @@
-import { TIMEOUT_ENV } from '../connection-options.js';
 import { CliError } from '../errors.js';
+import { TIMEOUT_ENV } from '../pool-timeouts.js';
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /** A value that is one reference with an empty default: `${VAR:-}`. */

@@ -1,8 +1,7 @@
-import type { CsvIncrementalOptions } from '@dataflow/ingest';
 import { z } from 'zod';
 
-// The YAML (snake_case) of a CSV source's `incremental:` and its mapping to ingest's option. The
-// API source's `incremental:`, `nested:` and OAuth2 `auth:` are ingest's (`apiSourceShape`).
+// The YAML (snake_case) of a CSV source's `incremental:` (`library-options.ts` maps it to ingest's
+// option). The API source's `incremental:`, `nested:` and OAuth2 `auth:` are ingest's (`apiSourceShape`).
 
 const name = z.string().min(1);
 const cursorValue = z.union([z.string().min(1), z.number()]);
@@ -20,26 +19,3 @@ export const csvIncrementalSchema = z.strictObject({
   /** Boundary de-duplication key (default: the source's `primary_key`, else the whole record). */
   primary_key: keyList.optional(),
 });
-
-/**
- * A CSV source's `incremental:` as ingest's option; the source's `primary_key` is the boundary key
- * unless the block names one.
- *
- * @example
- * csvIncrementalOptions({ cursor_column: 'id', initial_value: 0 }, undefined); // { cursorColumn: 'id', initialValue: 0 }
- */
-export function csvIncrementalOptions(
-  y: z.output<typeof csvIncrementalSchema>,
-  sourceKey: readonly string[] | undefined,
-): CsvIncrementalOptions {
-  const primaryKey = y.primary_key ?? sourceKey;
-  return {
-    cursorColumn: y.cursor_column,
-    initialValue: y.initial_value,
-    ...(y.end_value !== undefined ? { endValue: y.end_value } : {}),
-    ...(y.lag !== undefined ? { lag: y.lag } : {}),
-    ...(y.on_cursor_value_missing ? { onCursorValueMissing: y.on_cursor_value_missing } : {}),
-    ...(y.row_order ? { rowOrder: y.row_order } : {}),
-    ...(primaryKey?.length ? { primaryKey: [...primaryKey] } : {}),
-  };
-}

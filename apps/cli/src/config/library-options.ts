@@ -1,15 +1,7 @@
-import {
-  apiSourceOptions,
-  type ColumnType,
-  type CsvIncrementalOptions,
-  type CsvIngestOptions,
-  type IngestApiOptions,
-  type OpenLakeOptions,
-} from '@dataflow/ingest';
+import type { ColumnType, CsvIncrementalOptions, CsvIngestOptions, OpenLakeOptions } from '@dataflow/ingest';
 import type { LoadPartitionOptions } from '@dataflow/warehouse';
 import { tableOf } from './checks.js';
-import { csvIncrementalOptions } from './incremental-schema.js';
-import type { ApiSourceConfig, CsvSourceConfig, ProjectConfig, SourceConfig } from './schema.js';
+import type { CsvSourceConfig, ProjectConfig, SourceConfig } from './schema.js';
 
 // The functions here translate the snake_case YAML shape into each library's camelCase options.
 // Pure: what is known only at run time (store, interval, run id, signal, logger) is the caller's.
@@ -59,26 +51,6 @@ export function csvIngestOptions(source: CsvSourceConfig, config: ProjectConfig)
     ...(source.headers ? { headers: source.headers } : {}),
     ...(source.timeout_ms ? { timeoutMs: source.timeout_ms } : {}),
     ...(isS3Url(source.location) ? { s3: s3Options(config) } : {}),
-  };
-}
-
-/**
- * The run-independent part of `ingestApi`'s options for an API source (the mapping is ingest's);
- * the source's `primary_key` is the cursor's boundary key unless `incremental:` names one.
- */
-export function apiIngestOptions(
-  name: string,
-  source: ApiSourceConfig,
-): Omit<IngestApiOptions, 'interval' | 'store' | 'runId' | 'signal' | 'logger'> {
-  const options = apiSourceOptions(source);
-  const { incremental } = options;
-  const boundaryKey = incremental?.primaryKey ?? source.primary_key;
-  return {
-    source: name,
-    ...options,
-    ...(incremental
-      ? { incremental: { ...incremental, ...(boundaryKey?.length ? { primaryKey: [...boundaryKey] } : {}) } }
-      : {}),
   };
 }
 
@@ -147,4 +119,27 @@ export function modelingRelations(config: ProjectConfig, schema: string) {
     externalRelations.push({ name: identifier, schema, identifier });
   }
   return { sources: { raw }, externalRelations };
+}
+
+/**
+ * A CSV source's `incremental:` as ingest's option; the source's `primary_key` is the boundary key
+ * unless the block names one.
+ *
+ * @example
+ * csvIncrementalOptions({ cursor_column: 'id', initial_value: 0 }, undefined); // { cursorColumn: 'id', initialValue: 0 }
+ */
+export function csvIncrementalOptions(
+  y: NonNullable<CsvSourceConfig['incremental']>,
+  sourceKey: readonly string[] | undefined,
+): CsvIncrementalOptions {
+  const primaryKey = y.primary_key ?? sourceKey;
+  return {
+    cursorColumn: y.cursor_column,
+    initialValue: y.initial_value,
+    ...(y.end_value !== undefined ? { endValue: y.end_value } : {}),
+    ...(y.lag !== undefined ? { lag: y.lag } : {}),
+    ...(y.on_cursor_value_missing ? { onCursorValueMissing: y.on_cursor_value_missing } : {}),
+    ...(y.row_order ? { rowOrder: y.row_order } : {}),
+    ...(primaryKey?.length ? { primaryKey: [...primaryKey] } : {}),
+  };
 }

@@ -4,7 +4,8 @@ import type { ProjectDefinition } from '@dataflow/modeling';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { CliError } from '../errors.js';
 import { importTsConfig, TS_CONFIG_FILE } from '../ts-config.js';
-import { emptyTsProject, parseConfig, parseTsConfig } from './parse.js';
+import { finishConfig, prepareConfig } from './prepare.js';
+import { quickConfig } from './quick-check.js';
 import type { ProjectConfig } from './schema.js';
 
 /** A loaded project: where it is, what it says, and which values are secrets. */
@@ -77,11 +78,12 @@ export async function loadProject(
     );
   }
   if (text !== undefined) {
-    const { config, secrets } = parseConfig(parseYamlText(text, 'dataflow.yml'), env, 'dataflow.yml');
+    const { config, secrets } = await readConfig(parseYamlText(text, 'dataflow.yml'), env, 'dataflow.yml');
     return { dir: abs, file: 'dataflow.yml', kind: 'dataflow', config, secrets };
   }
   const dbt = await readIfExists(join(abs, 'dbt_project.yml'));
   if (hasTs) {
+    const { emptyTsProject, parseTsConfig } = await import('./parse.js');
     const { config, secrets, tsProject } = parseTsConfig(await importTsConfig(abs), env);
     const project: LoadedProject = { dir: abs, file: TS_CONFIG_FILE, kind: 'typescript', config, secrets };
     const models = tsProject ?? (dbt === undefined ? emptyTsProject(config.name) : undefined);
@@ -91,13 +93,27 @@ export async function loadProject(
   if (dbt !== undefined) {
     const raw = parseYamlText(dbt, 'dbt_project.yml') as { name?: unknown } | null;
     const name = typeof raw?.name === 'string' ? raw.name : 'project';
-    const { config, secrets } = parseConfig({ name }, env, 'dbt_project.yml');
+    const { config, secrets } = await readConfig({ name }, env, 'dbt_project.yml');
     return { dir: abs, file: 'dbt_project.yml', kind: 'dbt', config, secrets };
   }
   throw new CliError(
     'CONFIG_NOT_FOUND',
     `no dataflow.yml or ${TS_CONFIG_FILE} (or dbt_project.yml) in ${abs}; pass --project DIR or run 'dataflow init DIR'`,
   );
+}
+
+/**
+ * `parseConfig` without zod for the common case: the quick check returns what the schema would,
+ * and only a config outside its subset (or with a problem, which the schema words) loads zod.
+ */
+async function readConfig(
+  raw: unknown,
+  env: Record<string, string | undefined>,
+  file: string,
+): Promise<{ config: ProjectConfig; secrets: string[] }> {
+  const { data, secrets } = prepareConfig(raw, env, file);
+  const config = quickConfig(data) ?? (await import('./parse.js')).validateConfig(data, file);
+  return finishConfig(config, secrets, file);
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -3,11 +3,10 @@ import type { ProjectDefinition } from '@dataflow/modeling';
 import { defineProject } from '@dataflow/modeling/define';
 import { CliError } from '../errors.js';
 import { splitTsConfig, TS_CONFIG_FILE } from '../ts-config.js';
-import { checkConfig } from './checks.js';
-import { applyEnvOverrides, interpolateEnv } from './env.js';
+import { applyEnvOverrides } from './env.js';
 import { formatConfigIssue } from './issues.js';
+import { finishConfig, prepareConfig } from './prepare.js';
 import { configSchema, type ProjectConfig } from './schema.js';
-import { configSecrets } from './secrets.js';
 
 /**
  * Validates already-parsed YAML. Pure: `env` is injected. Throws a one-line CliError naming the file
@@ -21,17 +20,8 @@ export function parseConfig(
   env: Record<string, string | undefined>,
   file = 'dataflow.yml',
 ): { config: ProjectConfig; secrets: string[] } {
-  if (raw === null || raw === undefined) throw new CliError('CONFIG_INVALID', `${file}: the file is empty`);
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new CliError('CONFIG_INVALID', `${file}: expected a mapping at the top level`);
-  }
-  const { value, secrets } = interpolateEnv(raw, env, file);
-  const withOverrides = applyEnvOverrides(value as Record<string, unknown>, env, secrets);
-  const config = validateConfig(withOverrides, file);
-  return {
-    config,
-    secrets: [...new Set([...secrets, ...configSecrets(config)].filter((s) => s.length > 0))],
-  };
+  const { data, secrets } = prepareConfig(raw, env, file);
+  return finishConfig(validateConfig(data, file), secrets, file);
 }
 
 /**
@@ -51,13 +41,13 @@ export function parseTsConfig(
   const { plain, models, project } = splitTsConfig(exported, file);
   const secrets: string[] = [];
   const withOverrides = applyEnvOverrides(plain, env, secrets);
-  const config = validateConfig(withOverrides, file);
-  const out: { config: ProjectConfig; secrets: string[]; tsProject?: ProjectDefinition } = {
-    config,
-    secrets: [...new Set([...secrets, ...configSecrets(config)].filter((s) => s.length > 0))],
-  };
+  const out: { config: ProjectConfig; secrets: string[]; tsProject?: ProjectDefinition } = finishConfig(
+    validateConfig(withOverrides, file),
+    secrets,
+    file,
+  );
   if (project) out.tsProject = project;
-  else if (models) out.tsProject = { ...emptyTsProject(config.name), models };
+  else if (models) out.tsProject = { ...emptyTsProject(out.config.name), models };
   return out;
 }
 
@@ -66,14 +56,19 @@ export function emptyTsProject(name: string): ProjectDefinition {
   return defineProject({ name, models: [] });
 }
 
-/** zod-validates a config object; the first problem becomes a one-line CliError. */
-function validateConfig(data: Record<string, unknown>, file: string): ProjectConfig {
+/**
+ * zod-validates a prepared config object (see `prepareConfig`); the first problem becomes a
+ * one-line CliError naming the file and key path. The rules across keys are `finishConfig`'s.
+ *
+ * @example
+ * const config = validateConfig({ name: 'shop' }, 'dataflow.yml'); // config.warehouse.schema === 'public'
+ */
+export function validateConfig(data: Record<string, unknown>, file: string): ProjectConfig {
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const message = issue ? formatConfigIssue(file, issue, data) : `${file}: invalid`;
     throw new CliError('CONFIG_INVALID', message);
   }
-  checkConfig(parsed.data, file);
   return parsed.data;
 }

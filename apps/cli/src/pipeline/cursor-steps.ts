@@ -1,11 +1,10 @@
+import type { CsvIncrementalOptions, IncrementalOptions } from '@dataflow/ingest';
 import {
-  type CsvIncrementalOptions,
-  type IncrementalOptions,
   type ObjectStore,
   type PartitionManifest,
   readManifest,
   windowPartition,
-} from '@dataflow/ingest';
+} from '@dataflow/ingest/lake';
 import { inTransaction, withClient } from '@dataflow/pg';
 import {
   acquireCursorLease,
@@ -14,7 +13,7 @@ import {
   readCursorState,
   writeCursorState,
 } from '@dataflow/warehouse';
-import { apiIngestOptions, csvIncremental } from '../config/library-options.js';
+import { csvIncremental } from '../config/library-options.js';
 import type { SourceConfig } from '../config/schema.js';
 import { CliError } from '../errors.js';
 import type { DayInterval } from '../interval.js';
@@ -38,21 +37,23 @@ import { ingestSource, loadSource } from './source-steps.js';
 // and never touches the state. Ingest and load may run in separate processes (Airflow's tasks).
 
 /** The source's cursor options, or undefined when it has none. */
-function incrementalOf(
+async function incrementalOf(
   name: string,
   source: SourceConfig,
-): IncrementalOptions | CsvIncrementalOptions | undefined {
-  return source.type === 'csv' ? csvIncremental(source) : apiIngestOptions(name, source).incremental;
+): Promise<IncrementalOptions | CsvIncrementalOptions | undefined> {
+  if (source.type === 'csv') return csvIncremental(source);
+  const { apiIngestOptions } = await import('../config/api-options.js');
+  return apiIngestOptions(name, source).incremental;
 }
 
 /**
  * Whether the source reads by cursor (it has `incremental:`).
  *
  * @example
- * if (isCursorSource(name, source)) await ingestCursorSource(session, store, name, source, day);
+ * if (isCursorSource(source)) await ingestCursorSource(session, store, name, source, day);
  */
-export function isCursorSource(name: string, source: SourceConfig): boolean {
-  return incrementalOf(name, source) !== undefined;
+export function isCursorSource(source: SourceConfig): boolean {
+  return source.incremental !== undefined;
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -79,7 +80,7 @@ export async function ingestCursorSource(
   source: SourceConfig,
   day: DayInterval,
 ): Promise<PartitionManifest> {
-  const incremental = incrementalOf(name, source);
+  const incremental = await incrementalOf(name, source);
   if (!incremental) throw new Error(`source ${name} has no incremental options`);
   if (isBackfillDay(day, incremental.initialValue, today())) {
     const partition = backfillPartition(day);
@@ -145,7 +146,7 @@ export async function loadCursorSource(
   source: SourceConfig,
   day: DayInterval,
 ): Promise<LoadResult[]> {
-  const incremental = incrementalOf(name, source);
+  const incremental = await incrementalOf(name, source);
   if (!incremental) throw new Error(`source ${name} has no incremental options`);
   if (isBackfillDay(day, incremental.initialValue, today())) {
     const partition = backfillPartition(day);

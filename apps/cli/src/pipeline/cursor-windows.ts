@@ -1,4 +1,4 @@
-import { type CursorRange, type CursorValue, compareCursor } from '@dataflow/ingest';
+import { type CursorRange, type CursorValue, compareCursor } from '@dataflow/ingest/lake';
 import type { DayInterval } from '../interval.js';
 
 /** The window names ingest's `windowPartition` makes: `w=<UTC yyyymmddThhmmssSSSZ>-<6 hex>`, in time order. */

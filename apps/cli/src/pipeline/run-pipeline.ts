@@ -55,9 +55,7 @@ export async function runPipeline(session: Session, spec: PipelineSpec, args: Pi
       )
     : { defer: false, favorState: false };
   // Checked before anything runs: a cursor source this ingest cannot read is a config error.
-  const cursorSources = new Set(
-    sources.filter(([name, source]) => isCursorSource(name, source)).map(([n]) => n),
-  );
+  const cursorSources = new Set(sources.filter(([, source]) => isCursorSource(source)).map(([n]) => n));
   const store = sources.length > 0 ? openLakeStore(session) : undefined;
   const days = args.days.length > 0 ? args.days : [undefined];
   const sourceSteps = (has('ingest') ? sources.length : 0) + (has('load') ? sources.length : 0);

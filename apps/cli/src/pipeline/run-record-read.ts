@@ -1,8 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PreviousResults, parseRunResults } from '@dataflow/modeling';
+import { z } from 'zod';
 import { CliError } from '../errors.js';
-import { type RunRecordArgs, runRecordArgsSchema } from './run-record.js';
+import type { RunRecordArgs } from './run-record.js';
+
+// Here, not beside `runRecordArgs`: only `retry` reads a stored record, and the pipeline commands
+// that write one must not load zod.
+const runRecordArgsSchema = z.object({
+  which: z.string(),
+  select: z.array(z.string()).default([]),
+  exclude: z.array(z.string()).default([]),
+  sources: z.array(z.string()).default([]),
+  threads: z.number().int().positive().optional(),
+  fail_fast: z.boolean().optional(),
+  full_refresh: z.boolean().default(false),
+  target_schema: z.string().optional(),
+  state: z.string().optional(),
+  defer: z.boolean().default(false),
+  favor_state: z.boolean().default(false),
+  days: z.array(z.string()).default([]),
+  completed_days: z.array(z.string()).default([]),
+}) satisfies z.ZodType<RunRecordArgs>;
 
 /**
  * Reads `<dir>/run_results.json` for `dataflow retry`: the invocation (`args`) and the node

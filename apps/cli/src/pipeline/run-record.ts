@@ -1,31 +1,28 @@
 import type { NodeResult } from '@dataflow/modeling';
-import { z } from 'zod';
 import type { DaysOutcome } from '../summary.js';
 import type { PipelineArgs } from './run-pipeline.js';
 
 /**
  * The `args` block of `run_results.json` (dbt keeps the invocation there too): what ran, so that
  * `dataflow retry` can run the rest. `days` are the interval's days (`YYYY-MM-DD`),
- * `completed_days` those whose every step succeeded.
+ * `completed_days` those whose every step succeeded. `run-record-read.ts` validates a stored one.
  */
-export const runRecordArgsSchema = z.object({
-  which: z.string(),
-  select: z.array(z.string()).default([]),
-  exclude: z.array(z.string()).default([]),
-  sources: z.array(z.string()).default([]),
-  threads: z.number().int().positive().optional(),
-  fail_fast: z.boolean().optional(),
-  full_refresh: z.boolean().default(false),
-  target_schema: z.string().optional(),
-  state: z.string().optional(),
-  defer: z.boolean().default(false),
-  favor_state: z.boolean().default(false),
-  days: z.array(z.string()).default([]),
-  completed_days: z.array(z.string()).default([]),
-});
-
-/** The parsed `args` of a previous run. */
-export type RunRecordArgs = z.infer<typeof runRecordArgsSchema>;
+// A type, not an interface: it is written into `run_results.json` as a `Record<string, unknown>`.
+export type RunRecordArgs = {
+  which: string;
+  select: string[];
+  exclude: string[];
+  sources: string[];
+  threads?: number | undefined;
+  fail_fast?: boolean | undefined;
+  full_refresh: boolean;
+  target_schema?: string | undefined;
+  state?: string | undefined;
+  defer: boolean;
+  favor_state: boolean;
+  days: string[];
+  completed_days: string[];
+};
 
 /**
  * The `args` block for a pipeline command's run. Pure.

@@ -1,20 +1,12 @@
-import {
-  type CsvIncrementalOptions,
-  type CursorState,
-  type IncrementalOptions,
-  ingestApi,
-  ingestCsv,
-  type ObjectStore,
-  openLake,
-  type PartitionManifest,
-} from '@dataflow/ingest';
+import type { CsvIncrementalOptions, IncrementalOptions } from '@dataflow/ingest';
+import { type CursorState, type ObjectStore, openLake, type PartitionManifest } from '@dataflow/ingest/lake';
 import {
   isWarehouseError,
   type LoadPartitionOptions,
   type LoadResult,
   loadPartition,
 } from '@dataflow/warehouse';
-import { apiIngestOptions, csvIngestOptions, lakeOptions, loadOptions } from '../config/library-options.js';
+import { csvIngestOptions, lakeOptions, loadOptions } from '../config/library-options.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { DayInterval } from '../interval.js';
 import type { Session } from '../session.js';
@@ -92,6 +84,8 @@ export async function ingestSource(
       manifest,
     });
   return job(session, { step: 'ingest', target: name, partition, lineage, tracker }, async () => {
+    // Ingestion itself (CSV / API, with zod) is imported here: `dataflow load` never needs it.
+    const { ingestApi, ingestCsv } = await import('@dataflow/ingest');
     const manifest =
       source.type === 'csv'
         ? await ingestCsv({
@@ -103,7 +97,7 @@ export async function ingestSource(
             ...(cursor ? { incremental: cursor.incremental as CsvIncrementalOptions } : {}),
           })
         : await ingestApi({
-            ...apiIngestOptions(name, source),
+            ...(await import('../config/api-options.js')).apiIngestOptions(name, source),
             ...run,
             ...(cursor ? { incremental: cursor.incremental as IncrementalOptions } : {}),
           });
