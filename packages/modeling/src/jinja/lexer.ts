@@ -232,7 +232,7 @@ class Lexer {
     let depth = 0;
     while (pos < length) {
       const c = src.charCodeAt(pos);
-      if (c === SPACE || c === TAB || c === NL || c === CR || (c > SPACE && isOtherPyWhitespace(c))) {
+      if (c === SPACE || c === TAB || c === NL || c === CR || isOtherPyWhitespace(c)) {
         if (c === NL) this.line++;
         pos++;
         continue;
