@@ -19,7 +19,7 @@ export interface CsvIngestOptions {
    * input without rejects or relaxQuotes; `csv-parse` always parses and re-serialises every record.
    */
   parser?: 'auto' | 'csv-parse';
-  /** Gzip the stored parts. Default true. */
+  /** Gzip the stored parts (level `gzipLevel`). Default false: loads read plain parts with less CPU. */
   gzip?: boolean;
   /** zlib level 0-9 for stored parts. Default 1 (fast; ~3× less CPU than 6, ~20% larger). */
   gzipLevel?: number;

@@ -56,6 +56,12 @@ export interface IngestCsvOptions {
 // the load); see bench/warehouse/load-design-bench.ts.
 const DEFAULT_PART_BYTES = 16 * 1024 * 1024;
 
+// Plain parts by default: the warehouse load that reads them is CPU-bound, and gunzipping 100 MB
+// of CSV costs Node 0.3-0.6 CPU-s, a fifth of the whole load's CPU and more than the margin
+// between a load and `psql \copy` on 2 cores (bench/warehouse/load-profile.ts). Lakes where
+// storage or transfer costs more than load CPU (S3) set `gzip: true` (3.2× smaller parts).
+const DEFAULT_CSV_GZIP = false;
+
 /**
  * Opens the read side: source bytes → gunzip (`.gz`) → (csv-parse path: UTF-8 guard → csv-parse).
  * Every failure of a stage surfaces from `next()` as an IngestError naming the location.
@@ -175,7 +181,7 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
       { ...args, logger },
       {
         format: 'csv',
-        gzip: o.gzip ?? true,
+        gzip: o.gzip ?? DEFAULT_CSV_GZIP,
         ...(o.gzipLevel !== undefined ? { gzipLevel: o.gzipLevel } : {}),
         write,
         failure: (error) =>

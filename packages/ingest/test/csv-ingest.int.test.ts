@@ -67,67 +67,73 @@ describe.each([
   ['s3', s3Store],
   ['fs', fsStore],
 ] as const)('ingestCsv into the %s store', (kind, open) => {
-  it('writes the lake layout, split into parts, with a manifest that describes every file', async () => {
-    const store = open(`layout-${kind}`);
-    const logger = recordingLogger();
-    const manifest = await ingestCsv({
-      source: 'orders',
-      location: join(JAFFLE, 'raw_orders.csv'),
-      interval: day,
-      store,
-      runId: 'run-1',
-      logger,
-      options: { partBytes: 1024 },
-    });
-    const header = ['id', 'user_id', 'order_date', 'status'];
-    expect(manifest).toMatchObject({
-      version: 1,
-      source: 'orders',
-      partition: 'dt=2024-01-15',
-      interval: { start: '2024-01-15', end: '2024-01-16' },
-      runId: 'run-1',
-      format: 'csv',
-      compression: 'gzip',
-      columns: header,
-      rows: 99,
-    });
-    expect(manifest.attempt).toMatch(/^[0-9a-f]{8}$/);
-    expect(manifest.files.length).toBeGreaterThan(2);
-    const keys = await listKeys(store, 'orders/');
-    expect(keys).toEqual(
-      [
-        ...manifest.files.map((f, i) => {
-          expect(f.key).toBe(
-            `orders/dt=2024-01-15/part-${String(i).padStart(5, '0')}-${manifest.attempt}.csv.gz`,
-          );
-          return f.key;
-        }),
-        'orders/dt=2024-01-15/_SUCCESS',
-        'orders/dt=2024-01-15/_manifest.json',
-      ].sort(),
-    );
-    let total = 0;
-    const ids: string[] = [];
-    for (const file of manifest.files) {
-      const stored = await readObject(store, file.key);
-      const raw = await readRaw(store, file.key);
-      expect(raw.length).toBe(file.bytes);
-      expect(createHash('sha256').update(raw).digest('hex')).toBe(file.sha256);
-      expect(stored.toString()).toMatch(/^id,user_id,order_date,status\n/);
-      expect(stored.length).toBeLessThanOrEqual(1024);
-      const [h, ...rows] = await readCsvRecords(store, file.key);
-      expect(h).toEqual(header);
-      expect(rows).toHaveLength(file.rows);
-      total += file.rows;
-      ids.push(...rows.map((r) => r[0] as string));
-    }
-    expect(total).toBe(99);
-    expect(ids).toEqual(Array.from({ length: 99 }, (_, i) => String(i + 1)));
-    expect(manifest.bytes).toBe(manifest.files.reduce((n, f) => n + f.bytes, 0));
-    expect(await readManifest(store, 'orders', day)).toEqual(manifest);
-    expect(await listPartitions(store, 'orders')).toEqual(['2024-01-15']);
-    expect(logger.lines.some((l) => l.startsWith('info ingest: partition committed'))).toBe(true);
-  });
+  it.each([
+    ['by default, plain', undefined, 'none', '.csv'],
+    ['with gzip: true, gzipped', true, 'gzip', '.csv.gz'],
+  ] as const)(
+    'writes the lake layout (%s parts), split into parts, with a manifest that describes every file',
+    async (_label, gzip, compression, extension) => {
+      const store = open(`layout-${kind}-${compression}`);
+      const logger = recordingLogger();
+      const manifest = await ingestCsv({
+        source: 'orders',
+        location: join(JAFFLE, 'raw_orders.csv'),
+        interval: day,
+        store,
+        runId: 'run-1',
+        logger,
+        options: { partBytes: 1024, ...(gzip !== undefined ? { gzip } : {}) },
+      });
+      const header = ['id', 'user_id', 'order_date', 'status'];
+      expect(manifest).toMatchObject({
+        version: 1,
+        source: 'orders',
+        partition: 'dt=2024-01-15',
+        interval: { start: '2024-01-15', end: '2024-01-16' },
+        runId: 'run-1',
+        format: 'csv',
+        compression,
+        columns: header,
+        rows: 99,
+      });
+      expect(manifest.attempt).toMatch(/^[0-9a-f]{8}$/);
+      expect(manifest.files.length).toBeGreaterThan(2);
+      const keys = await listKeys(store, 'orders/');
+      expect(keys).toEqual(
+        [
+          ...manifest.files.map((f, i) => {
+            expect(f.key).toBe(
+              `orders/dt=2024-01-15/part-${String(i).padStart(5, '0')}-${manifest.attempt}${extension}`,
+            );
+            return f.key;
+          }),
+          'orders/dt=2024-01-15/_SUCCESS',
+          'orders/dt=2024-01-15/_manifest.json',
+        ].sort(),
+      );
+      let total = 0;
+      const ids: string[] = [];
+      for (const file of manifest.files) {
+        const stored = await readObject(store, file.key);
+        const raw = await readRaw(store, file.key);
+        expect(raw.length).toBe(file.bytes);
+        expect(createHash('sha256').update(raw).digest('hex')).toBe(file.sha256);
+        expect(stored.toString()).toMatch(/^id,user_id,order_date,status\n/);
+        expect(stored.length).toBeLessThanOrEqual(1024);
+        const [h, ...rows] = await readCsvRecords(store, file.key);
+        expect(h).toEqual(header);
+        expect(rows).toHaveLength(file.rows);
+        total += file.rows;
+        ids.push(...rows.map((r) => r[0] as string));
+      }
+      expect(total).toBe(99);
+      expect(ids).toEqual(Array.from({ length: 99 }, (_, i) => String(i + 1)));
+      expect(manifest.bytes).toBe(manifest.files.reduce((n, f) => n + f.bytes, 0));
+      expect(await readManifest(store, 'orders', day)).toEqual(manifest);
+      expect(await listPartitions(store, 'orders')).toEqual(['2024-01-15']);
+      expect(logger.lines.some((l) => l.startsWith('info ingest: partition committed'))).toBe(true);
+    },
+  );
 
   it('re-ingesting a partition replaces it and removes the previous attempt and stale rejects', async () => {
     const store = open(`rerun-${kind}`);

@@ -21,6 +21,7 @@ import { checkSourceOwnership, reserveLoad } from './load-registry.js';
 import { acquirePartitionLock } from './partition-lock.js';
 import { RowFormatError } from './records.js';
 import { rejectsFileKey } from './rejects.js';
+import { dropRetiredPartitions, sweepRetiredPartitions } from './retired-partitions.js';
 import { advisoryLockKey, type Disposition, derivedName } from './sql.js';
 import { legacyDirect } from './strategies/legacy-direct.js';
 import type { LoadOutcome, LoadRun } from './strategies/load-run.js';
@@ -94,6 +95,8 @@ async function runStrategy(run: LoadRun, mode: LoadPartitionOptions['mode']): Pr
     run.source,
     run.resolved.disposition,
   );
+  // A load killed between its swap's commit and its drop of the old day left it behind.
+  await sweepRetiredPartitions(run.client, run.target.schema, run.resolved.swapLockTimeoutMs, run.log);
   const stamp = await reserveLoad(run.client, run.target.schema, run.resolved.partitionDate);
   return strategy === 'swap-partition' ? swapPartition(run, stamp) : stageAndPublish(run, stamp);
 }
@@ -188,10 +191,14 @@ async function loadLocked(
       log,
       ...(options.onProgress ? { progress: loadProgress(options, manifest) } : {}),
     };
-    const result = resultOf(run, await runStrategy(run, options.mode), started);
+    const outcome = await runStrategy(run, options.mode);
+    const result = resultOf(run, outcome, started);
     run.progress?.flush();
     log.info({ ...result }, 'partition published');
     await lock.release();
+    // After the commit and the lock: the old day's files are unlinked while readers and the
+    // next load of this partition already go ahead.
+    await dropRetiredPartitions(client, outcome.retired ?? [], resolved.swapLockTimeoutMs, log);
     return result;
   } catch (error) {
     // A broken lock connection already released the lock with its session.

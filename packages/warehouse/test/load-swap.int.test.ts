@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { createFsStore, type ObjectStore } from '@dataflow/ingest';
 import { parseRunRelationName, runToken, sweepDeadRunRelations } from '@dataflow/pg';
 import { useTestDatabase } from '@dataflow/testkit';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPartition, type WarehouseError } from '../src/index.js';
 import { csv, day, writePartition } from './lake-fixture.js';
@@ -285,6 +286,147 @@ describe('parallel COPY swaps', () => {
     expect(await helperTables()).toEqual([]);
     expect((await loadPartition(db.pool, { ...options, runId: 'after' })).rowsLoaded).toBe(5);
   }, 120_000);
+});
+
+describe('replaced partitions are dropped after the commit', () => {
+  async function retiredTables(): Promise<Array<{ relname: string; relispartition: boolean }>> {
+    const { rows } = await db.pool.query(
+      `SELECT relname, relispartition FROM pg_class WHERE relnamespace = $1::regnamespace AND relname LIKE '%\\_\\_df\\_old\\_%' ORDER BY 1`,
+      [db.schema],
+    );
+    return rows;
+  }
+
+  it('a re-load detaches the old day and drops it after COMMIT: one partition, no retired table, the SQL log in that order', async () => {
+    await writePartition(store, {
+      source: 'order',
+      ds: '2024-06-07',
+      columns: cols,
+      files: [csv(cols, rows(1, 4))],
+    });
+    const options = { store, source: 'order', table: 'order_days', interval: day('2024-06-07'), parallel: 1 };
+    const first = await loadPartition(db.pool, { ...options, runId: 'one' });
+    // A pool whose clients record every statement they send, in order.
+    const statements: string[] = [];
+    class RecordingClient extends pg.Client {
+      override query(...args: unknown[]): never {
+        if (typeof args[0] === 'string') statements.push(args[0]);
+        return (super.query as (...a: unknown[]) => never)(...args);
+      }
+    }
+    const recording = new pg.Pool({
+      connectionString: db.connectionString(),
+      Client: RecordingClient,
+      max: 3,
+    });
+    try {
+      await loadPartition(recording, { ...options, runId: 'two' });
+    } finally {
+      await recording.end();
+    }
+    const oldName = `order_days_p20240607_${first.loadId}`;
+    const kinds = statements
+      .map((s) => s.replaceAll('"', '').replaceAll(`${db.schema}.`, ''))
+      .map(
+        (s) =>
+          /^(ALTER TABLE \S+ (DETACH|ATTACH|RENAME)|DROP TABLE IF EXISTS \S+__df_old|commit)/.exec(s)?.[0],
+      )
+      .filter((s): s is string => s !== undefined)
+      .map((s) => s.replace(/ \S+__df_old$/, ' retired'));
+    expect(kinds.slice(-6)).toEqual([
+      `ALTER TABLE order_days DETACH`,
+      `ALTER TABLE ${oldName} RENAME`,
+      `ALTER TABLE order_days ATTACH`,
+      'commit',
+      'DROP TABLE IF EXISTS retired',
+      'commit',
+    ]);
+    expect(await retiredTables()).toEqual([]);
+    const { rows: parts } = await db.pool.query(
+      'SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = $1::regclass',
+      ['order_days'],
+    );
+    expect(parts).toEqual([{ n: 1 }]);
+  });
+
+  it.each([1, 2])(
+    'a load killed right after its swap committed (parallel %i) leaves the old day as a retired table, which the next load drops',
+    async (parallel) => {
+      const source = `retire${parallel}`;
+      const table = `retire${parallel}_days`;
+      await writePartition(store, {
+        source,
+        ds: '2024-06-05',
+        columns: cols,
+        files: [csv(cols, rows(1, 3)), csv(cols, rows(4, 2))],
+      });
+      await writePartition(store, {
+        source,
+        ds: '2024-06-06',
+        columns: cols,
+        files: [csv(cols, rows(10, 2))],
+      });
+      const options = { store, source, table, interval: day('2024-06-05'), parallel };
+      const before = await loadPartition(db.pool, { ...options, runId: 'before' });
+      const script = join(import.meta.dirname, 'fixtures', 'load-killed-after-commit.ts');
+      const child = spawn(
+        process.execPath,
+        [
+          '--conditions=source',
+          '--import',
+          'tsx',
+          script,
+          db.connectionString(),
+          root,
+          source,
+          table,
+          '2024-06-05',
+          'killed-after-commit',
+          String(parallel),
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_code, sig) => resolve(sig)),
+      );
+      expect({ signal, out }).toEqual({ signal: 'SIGKILL', out: '' });
+      // The swap committed: readers see the killed load's day, and the old day is a plain table.
+      expect(
+        (await db.pool.query(`SELECT _run_id, count(*)::int AS n FROM ${withLoads(table)} GROUP BY 1`)).rows,
+      ).toEqual([{ _run_id: 'killed-after-commit', n: 5 }]);
+      const token = runToken('killed-after-commit');
+      expect(await retiredTables()).toEqual([
+        {
+          relname: expect.stringMatching(new RegExp(`^${table}__df_old_${token}_\\d+_0$`)),
+          relispartition: false,
+        },
+      ]);
+      const [{ n: leftRows }] = (
+        await db.pool.query(`SELECT count(*)::int AS n FROM ${(await retiredTables())[0]?.relname}`)
+      ).rows;
+      expect(leftRows).toBe(5);
+      expect(before.loadId).toBeDefined();
+      // The next load into the schema (another day of the table) drops it; nothing else changes.
+      const next = await loadPartition(db.pool, { ...options, interval: day('2024-06-06'), runId: 'next' });
+      expect(next.rowsLoaded).toBe(2);
+      expect(await retiredTables()).toEqual([]);
+      expect(
+        (
+          await db.pool.query(
+            `SELECT _day, _run_id, count(*)::int AS n FROM ${withLoads(table)} GROUP BY 1, 2 ORDER BY 1`,
+          )
+        ).rows,
+      ).toEqual([
+        { _day: '2024-06-05', _run_id: 'killed-after-commit', n: 5 },
+        { _day: '2024-06-06', _run_id: 'next', n: 2 },
+      ]);
+    },
+    120_000,
+  );
 });
 
 describe('hardening (issue 14)', () => {

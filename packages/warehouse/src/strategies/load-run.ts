@@ -37,6 +37,8 @@ export interface LoadOutcome {
   outcomes: FileOutcome[];
   /** The load's row in `_dataflow_loads` (not for legacy tables). */
   loadId?: number;
+  /** Partitions a committed swap detached and renamed, to drop after the commit. */
+  retired?: string[];
 }
 
 /** A unique base name for this load's own helper tables. */

@@ -46,10 +46,10 @@ export async function parallelSwap(
       abort,
     );
     throwIfAborted(run.signal, `loading ${target.table}`);
-    await inTransaction(client, async () => {
+    const retired = await inTransaction(client, async () => {
       // The run relation name must not outlive the load: a sweep would drop an attached partition.
       await client.query(`ALTER TABLE ${fresh} RENAME TO ${quoteIdent(finalName)}`);
-      await publishFreshPartition(
+      return publishFreshPartition(
         run,
         stamp,
         qualify(target.schema, finalName),
@@ -58,7 +58,7 @@ export async function parallelSwap(
         abort.signal,
       );
     });
-    return { outcomes, loadId: stamp.loadId };
+    return { outcomes, loadId: stamp.loadId, retired };
   } finally {
     run.signal?.removeEventListener('abort', onAbort);
     // After a publish the fresh table has its partition name and IF EXISTS finds nothing. Any

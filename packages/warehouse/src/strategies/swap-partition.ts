@@ -24,7 +24,7 @@ async function attempt(
   stamp: LoadStamp,
   freeze: boolean,
   signal: AbortSignal,
-): Promise<FileOutcome[]> {
+): Promise<{ outcomes: FileOutcome[]; retired: string[] }> {
   const { client, target } = run;
   const fresh = qualify(target.schema, partitionTableName(target.table, stamp.partitionDate, stamp.loadId));
   const rejectsStaging = qualify('pg_temp', helperBase(target.table, run.runId).name('rej'));
@@ -37,8 +37,8 @@ async function attempt(
       throwIfAborted(signal, `loading ${target.table}`);
       outcomes.push(await loadFile(ctx, entry, directPlan(ctx, client, fresh, { freeze })));
     }
-    await publishFreshPartition(run, stamp, fresh, outcomes, rejectsStaging, signal);
-    return outcomes;
+    const retired = await publishFreshPartition(run, stamp, fresh, outcomes, rejectsStaging, signal);
+    return { outcomes, retired };
   });
 }
 
@@ -64,13 +64,13 @@ export async function swapPartition(run: LoadRun, stamp: LoadStamp): Promise<Loa
   if (copy.mode === 'parallel') return parallelSwap(run, stamp, copy.connections);
   const signal = run.signal ?? new AbortController().signal;
   try {
-    return { outcomes: await attempt(run, stamp, true, signal), loadId: stamp.loadId };
+    return { ...(await attempt(run, stamp, true, signal)), loadId: stamp.loadId };
   } catch (error) {
     if (!(isDataError(error) || error instanceof RowFormatError)) throw error;
     run.log.warn(
       { table: run.target.qualified, sqlState: (error as { code?: string }).code },
       'COPY FREEZE failed on a data error; reloading with bad-row isolation',
     );
-    return { outcomes: await attempt(run, stamp, false, signal), loadId: stamp.loadId };
+    return { ...(await attempt(run, stamp, false, signal)), loadId: stamp.loadId };
   }
 }

@@ -8,7 +8,8 @@ import { finishRejects, type LoadRun, loadRecordStatement, runStatements } from 
  * Inside the publish transaction on the lock client, once every file is in the fresh table
  * `fresh` (qualified, its final partition name): enforces `maxRejects`, drops the load's
  * constant defaults, swaps the table in under a bounded, retried `lock_timeout`, and writes the
- * rejects and the load's row. Both swap paths (FREEZE and parallel COPY) end here.
+ * rejects and the load's row. Both swap paths (FREEZE and parallel COPY) end here. Resolves
+ * with the replaced partitions, renamed to retired names, for the caller to drop after COMMIT.
  *
  * @example
  * await inTransaction(run.client, () => publishFreshPartition(run, stamp, fresh, outcomes, rejectsStaging, signal));
@@ -20,7 +21,7 @@ export async function publishFreshPartition(
   outcomes: readonly FileOutcome[],
   rejectsStaging: string,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<string[]> {
   const { client, target, resolved } = run;
   const rejects = await finishRejects(run, outcomes, rejectsStaging);
   await client.query(buildDropStampDefaultsSql(fresh));
@@ -31,8 +32,8 @@ export async function publishFreshPartition(
     log: run.log,
   };
   const scope = resolved.disposition === 'replace' ? 'table' : 'partition';
-  const dropped = await withLockRetry(client, timing, target.qualified, () =>
-    swapInPartition(client, target, fresh, stamp, scope),
+  const retired = await withLockRetry(client, timing, target.qualified, () =>
+    swapInPartition(client, target, fresh, stamp, scope, run.runId),
   );
   await runStatements(client, [
     ...buildRejectsStatements({
@@ -44,5 +45,6 @@ export async function publishFreshPartition(
     loadRecordStatement(run, stamp, outcomes),
   ]);
   await run.onPublish?.(client);
-  run.log.debug({ table: target.qualified, attached: fresh, dropped }, 'partition swapped');
+  run.log.debug({ table: target.qualified, attached: fresh, retired }, 'partition swapped');
+  return retired;
 }
