@@ -64,14 +64,37 @@ export interface OpenSourceOptions {
   s3?: S3ClientOptions;
 }
 
+/** An opened CSV location: its bytes, and how many there are when the source says (for an ETA). */
+export interface OpenedSource {
+  stream: Readable;
+  /** A file's size, an HTTP response's `content-length`, an S3 object's `ContentLength`. */
+  totalBytes?: number;
+}
+
+/** The `content-length` of a response, when it is one non-negative integer. */
+export function contentLength(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const value = headers['content-length'];
+  if (typeof value !== 'string' || !/^\d+$/.test(value.trim())) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+const withTotal = (stream: Readable, totalBytes: number | undefined): OpenedSource =>
+  totalBytes === undefined ? { stream } : { stream, totalBytes };
+
 /** Opens the byte stream of a CSV location (no decoding, no gunzip). */
-export async function openSource(location: SourceLocation, options: OpenSourceOptions): Promise<Readable> {
+export async function openSource(
+  location: SourceLocation,
+  options: OpenSourceOptions,
+): Promise<OpenedSource> {
   const { source, signal } = options;
   switch (location.kind) {
     case 'file': {
+      let size: number;
       try {
         const info = await stat(location.path);
         if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+        size = info.size;
       } catch (cause) {
         const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
         throw new IngestError(
@@ -84,7 +107,10 @@ export async function openSource(location: SourceLocation, options: OpenSourceOp
           },
         );
       }
-      return createReadStream(location.path, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) });
+      return withTotal(
+        createReadStream(location.path, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) }),
+        size,
+      );
     }
     case 'http':
       return httpGet({
@@ -96,7 +122,7 @@ export async function openSource(location: SourceLocation, options: OpenSourceOp
         source,
         streamBody: true,
         ...(signal ? { signal } : {}),
-        consume: async (res) => res.body,
+        consume: async (res) => withTotal(res.body, contentLength(res.headers)),
       });
     case 's3': {
       const { GetObjectCommand, S3Client } = await loadS3Sdk();
@@ -116,7 +142,7 @@ export async function openSource(location: SourceLocation, options: OpenSourceOp
         const body = res.Body as Readable | undefined;
         if (!body || typeof body.pipe !== 'function') throw new Error('GetObject returned no stream');
         body.once('close', () => client.destroy());
-        return guardBody(body, location.display);
+        return withTotal(guardBody(body, location.display), res.ContentLength);
       } catch (error) {
         client.destroy();
         const mapped = s3Error('get', location.display, error);

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { type Readable, pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
@@ -47,7 +46,10 @@ export interface IngestCsvOptions {
   cursorState?: CursorState;
   /** The lake partition: `w=<id>` (see `windowPartition`) for a cursor run; default `dt=<interval start>`. */
   partition?: string;
-  /** Rows landed and source bytes read, throttled; `totalBytes` is a local file's size. */
+  /**
+   * Rows landed and source bytes read, throttled; `totalBytes` is what the source says it holds (a
+   * local file's size, an HTTP `content-length`, an S3 object's size), when it says.
+   */
   onProgress?: OnProgress;
 }
 
@@ -138,11 +140,9 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
   const onAbort = (): void => stop?.(abortError(signal as AbortSignal, { source }));
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  const progress = createProgressCounter(args.onProgress, {
-    ...(args.onProgress && location.kind === 'file' ? await fileSize(location.path) : {}),
-  });
+  const progress = createProgressCounter(args.onProgress);
   const write = async (attempt: PartitionAttempt) => {
-    const input = await openSource(location, {
+    const { stream: input, totalBytes } = await openSource(location, {
       source,
       logger,
       retry: retryPolicy(o.retry),
@@ -151,6 +151,7 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
       ...(o.s3 ? { s3: o.s3 } : {}),
       ...(signal ? { signal } : {}),
     });
+    if (totalBytes !== undefined) progress.setTotalBytes(totalBytes);
     const opened = openItems(input, fast, isGzipLocation(location), o, ctx, progress.addBytes);
     stop = (error) => {
       opened.stop(error);
@@ -193,15 +194,6 @@ export async function ingestCsv(args: IngestCsvOptions): Promise<PartitionManife
   } finally {
     signal?.removeEventListener('abort', onAbort);
     stop?.();
-  }
-}
-
-/** `{ totalBytes }` of a local file; `{}` when it cannot be read (opening it reports why). */
-async function fileSize(path: string): Promise<{ totalBytes?: number }> {
-  try {
-    return { totalBytes: (await stat(path)).size };
-  } catch {
-    return {};
   }
 }
 

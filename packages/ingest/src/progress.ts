@@ -22,6 +22,8 @@ export type OnProgress = (progress: TransferProgress) => void;
 export interface ProgressCounter {
   addRows(rows: number): void;
   addBytes(bytes: number): void;
+  /** The total once the source tells it (an HTTP `content-length`, an S3 object's size). */
+  setTotalBytes(totalBytes: number): void;
   /** Reports the current counts now (at the end of a run), whatever the throttle says. */
   flush(): void;
 }
@@ -29,6 +31,7 @@ export interface ProgressCounter {
 const noopCounter: ProgressCounter = {
   addRows: () => undefined,
   addBytes: () => undefined,
+  setTotalBytes: () => undefined,
   flush: () => undefined,
 };
 
@@ -48,7 +51,7 @@ export function createProgressCounter(
   if (!onProgress) return noopCounter;
   const now = options.now ?? (() => performance.now());
   const intervalMs = options.intervalMs ?? 200;
-  const totals = {
+  const totals: { totalBytes?: number; totalRows?: number } = {
     ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
     ...(options.totalRows !== undefined ? { totalRows: options.totalRows } : {}),
   };
@@ -74,6 +77,9 @@ export function createProgressCounter(
     addBytes(n) {
       bytes += n;
       maybeReport();
+    },
+    setTotalBytes(n) {
+      totals.totalBytes = n;
     },
     flush: report,
   };

@@ -1,4 +1,4 @@
-import { PY_GETATTR, PY_GETITEM, PyError, pyStr, pyTypeName, toTuple } from '../jinja/values.js';
+import { PY_GETATTR, PY_GETITEM, PyError, pyEquals, pyStr, pyTypeName, toTuple } from '../jinja/values.js';
 import { type AgateTypeName, castFor } from './agate-values.js';
 import type { QueryResult } from './requests.js';
 
@@ -125,7 +125,8 @@ export class AgateColumn extends MappedSequence {
 
   values_distinct(): unknown {
     const seen: unknown[] = [];
-    for (const v of this) if (!seen.includes(v)) seen.push(v);
+    // Python equality: two rows' equal dates or Decimals are distinct objects here.
+    for (const v of this) if (!seen.some((s) => pyEquals(s, v))) seen.push(v);
     return toTuple(seen);
   }
 

@@ -134,6 +134,7 @@ export function compareOp(
 /** `-x` / `+x`. */
 export function unaryOp(op: '-' | '+', v: unknown): unknown {
   if (!isNumber(v)) throw new PyError('TypeError', `bad operand type for unary ${op}: '${pyTypeName(v)}'`);
+  if (v instanceof PyDecimal) return op === '-' ? PyDecimal.of(-v.unscaled, v.scale) : v;
   const n = op === '-' ? -toNum(v) : toNum(v);
   return isFloat(v) ? mkFloat(n) : n;
 }

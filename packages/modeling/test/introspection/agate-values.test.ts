@@ -69,7 +69,9 @@ describe('agate table values (what dbt holds: date, datetime, Decimal, timedelta
     expect(render('{{ t.rows[0].amount }} {{ t.rows[0].amount + 1 }} {{ t.rows[0].amount * 2 }}', t)).toBe(
       '2.50 3.50 5.00',
     );
-    expect(render('{{ t.rows[1].amount }} {{ t.rows[0].amount - t.rows[1].amount }}', t)).toBe('-0.05 2.55');
+    expect(
+      render('{{ t.rows[1].amount }} {{ t.rows[0].amount - t.rows[1].amount }} {{ -t.rows[0].amount }}', t),
+    ).toBe('-0.05 2.55 -2.50');
     expect(
       render('{{ t.rows[0].ratio }} {{ t.rows[1].ratio }} {{ t.rows[0].n }} {{ t.rows[0].n + 1 }}', t),
     ).toBe('2.0 0.5 7 8');
@@ -91,6 +93,28 @@ describe('agate table values (what dbt holds: date, datetime, Decimal, timedelta
     expect(String(parseInterval('3 mons -00:00:01'))).toBe('89 days, 23:59:59');
     expect(String(parseInterval('-1 days +02:00:00'))).toBe('-1 day, 2:00:00');
     expect(parseInterval('P1D')).toBe('P1D');
+  });
+
+  it('values_distinct compares dates and Decimals by value, as Python does', () => {
+    const days = AgateTable.from({
+      columns: [
+        { name: 'd', type: 'date' },
+        { name: 'n', type: 'numeric' },
+      ],
+      rows: [
+        ['2024-01-31', '1.50'],
+        ['2024-01-31', '1.50'],
+        ['2024-02-01', '1.5'],
+      ],
+    });
+    expect(
+      render(
+        '{{ t.columns[0].values_distinct() | join(",") }} {{ t.columns[1].values_distinct() | length }}',
+        {
+          t: days,
+        },
+      ),
+    ).toBe('2024-01-31,2024-02-01 1');
   });
 
   it('leaves text it does not recognise as PostgreSQL printed it, and None as None', () => {
