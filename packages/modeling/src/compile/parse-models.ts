@@ -85,10 +85,14 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     inline,
     ...renderConfigLayers(ctx, src.rootLayers ?? [], site),
   ]);
-  const config = toModelConfig(rawConfig, (message) =>
-    report.error('CONFIG_ERROR', `${src.name}: ${message}`),
+  const warnings: string[] = [];
+  const config = toModelConfig(
+    rawConfig,
+    (message) => report.error('CONFIG_ERROR', `${src.name}: ${message}`),
+    (message) => warnings.push(message),
   );
   if (!config.enabled) return undefined;
+  for (const message of warnings) report.warning('UNSUPPORTED_CONFIG', `${src.name}: ${message}`);
   return {
     src,
     refs,
