@@ -26,7 +26,9 @@ export type ModelingErrorCode =
   /** `installPackages`: a requirements file is malformed, or a package cannot be resolved, fetched or unpacked. */
   | 'DEPS_FAILED'
   /** The build's AbortSignal fired. */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** A model's materialization or incremental strategy is one dataflow does not build (see `ModelConfig.unsupported`). */
+  | 'UNSUPPORTED_CONFIG';
 
 /** Options of {@link ModelingError}. */
 export interface ModelingErrorOptions {

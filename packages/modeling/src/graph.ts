@@ -45,6 +45,13 @@ export interface ModelConfig {
   meta?: Record<string, unknown>;
   /** `+docs` (`show`, `node_color`); carried into the manifest. */
   docs?: Record<string, unknown>;
+  /**
+   * A materialization or incremental strategy dataflow does not build on PostgreSQL (BigQuery's
+   * `insert_overwrite`, `microbatch`, `materialized_view`, a custom one): compile warns and the
+   * model compiles, as in dbt, whose compile does not check them; its build fails
+   * (`UNSUPPORTED_CONFIG`) — for a strategy, only when an incremental run would apply it.
+   */
+  unsupported?: { setting: 'materialized' | 'incremental_strategy'; value: string };
 }
 
 interface BaseNode {
@@ -198,6 +205,7 @@ export interface Diagnostic {
     | 'TEMPLATE_ERROR'
     | 'NAME_TOO_LONG'
     | 'CONFIG_ERROR'
+    | 'UNSUPPORTED_CONFIG'
     | 'UNKNOWN_TEST';
   message: string;
   file?: string;

@@ -343,6 +343,15 @@ async function applyPublishConfigs(
   await runAll(ctx.client, statements, ctx.logger);
 }
 
+function unsupportedConfig(node: ModelNode): ModelingError {
+  const { setting, value } = node.config.unsupported ?? { setting: '', value: '' };
+  return new ModelingError(
+    'UNSUPPORTED_CONFIG',
+    `${node.name}: ${setting} ${JSON.stringify(value)} is not built by dataflow on PostgreSQL`,
+    { node: node.uniqueId, ...(node.file ? { file: node.file } : {}) },
+  );
+}
+
 /**
  * Materializes one model with write-audit-publish: build under a per-run temp name, run the
  * audits against it, then publish in one transaction. On any failure the temp relation is
@@ -353,6 +362,7 @@ export async function materializeModel(
   node: ModelNode,
 ): Promise<MaterializeOutcome> {
   const { relation, config } = node;
+  if (config.unsupported?.setting === 'materialized') throw unsupportedConfig(node);
   if (config.materialized === 'ephemeral') return { audits: [], action: 'ephemeral' };
   await ensureSchema(ctx.client, relation.schema, ctx.ensuredSchemas);
   const names = workNames(relation, newRunToken(ctx.runId));
@@ -361,6 +371,8 @@ export async function materializeModel(
   // dbt: a model's `full_refresh` config, when set, overrides `--full-refresh` both ways.
   const fullRefresh = config.fullRefresh ?? ctx.fullRefresh;
   const incremental = config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
+  // As dbt-postgres: another adapter's strategy builds the first table, fails when applied.
+  if (incremental && config.unsupported) throw unsupportedConfig(node);
   const selectSql = ctx.renderSql
     ? await ctx.renderSql(incremental)
     : incremental

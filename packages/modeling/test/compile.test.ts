@@ -201,7 +201,7 @@ describe('diagnostics: every kind is collected, none thrown', () => {
       'models/broken.sql': `select 1\n\n{{ foo( }}`,
       'models/novar.sql': `select 1\n{{ var('required_thing') }}`,
       [`models/${long}.sql`]: 'select 1',
-      'models/badcfg.sql': `{{ config(materialized='snapshot') }}select 1`,
+      'models/badcfg.sql': `{{ config(materialized=['table']) }}select 1`,
       'models/schema.yml': `version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        tests: [no_such_test]\n`,
     });
     const { graph, diagnostics } = await compileProject({ dir, schema: 'a' });

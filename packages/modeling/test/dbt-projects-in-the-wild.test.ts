@@ -133,4 +133,60 @@ describe('habits of public dbt projects', () => {
     const cli = await compileProject({ dir, schema: 'analytics', vars: { platform: 'app' } });
     expect(compiledSql(cli.graph, 'orders')).toBe("select 'app' as platform, 'USD' as currency");
   });
+
+  it("compiles models with another adapter's materialization or incremental strategy, warning that they will not build", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': [
+        'name: shop',
+        'models:',
+        '  shop:',
+        '    daily:',
+        '      +materialized: incremental',
+        '      +incremental_strategy: insert_overwrite',
+      ].join('\n'),
+      'models/daily/events_by_day.sql': 'select 1 as id',
+      'models/daily/snapshot_table.sql': "{{ config(materialized='table') }}select 2 as id",
+      'models/daily/off.sql': '{{ config(enabled=false) }}select 3 as id',
+      'models/mv_totals.sql': "{{ config(materialized='materialized_view') }}select 4 as id",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics.map((d) => [d.severity, d.code, d.node])).toEqual([
+      ['warning', 'UNSUPPORTED_CONFIG', 'events_by_day'],
+      ['warning', 'UNSUPPORTED_CONFIG', 'mv_totals'],
+    ]);
+    expect(diagnostics[0]?.message).toMatch(
+      /incremental_strategy "insert_overwrite" is not built by dataflow/,
+    );
+    const events = graph.nodes['model.shop.events_by_day'] as ModelNode;
+    expect(events.compiledSql).toBe('select 1 as id');
+    expect(events.config).toMatchObject({
+      materialized: 'incremental',
+      unsupported: { setting: 'incremental_strategy', value: 'insert_overwrite' },
+    });
+    // A table ignores the strategy its folder sets, as in dbt.
+    expect((graph.nodes['model.shop.snapshot_table'] as ModelNode).config.unsupported).toBeUndefined();
+    expect((graph.nodes['model.shop.mv_totals'] as ModelNode).config.unsupported).toEqual({
+      setting: 'materialized',
+      value: 'materialized_view',
+    });
+  });
+
+  it('still reports a strategy that is not a name, and a PostgreSQL strategy without its unique_key, as errors', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'models/a.sql': "{{ config(materialized='incremental', incremental_strategy=3) }}select 1 as id",
+      'models/b.sql': "{{ config(materialized='incremental', incremental_strategy='merge') }}select 1 as id",
+    });
+    const { diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      'a: unknown incremental_strategy 3 (expected append, delete+insert, merge)',
+      'a: incremental_strategy merge needs a unique_key',
+      'b: incremental_strategy merge needs a unique_key',
+    ]);
+    expect(diagnostics.map((d) => [d.severity, d.code, d.node])).toEqual([
+      ['error', 'CONFIG_ERROR', 'a'],
+      ['error', 'CONFIG_ERROR', 'a'],
+      ['error', 'CONFIG_ERROR', 'b'],
+    ]);
+  });
 });

@@ -65,20 +65,67 @@ function oneOf<T extends string>(
 }
 
 /**
+ * A materialization or strategy named by text that dataflow does not build: kept in
+ * `unsupported` and passed to `warn` (dbt compiles such models; building them fails).
+ */
+function unsupportedSetting(
+  raw: ConfigLayer,
+  warn: (msg: string) => void,
+): ModelConfig['unsupported'] | undefined {
+  if (
+    typeof raw.materialized === 'string' &&
+    !MATERIALIZATIONS.includes(raw.materialized as Materialization)
+  ) {
+    warn(
+      `materialization ${JSON.stringify(raw.materialized)} is not built by dataflow (expected ${MATERIALIZATIONS.join(', ')}): the model compiles, building it fails`,
+    );
+    return { setting: 'materialized', value: raw.materialized };
+  }
+  const strategy = raw.incremental_strategy;
+  if (
+    raw.materialized === 'incremental' &&
+    typeof strategy === 'string' &&
+    !STRATEGIES.includes(strategy as IncrementalStrategy)
+  ) {
+    warn(
+      `incremental_strategy ${JSON.stringify(strategy)} is not built by dataflow on PostgreSQL (expected ${STRATEGIES.join(', ')}): the first run builds the table, an incremental run fails`,
+    );
+    return { setting: 'incremental_strategy', value: strategy };
+  }
+  return undefined;
+}
+
+/**
  * A merged config layer as a typed {@link ModelConfig}; each invalid value is reported (and its
- * default kept). Without `unique_key` an incremental model appends.
+ * default kept). Another adapter's materialization or incremental strategy (a string dataflow does
+ * not build) goes to `warn` and `unsupported` instead. Without `unique_key` an incremental model appends.
  *
  * @example
  * toModelConfig({ materialized: 'incremental', unique_key: 'id' }, console.error);
  * // { materialized: 'incremental', incrementalStrategy: 'merge', uniqueKey: ['id'], tags: [], enabled: true }
  */
-export function toModelConfig(raw: ConfigLayer, report: (msg: string) => void): ModelConfig {
-  const materialized = oneOf(raw.materialized, MATERIALIZATIONS, 'materialization', report) ?? 'view';
+export function toModelConfig(
+  raw: ConfigLayer,
+  report: (msg: string) => void,
+  warn: (msg: string) => void = report,
+): ModelConfig {
+  const unsupported = unsupportedSetting(raw, warn);
+  const materialized =
+    unsupported?.setting === 'materialized'
+      ? 'view'
+      : (oneOf(raw.materialized, MATERIALIZATIONS, 'materialization', report) ?? 'view');
   const uniqueKey = uniqueKeyOf(raw.unique_key, report);
-  const strategy = oneOf(raw.incremental_strategy, STRATEGIES, 'incremental_strategy', report);
+  // A strategy only matters to an incremental model: dbt ignores another adapter's strategy elsewhere.
+  const otherAdapterStrategy =
+    typeof raw.incremental_strategy === 'string' &&
+    !STRATEGIES.includes(raw.incremental_strategy as IncrementalStrategy);
+  const strategy =
+    unsupported || otherAdapterStrategy
+      ? undefined
+      : oneOf(raw.incremental_strategy, STRATEGIES, 'incremental_strategy', report);
   const unset = raw.incremental_strategy === undefined || raw.incremental_strategy === null;
   const incrementalStrategy: IncrementalStrategy = strategy ?? (unset && !uniqueKey ? 'append' : 'merge');
-  if (materialized === 'incremental' && incrementalStrategy !== 'append' && !uniqueKey)
+  if (!unsupported && materialized === 'incremental' && incrementalStrategy !== 'append' && !uniqueKey)
     report(`incremental_strategy ${incrementalStrategy} needs a unique_key`);
   const config: ModelConfig = {
     materialized,
@@ -87,6 +134,7 @@ export function toModelConfig(raw: ConfigLayer, report: (msg: string) => void): 
     enabled: isEnabled(raw.enabled),
   };
   if (uniqueKey) config.uniqueKey = uniqueKey;
+  if (unsupported) config.unsupported = unsupported;
   if (typeof raw.schema === 'string') config.schema = raw.schema;
   if (typeof raw.alias === 'string') config.alias = raw.alias;
   if (typeof raw.database === 'string') config.database = raw.database;

@@ -112,10 +112,14 @@ export function parseModel(ctx: CompileContext, src: ModelSource): ParsedModel |
     return failedModel(src, mergeLayers([...layers, src.inline, ...rootLayers]));
   }
   const rawConfig = mergeLayers([...layers, src.inline, inline, ...rootLayers]);
-  const config = toModelConfig(rawConfig, (message) =>
-    report.error('CONFIG_ERROR', `${src.name}: ${message}`),
+  const warnings: string[] = [];
+  const config = toModelConfig(
+    rawConfig,
+    (message) => report.error('CONFIG_ERROR', `${src.name}: ${message}`),
+    (message) => warnings.push(message),
   );
   if (!config.enabled) return undefined;
+  for (const message of warnings) report.warning('UNSUPPORTED_CONFIG', `${src.name}: ${message}`);
   return {
     src,
     refs,

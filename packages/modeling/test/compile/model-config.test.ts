@@ -38,18 +38,46 @@ describe('model config layering', () => {
   it('reports each invalid value and keeps its default', () => {
     const report: string[] = [];
     const config = toModelConfig(
-      { materialized: 'snapshot', unique_key: 3, incremental_strategy: 'upsert', enabled: false },
+      { materialized: 3, unique_key: 3, incremental_strategy: 'upsert', enabled: false },
       (m) => report.push(m),
     );
     expect(config).toMatchObject({ materialized: 'view', incrementalStrategy: 'merge', enabled: false });
+    // A strategy only matters to an incremental model: another adapter's name is ignored elsewhere.
     expect(report).toEqual([
-      'unknown materialization "snapshot" (expected view, table, incremental, ephemeral)',
+      'unknown materialization 3 (expected view, table, incremental, ephemeral)',
       'unique_key must be a column name or a list of column names',
-      'unknown incremental_strategy "upsert" (expected append, delete+insert, merge)',
     ]);
     const needsKey: string[] = [];
     toModelConfig({ materialized: 'incremental', incremental_strategy: 'merge' }, (m) => needsKey.push(m));
     expect(needsKey).toEqual(['incremental_strategy merge needs a unique_key']);
+  });
+
+  it("warns about another adapter's materialization or strategy and keeps it in `unsupported`", () => {
+    const errors: string[] = [];
+    const warnings: string[] = [];
+    const mv = toModelConfig(
+      { materialized: 'snapshot' },
+      (m) => errors.push(m),
+      (m) => warnings.push(m),
+    );
+    expect(mv).toMatchObject({
+      materialized: 'view',
+      unsupported: { setting: 'materialized', value: 'snapshot' },
+    });
+    const upsert = toModelConfig(
+      { materialized: 'incremental', incremental_strategy: 'upsert' },
+      (m) => errors.push(m),
+      (m) => warnings.push(m),
+    );
+    expect(upsert).toMatchObject({
+      materialized: 'incremental',
+      unsupported: { setting: 'incremental_strategy', value: 'upsert' },
+    });
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([
+      'materialization "snapshot" is not built by dataflow (expected view, table, incremental, ephemeral): the model compiles, building it fails',
+      'incremental_strategy "upsert" is not built by dataflow on PostgreSQL (expected append, delete+insert, merge): the first run builds the table, an incremental run fails',
+    ]);
   });
 
   it("schemaFor follows dbt's generate_schema_name", () => {
