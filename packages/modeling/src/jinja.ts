@@ -113,6 +113,14 @@ export class JinjaEnvironment {
   private readonly packages = new Map<string, MacroNamespace>();
   private dbtMacros: MacroNamespace = new MacroNamespace();
   private adapterType = 'postgres';
+  /**
+   * dbt's RuntimeConfig as `builtins.ref.config` exposes it (packages read their own version from
+   * `dependencies[<name>].version`); filled by {@link JinjaEnvironment.setProjects}.
+   */
+  private readonly runtimeConfig: { project_name: string; dependencies: Record<string, unknown> } = {
+    project_name: '',
+    dependencies: {},
+  };
   /** `adapter.get_relation`, `run_query`'s `adapter.execute`, `api.Relation`…: see {@link IntrospectionContext}. */
   readonly introspection: IntrospectionContext;
 
@@ -143,6 +151,7 @@ export class JinjaEnvironment {
       DbtRelation.fromSql(this.current().source(pyStr(args[0]), pyStr(args[1]))),
     );
     const config = this.configFunction();
+    Object.assign(ref, { config: this.runtimeConfig });
     this.env.globals.set('ref', ref);
     this.env.globals.set('source', source);
     this.env.globals.set('config', config);
@@ -316,6 +325,19 @@ export class JinjaEnvironment {
         throw new PyError('CompilerError', (error as Error).message);
       }
     });
+  }
+
+  /**
+   * The root project and its installed packages, as `builtins.ref.config` reports them
+   * (`project_name`, `dependencies[<name>]` with `project_name` and `version`).
+   */
+  setProjects(
+    root: { name: string; version?: string },
+    packages: { name: string; version?: string }[],
+  ): void {
+    this.runtimeConfig.project_name = root.name;
+    for (const p of [root, ...packages])
+      this.runtimeConfig.dependencies[p.name] = { project_name: p.name, version: p.version ?? null };
   }
 
   /**

@@ -8,6 +8,7 @@ const pathList = z.union([z.string(), z.array(z.string())]).transform((v) => (Ar
 
 const projectFileSchema = z.looseObject({
   name: z.string().min(1),
+  version: z.union([z.string(), z.number()]).nullish(),
   'model-paths': pathList.optional(),
   'seed-paths': pathList.optional(),
   'test-paths': pathList.optional(),
@@ -30,6 +31,8 @@ const projectFileSchema = z.looseObject({
 /** The parts of `dataflow.yml` / `dbt_project.yml` this package uses. */
 export interface ProjectFile {
   name: string;
+  /** `version:` as written (`builtins.ref.config.dependencies[<name>].version`). */
+  version?: string;
   file: string;
   modelPaths: string[];
   seedPaths: string[];
@@ -75,6 +78,7 @@ export async function readProjectFile(dir: string): Promise<ProjectFile> {
     const p = parsed.data;
     return {
       name: p.name,
+      ...(p.version !== undefined && p.version !== null ? { version: String(p.version) } : {}),
       file,
       modelPaths: p['model-paths'] ?? p['source-paths'] ?? ['models'],
       seedPaths: p['seed-paths'] ?? p['data-paths'] ?? ['seeds'],

@@ -66,6 +66,10 @@ export async function readDbtProject(
   for (const part of packages) await loadMacros(root, part, jinja, diagnostics);
   await loadMacros(root, rootPart, jinja, diagnostics);
   jinja.configureDispatch({ rootProject: pf.name, dispatch: pf.dispatch });
+  jinja.setProjects(
+    pf,
+    packages.map((part) => part.pf),
+  );
   const packageInputs: PackageInputs[] = [];
   const packageModels: ModelSource[] = [];
   const packageSeeds: SeedSource[] = [];
