@@ -1,4 +1,4 @@
-import { isConnectionLost } from '@dataflow/pg';
+import { isConnectionLost, quoteIdent } from '@dataflow/pg';
 import { runTest, type TestResult } from '@dataflow/quality';
 import type pg from 'pg';
 import { ModelingError } from './errors.js';
@@ -483,6 +483,8 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
       });
       return out;
     }
+    // dbt-postgres fails a relation name over 63 bytes when the node runs (compile only warns).
+    if (node.resourceType !== 'unit_test') quoteIdent(node.relation.identifier);
     if (node.resourceType === 'unit_test' || node.resourceType === 'snapshot') {
       out.push(await runOwnNode(run, node, await connect(), startedAt, t0));
       return out;

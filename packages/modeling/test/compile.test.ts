@@ -223,7 +223,8 @@ describe('diagnostics: every kind is collected, none thrown', () => {
     expect(diagnostics.find((d) => d.code === 'TEMPLATE_ERROR' && d.node === 'novar')?.message).toMatch(
       /required_thing/,
     );
-    expect(diagnostics.every((d) => d.severity === 'error')).toBe(true);
+    // A name over 63 bytes only warns: dbt compiles it, dbt-postgres fails it when it runs.
+    expect(diagnostics.filter((d) => d.severity !== 'error').map((d) => d.code)).toEqual(['NAME_TOO_LONG']);
     expect(diagnostics).toHaveLength(9);
     // The graph is still produced for everything that compiled.
     expect(graph.nodes['model.shop.a']).toBeDefined();

@@ -89,6 +89,26 @@ describe('model and fromyaml as packages read them', () => {
   });
 });
 
+describe('builtins.ref.config', () => {
+  it("gives the project's name and each installed package's version, as dbt's RuntimeConfig does", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': "name: clinic\nversion: '2.0.0'\n",
+      'dbt_packages/care/dbt_project.yml': "name: care\nversion: '1.4.2'\n",
+      'dbt_packages/care/macros/version.sql': [
+        '{% macro care_version() %}',
+        '{% set conf = builtins.ref.config %}',
+        "{% do return(conf.dependencies['care'].version ~ ' in ' ~ conf.project_name) %}",
+        '{% endmacro %}',
+      ].join('\n'),
+      'models/about.sql':
+        "select '{{ care.care_version() }}' as care, '{{ ref.config.dependencies.clinic.version }}' as me",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(model(graph, 'about').compiledSql).toBe("select '1.4.2 in clinic' as care, '2.0.0' as me");
+  });
+});
+
 describe('var() while parsing', () => {
   it('a missing var is None at parse time, so a model its own config disables is not an error', async () => {
     const dir = await writeProject({

@@ -30,4 +30,26 @@ describe('build with a model that failed to compile', () => {
     );
     expect(built.rows.map((r) => r.relname)).toEqual(['providers']);
   });
+
+  it('compiles a model whose name is over 63 bytes with a warning, and fails that node alone at build (as dbt-postgres)', async () => {
+    const long = `patient_${'x'.repeat(60)}`;
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\n',
+      [`models/${long}.sql`]: 'select 1 as id',
+      'models/downstream.sql': `select id from {{ ref('${long}') }}`,
+      'models/clinics.sql': 'select 3 as id',
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: db.schema });
+    expect(diagnostics.map((d) => [d.severity, d.code, d.file])).toEqual([
+      ['warning', 'NAME_TOO_LONG', `models/${long}.sql`],
+    ]);
+    const { results } = await build(db.pool, graph, { runId: 'long-name' });
+    const byName = Object.fromEntries(results.map((r) => [r.name, [r.status, r.message]]));
+    expect(byName).toEqual({
+      [long]: ['error', expect.stringMatching(/^identifier of 68 bytes exceeds PostgreSQL's 63-byte limit/)],
+      downstream: ['skipped', `skipped: upstream ${long} error`],
+      clinics: ['success', undefined],
+    });
+    expect((await db.pool.query('select id from clinics')).rows).toEqual([{ id: 3 }]);
+  });
 });

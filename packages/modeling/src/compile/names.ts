@@ -56,15 +56,19 @@ export function claimName(ctx: CompileContext, names: NameTable, name: string, e
   return true;
 }
 
-/** Reports a relation name PostgreSQL would truncate (`NAME_TOO_LONG`). */
+/**
+ * Warns of a relation name PostgreSQL would truncate (`NAME_TOO_LONG`). A warning, as dbt compiles
+ * such a node and dbt-postgres fails it only when it runs: the build fails that node alone (its
+ * identifier is checked before it runs) and skips its descendants.
+ */
 export function checkIdentifierLength(ctx: CompileContext, name: string, what: string, file?: string): void {
   const bytes = identifierBytes(name);
   if (bytes > MAX_IDENTIFIER_BYTES)
     ctx.diagnostics
       .at(name, file)
-      .error(
+      .warning(
         'NAME_TOO_LONG',
-        `${what} name ${name} is ${bytes} bytes; PostgreSQL identifiers are at most ${MAX_IDENTIFIER_BYTES}`,
+        `${what} name ${name} is ${bytes} bytes; PostgreSQL identifiers are at most ${MAX_IDENTIFIER_BYTES} (building it fails)`,
       );
 }
 
