@@ -7,6 +7,7 @@ import {
   type GraphNode,
   type ModelNode,
   RELATION_PLACEHOLDER,
+  type RelationInfo,
   type SeedNode,
   type SnapshotNode,
   type TestNode,
@@ -14,6 +15,7 @@ import {
 } from './graph.js';
 import type { BuildRenderer } from './introspection/build-renderer.js';
 import { createPgIntrospector } from './introspection/pg-introspector.js';
+import { testForRun } from './introspection/test-for-run.js';
 import {
   type Logger,
   loadSeedToTemp,
@@ -193,8 +195,9 @@ export function planBuild(
     if (
       useAudit &&
       n.severity === 'error' &&
-      // Only a test compiled with the placeholder token can be pointed at the temp relation.
-      n.sqlTemplate?.includes(RELATION_PLACEHOLDER) &&
+      // Only a test compiled with the placeholder token, or one rendered at build time (pending),
+      // can be pointed at the temp relation.
+      (n.sqlTemplate?.includes(RELATION_PLACEHOLDER) || n.compiled.pending) &&
       host &&
       inBuild.has(host.uniqueId) &&
       (host.resourceType === 'model' || host.resourceType === 'seed')
@@ -369,6 +372,8 @@ async function materializeNode(
     fullRefresh: options.fullRefresh ?? false,
     ensuredSchemas,
     audits: run.audits,
+    renderAudit: (test: TestNode, temp: RelationInfo) =>
+      testForRun(test, client, { renderer: options.renderer, relation: temp.sql, signal, logger }),
     runId: options.runId,
     ...(signal ? { signal } : {}),
     ...(logger ? { logger } : {}),
@@ -467,7 +472,10 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
   const out: NodeResult[] = [];
   try {
     if (node.resourceType === 'test') {
-      const result = await runTest(await connect(), node.compiled, {
+      const client = await connect();
+      const { renderer } = run.options;
+      const compiled = await testForRun(node, client, { renderer, signal, logger });
+      const result = await runTest(client, compiled, {
         ...(signal ? { signal } : {}),
         ...(logger ? { logger } : {}),
       });

@@ -139,7 +139,8 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   }
   for (const snapshot of compileSnapshots(ctx, snapshots, linker, rendered))
     nodes[snapshot.uniqueId] = snapshot;
-  for (const test of compileTests(ctx, { inputs, nodes, sources, linker })) nodes[test.uniqueId] = test;
+  const tests = compileTests(ctx, { inputs, nodes, sources, linker });
+  for (const test of tests.nodes) nodes[test.uniqueId] = test;
   for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
 
   const graph: CompiledGraph = {
@@ -150,7 +151,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     nodes,
     ...buildEdgeMaps(nodes),
   };
-  const renderer = createBuildRenderer({ ctx, models, linker, rendered, inCycle });
+  const renderer = createBuildRenderer({ ctx, models, linker, rendered, inCycle, tests: tests.pending });
   return { graph, diagnostics: diagnostics.list, renderer };
 }
 

@@ -25,6 +25,8 @@ const projectFileSchema = z.looseObject({
   models: z.record(z.string(), z.unknown()).nullish(),
   seeds: z.record(z.string(), z.unknown()).nullish(),
   snapshots: z.record(z.string(), z.unknown()).nullish(),
+  tests: z.record(z.string(), z.unknown()).nullish(),
+  data_tests: z.record(z.string(), z.unknown()).nullish(),
 });
 
 /** The parts of `dataflow.yml` / `dbt_project.yml` this package uses. */
@@ -45,6 +47,8 @@ export interface ProjectFile {
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
   snapshots: Record<string, unknown>;
+  /** Folder config of tests: `data_tests:` (dbt ≥ 1.8), or the older `tests:`. */
+  tests: Record<string, unknown>;
 }
 
 /** Reads and validates the project file of a dbt-style project directory. */
@@ -88,6 +92,7 @@ export async function readProjectFile(dir: string): Promise<ProjectFile> {
       models: p.models ?? {},
       seeds: p.seeds ?? {},
       snapshots: p.snapshots ?? {},
+      tests: p.data_tests ?? p.tests ?? {},
     };
   }
   throw new ModelingError('PROJECT_NOT_FOUND', 'no dataflow.yml or dbt_project.yml in the project directory');
@@ -129,6 +134,12 @@ const CONFIG_KEYS = new Set([
   'delimiter',
   'meta',
   'docs',
+  // Test configs (`data_tests:`), as dbt accepts them without `+` too.
+  'warn_if',
+  'error_if',
+  'fail_calc',
+  'store_failures',
+  'store_failures_as',
 ]);
 /** Config keys whose value is a mapping (any other mapping under a folder is a subfolder). */
 const DICT_KEYS = new Set(['column_types', 'meta', 'docs']);

@@ -1,5 +1,5 @@
 export type { TestDefinition } from './builtin-tests.js';
-export { compileGenericTest, compileSingularTest } from './compile.js';
+export { type CompileGenericTestOptions, compileGenericTest, compileSingularTest } from './compile.js';
 export { DEFAULT_STORE_FAILURES_LIMIT, evaluateThreshold, parseTestConfig, statusFor } from './config.js';
 export { isQualityError, QualityError, type QualityErrorCode, type QualityErrorOptions } from './errors.js';
 export { defaultTestAlias, defaultTestName } from './naming.js';

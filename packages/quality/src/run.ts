@@ -178,6 +178,13 @@ export async function runTest(
   const started = performance.now();
   const { signal } = options;
   if (signal?.aborted) throw abortedError(test.name, signal.reason);
+  if (test.pending) {
+    throw new QualityError(
+      'INVALID_ARGUMENT',
+      `test ${test.name}: its SQL is pending (the body rendered nothing offline): render it again with execute true before running it`,
+      { test: test.name },
+    );
+  }
   const config = resolveTestConfig(test.config);
   const base = {
     name: test.name,

@@ -73,6 +73,12 @@ export interface CompiledTest {
    * towards `error_if` (used by `freshness`, whose warn_after / error_after are two levels).
    */
   statusColumn?: string;
+  /**
+   * True when the test body rendered no SQL because it needs the warehouse (a dbt macro returning
+   * `''` while `execute` is false, as `dbt_utils.equality` does): `sql` is empty and the test must
+   * be rendered again at run time (see `CompileGenericTestOptions.whenEmpty`). `runTest` refuses it.
+   */
+  pending?: true;
 }
 
 /** Arguments a generic test body receives. */
@@ -83,6 +89,11 @@ export interface GenericTestContext {
   args: Record<string, unknown>;
   /** Resolves `ref('x')` / `source('a','b')` / bare names into quoted SQL. */
   resolve: (ref: string) => string;
+  /**
+   * dbt's `{{ config(...) }}` inside a test macro (raw dbt keys such as `fail_calc`, `severity`):
+   * the test's own defaults, below the invocation's config. Set by `compileGenericTest`.
+   */
+  configure?: (values: Record<string, unknown>) => void;
 }
 
 /** A generic test body: returns a SELECT of failing rows. */
