@@ -42,7 +42,7 @@ export interface NodeResult {
   rows?: number;
   durationMs: number;
   message?: string;
-  /** `schema.identifier` of the published relation (models, seeds). */
+  /** `schema.identifier` of the published relation (models, seeds), or of a test's stored failures. */
   relation?: string;
   test?: TestResult;
   /** Unit tests: the outcome with its row diff (`message` holds the diff as a table). */
@@ -305,6 +305,12 @@ interface NodeRun {
   clients: Map<string, pg.PoolClient>;
 }
 
+/** `schema.identifier` of the relation holding a test's failing rows, when it stored them. */
+function storedRelation(test: TestNode, result: TestResult): { relation?: string } {
+  const stored = test.compiled.storeFailuresIn;
+  return result.storedIn && stored ? { relation: `${stored.schema}.${stored.identifier}` } : {};
+}
+
 function auditResult(test: TestNode, result: TestResult): NodeResult {
   return {
     uniqueId: test.uniqueId,
@@ -313,6 +319,7 @@ function auditResult(test: TestNode, result: TestResult): NodeResult {
     status: testStatus(result),
     durationMs: result.durationMs,
     ...(result.message ? { message: result.message } : {}),
+    ...storedRelation(test, result),
     test: result,
     startedAt: result.startedAt,
     audit: true,
@@ -486,6 +493,7 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
         status: testStatus(result),
         durationMs: performance.now() - t0,
         ...(result.message ? { message: result.message } : {}),
+        ...storedRelation(node, result),
         test: result,
         startedAt,
       });

@@ -167,6 +167,9 @@ async function runAudits(
       out.push({ uniqueId: test.uniqueId, result: renderFailure(test, error, new Date().toISOString()) });
       continue;
     }
+    // A view over the temp relation would block its drop or outlive it: an audit stores a table.
+    const stored = compiled.storeFailuresIn;
+    if (stored?.kind === 'view') compiled = { ...compiled, storeFailuresIn: { ...stored, kind: 'table' } };
     const result = await runTest(ctx.client, compiled, {
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.logger ? { logger: ctx.logger } : {}),

@@ -7,6 +7,7 @@ import {
   type GenericTestInvocation,
   parseTestConfig,
   QualityError,
+  storesFailuresAs,
   type TestConfig,
   type TestRegistry,
 } from '@dataflow/quality';
@@ -19,6 +20,8 @@ import type { CompileContext } from './context.js';
 import type { ProjectInputs, SingularSource } from './inputs.js';
 import type { Linker } from './link.js';
 import { isEnabled } from './model-config.js';
+import { checkIdentifierLength } from './names.js';
+import { nodeRelation } from './relation-names.js';
 import type { SourceTable } from './sources.js';
 
 class UnknownReferenceError extends Error {
@@ -68,8 +71,22 @@ export function testResolver(
   };
 }
 
-/** The project's generic test macros (`{% test %}`) on top of the built-in tests. */
+/**
+ * The project's generic test macros (`{% test %}`) on top of the built-in tests. A namespaced name
+ * (`dbt_utils.equality`) finds the package's macro by its own name; without one, the built-in
+ * the namespace aliases (`dbt_utils.expression_is_true`).
+ */
 export function testRegistry(ctx: CompileContext): TestRegistry {
+  const registry = macroRegistry(ctx);
+  const bare = (name: string) => name.slice(name.lastIndexOf('.') + 1);
+  const lookup = (name: string) =>
+    ctx.jinja.testMacros.has(bare(name))
+      ? registry.lookup(bare(name))
+      : (registry.lookup(name) ?? registry.lookup(bare(name)));
+  return { ...registry, lookup, has: (name) => lookup(name) !== undefined };
+}
+
+function macroRegistry(ctx: CompileContext): TestRegistry {
   const registry = createTestRegistry();
   for (const name of ctx.jinja.testMacros.keys()) {
     registry.define(name, ({ relation, column, args, resolve, configure }) =>
@@ -113,6 +130,36 @@ export function relationArgs(
 
 const shortHash = (value: unknown) =>
   createHash('md5').update(JSON.stringify(value)).digest('hex').slice(0, 10);
+
+/**
+ * dbt's relation for a test's failing rows when it stores them: the schema of
+ * `generate_schema_name(config.schema ?? 'dbt_test__audit')` (`<target_schema>_dbt_test__audit`
+ * by default), the identifier of `generate_alias_name(config.alias)`, the test's alias by default.
+ */
+function withStoredFailures(
+  ctx: CompileContext,
+  compiled: CompiledTest,
+  raw: Record<string, unknown>,
+  file: string | undefined,
+): CompiledTest {
+  const kind = storesFailuresAs(compiled.config);
+  if (kind === undefined) return compiled;
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  const relation = nodeRelation(ctx, {
+    name: compiled.name,
+    resourceType: 'test',
+    packageName: undefined,
+    fqn: [ctx.projectName, compiled.name],
+    ...(file ? { file } : {}),
+    config: {
+      schema: text(raw.schema) ?? 'dbt_test__audit',
+      alias: text(raw.alias) ?? compiled.alias ?? compiled.name,
+    },
+  });
+  checkIdentifierLength(ctx, relation.identifier, `test ${compiled.name}`, file);
+  checkIdentifierLength(ctx, relation.schema, `test ${compiled.name}`, file);
+  return { ...compiled, storeFailuresIn: { schema: relation.schema, identifier: relation.identifier, kind } };
+}
 
 /** What a compiled test is attached to. */
 interface Attached {
@@ -263,6 +310,10 @@ export function compileGenericTestNode(
       whenEmpty: 'pending',
       projectConfig,
     });
+    const names = Object.fromEntries(
+      Object.entries(decl.args).filter(([k]) => k === 'schema' || k === 'alias'),
+    );
+    compiled = withStoredFailures(ctx, compiled, { ...project, ...names, ...decl.config }, file);
   } catch (error) {
     const unknownRef = error instanceof UnknownReferenceError ? error : (error as Error).cause;
     const label = `test ${decl.test} on ${attached.name}${decl.column ? `.${decl.column}` : ''}`;
@@ -293,13 +344,20 @@ export function compileGenericTestNode(
   if (!compiled.pending) return { node };
   const invocation = inv;
   const options = { projectConfig };
+  const { storeFailuresIn } = compiled;
   const pending: PendingTest = {
     name: compiled.name,
     ...(file ? { file } : {}),
     relation: attached.relation.sql,
     render: (relationSql) => {
       const selfAs = testResolver(args.linker, new Set(), attached.uniqueId, undefined, relationSql);
-      return compileGenericTest(invocation, { relation: relationSql, resolve: selfAs }, registry, options);
+      const test = compileGenericTest(
+        invocation,
+        { relation: relationSql, resolve: selfAs },
+        registry,
+        options,
+      );
+      return storeFailuresIn ? { ...test, storeFailuresIn } : test;
     },
   };
   return { node, pending };
@@ -370,6 +428,7 @@ export function compileSingularTestNode(
       config: parseTestConfig(raw),
       ...(refs.length === 1 ? { model: refs[0] as string } : {}),
     });
+    template = withStoredFailures(ctx, template, raw, t.file);
   } catch (error) {
     report.error('CONFIG_ERROR', `test ${t.name}: ${(error as Error).message}`);
     return undefined;

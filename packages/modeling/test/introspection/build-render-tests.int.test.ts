@@ -2,7 +2,15 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dbtPackagesFixture, useTestDatabase } from '@dataflow/testkit';
 import { describe, expect, it } from 'vitest';
-import { assertCompiled, build, compileProject, type NodeResult, type TestNode } from '../../src/index.js';
+import {
+  assertCompiled,
+  build,
+  compileProject,
+  manifestJson,
+  type NodeResult,
+  runResultsJson,
+  type TestNode,
+} from '../../src/index.js';
 import { relationAsCsv, writeProject } from '../helpers.js';
 
 const db = useTestDatabase();
@@ -65,14 +73,14 @@ describe('data tests whose Jinja needs the warehouse (dbt_utils over the shared 
     const tests = Object.values(graph.nodes).filter((n): n is TestNode => n.resourceType === 'test');
     // Offline (execute false) every one of them rendered nothing: kept pending, with the macro's config.
     expect(tests.map((t) => [t.name, t.compiled.pending, t.compiled.sql]).sort()).toEqual([
-      ['equal_rowcount_orders_a_ref_orders_b_', true, ''],
-      ['equal_rowcount_orders_d_ref_orders_a_', true, ''],
-      ['equal_rowcount_orders_e_ref_orders_a_', true, ''],
-      ['equality_orders_a_ref_orders_b_', true, ''],
-      ['equality_orders_c_ref_orders_a_', true, ''],
+      ['dbt_utils_equal_rowcount_orders_a_ref_orders_b_', true, ''],
+      ['dbt_utils_equal_rowcount_orders_d_ref_orders_a_', true, ''],
+      ['dbt_utils_equal_rowcount_orders_e_ref_orders_a_', true, ''],
+      ['dbt_utils_equality_orders_a_ref_orders_b_', true, ''],
+      ['dbt_utils_equality_orders_c_ref_orders_a_', true, ''],
       ['needs_execute_orders_f_', true, ''],
     ]);
-    const rowcount = tests.find((t) => t.name === 'equal_rowcount_orders_d_ref_orders_a_');
+    const rowcount = tests.find((t) => t.name === 'dbt_utils_equal_rowcount_orders_d_ref_orders_a_');
     expect(rowcount?.compiled.config.failCalc).toBe('sum(coalesce(diff_count, 0))');
     expect(rowcount?.severity).toBe('warn');
     expect(JSON.parse(JSON.stringify(graph))).toEqual(graph);
@@ -85,24 +93,24 @@ describe('data tests whose Jinja needs the warehouse (dbt_utils over the shared 
       return [r.status, r.test?.failures ?? null, r.audit ?? false];
     };
     // orders_a's tests read orders_b, which is not upstream: they run after both are published.
-    expect(outcome('equality_orders_a_ref_orders_b_')).toEqual(['pass', 0, false]);
-    expect(outcome('equal_rowcount_orders_a_ref_orders_b_')).toEqual(['pass', 0, false]);
+    expect(outcome('dbt_utils_equality_orders_a_ref_orders_b_')).toEqual(['pass', 0, false]);
+    expect(outcome('dbt_utils_equal_rowcount_orders_a_ref_orders_b_')).toEqual(['pass', 0, false]);
     // orders_c / orders_e are audited against their temp relation before publish.
-    expect(outcome('equality_orders_c_ref_orders_a_')).toEqual(['fail', 2, true]);
-    expect(byName.get('equality_orders_c_ref_orders_a_')?.message).toBe(
+    expect(outcome('dbt_utils_equality_orders_c_ref_orders_a_')).toEqual(['fail', 2, true]);
+    expect(byName.get('dbt_utils_equality_orders_c_ref_orders_a_')?.message).toBe(
       'Got 2 results, configured to fail if != 0',
     );
     expect(outcome('orders_c')[0]).toBe('error');
-    expect(outcome('equal_rowcount_orders_e_ref_orders_a_')).toEqual(['pass', 0, true]);
+    expect(outcome('dbt_utils_equal_rowcount_orders_e_ref_orders_a_')).toEqual(['pass', 0, true]);
     expect(outcome('orders_e')[0]).toBe('success');
     // A warn-severity test is no audit: run against the published orders_d, one row short.
-    expect(outcome('equal_rowcount_orders_d_ref_orders_a_')).toEqual(['warn', 1, false]);
+    expect(outcome('dbt_utils_equal_rowcount_orders_d_ref_orders_a_')).toEqual(['warn', 1, false]);
 
-    const equality = byName.get('equality_orders_a_ref_orders_b_')?.test?.sql ?? '';
+    const equality = byName.get('dbt_utils_equality_orders_a_ref_orders_b_')?.test?.sql ?? '';
     expect(equality).toContain(`from "${db.schema}"."orders_a"`);
     expect(equality).toContain(`from "${db.schema}"."orders_b"`);
     expect(equality).toContain('"id", "amount"');
-    const audited = byName.get('equality_orders_c_ref_orders_a_')?.test?.sql ?? '';
+    const audited = byName.get('dbt_utils_equality_orders_c_ref_orders_a_')?.test?.sql ?? '';
     expect(audited).toMatch(new RegExp(`from "${db.schema}"\\."orders_c__df_tmp_[0-9a-z_]+"`));
 
     // An audit that errors keeps its model unpublished too.
@@ -138,7 +146,7 @@ describe('data tests whose Jinja needs the warehouse (dbt_utils over the shared 
     const test = result.results.find((r) => r.resourceType === 'test');
     expect([test?.status, test?.message]).toEqual([
       'error',
-      "test equal_rowcount_one_ref_two_ (models/schema.yml): its SQL needs a build-time render (execute true): pass compileProject's renderer to build",
+      "test dbt_utils_equal_rowcount_one_ref_two_ (models/schema.yml): its SQL needs a build-time render (execute true): pass compileProject's renderer to build",
     ]);
   });
 });
@@ -243,5 +251,94 @@ describe('test config layers (dbt precedence)', () => {
     ]);
     expect(outcome('amounts_copy')[0]).toBe('error');
     expect(outcome('big_amounts')).toEqual(['warn', 2, 'Got 2 results, configured to warn if > 1']);
+  });
+});
+
+describe('store_failures', () => {
+  it('stores failing rows where dbt names them (<target>_dbt_test__audit.<alias>, +schema, alias) and lists the relation in manifest and run results', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\ndata_tests:\n  shop:\n    +store_failures: true\n',
+      'models/amounts.sql': `${table} select amount from (values (5), (20), (50), (50)) v(amount)`,
+      'models/schema.yml': [
+        'models:',
+        '  - name: amounts',
+        '    columns:',
+        '      - name: amount',
+        '        data_tests:',
+        '          - unique:',
+        '              config:',
+        "                error_if: '>5'",
+        '          - accepted_values:',
+        '              values: [5, 20]',
+        '              quote: false',
+        '              config:',
+        '                severity: warn',
+        '                store_failures: false',
+        '          - dbt_utils.accepted_range:',
+        '              max_value: 30',
+        '              config:',
+        '                severity: warn',
+        '                schema: custom_audit',
+        '                alias: too_big',
+        '                store_failures_as: view',
+      ].join('\n'),
+      'tests/no_fifty.sql':
+        "{{ config(severity='warn') }} select * from {{ ref('amounts') }} where amount = 50",
+    });
+    const compiled = await compileProject({ dir, schema: db.schema });
+    const graph = assertCompiled(compiled);
+    const tests = Object.values(graph.nodes).filter((n): n is TestNode => n.resourceType === 'test');
+    const audit = `${db.schema}_dbt_test__audit`;
+    expect(Object.fromEntries(tests.map((t) => [t.name, t.compiled.storeFailuresIn ?? null]))).toEqual({
+      unique_amounts_amount: { schema: audit, identifier: 'unique_amounts_amount', kind: 'table' },
+      accepted_values_amounts_amount__False__5__20: null,
+      dbt_utils_accepted_range_amounts_amount__30: {
+        schema: `${db.schema}_custom_audit`,
+        identifier: 'too_big',
+        kind: 'view',
+      },
+      no_fifty: { schema: audit, identifier: 'no_fifty', kind: 'table' },
+    });
+
+    const result = await build(db.pool, graph, { runId: 'r4', threads: 2, renderer: compiled.renderer });
+    const byName = new Map(result.results.map((r) => [r.name, r]));
+    // unique is error severity: an audit of the temp relation (which warns: error_if > 5), stored all the same.
+    expect([byName.get('unique_amounts_amount')?.status, byName.get('unique_amounts_amount')?.audit]).toEqual(
+      ['warn', true],
+    );
+    expect(await relationAsCsv(db.pool, `"${audit}"."unique_amounts_amount"`, '1')).toEqual([
+      'unique_field,n_records',
+      '50,2',
+    ]);
+    expect(await relationAsCsv(db.pool, `"${db.schema}_custom_audit"."too_big"`, '1')).toEqual([
+      'amount',
+      '50',
+      '50',
+    ]);
+    expect(await relationAsCsv(db.pool, `"${audit}"."no_fifty"`, '1')).toEqual(['amount', '50', '50']);
+    const manifest = manifestJson(graph) as {
+      nodes: Record<string, { name: string; relation_name: string | null }>;
+    };
+    const relationNames = Object.fromEntries(
+      Object.values(manifest.nodes)
+        .filter((n) => tests.some((t) => t.name === n.name))
+        .map((n) => [n.name, n.relation_name]),
+    );
+    expect(relationNames).toEqual({
+      unique_amounts_amount: `"${audit}"."unique_amounts_amount"`,
+      accepted_values_amounts_amount__False__5__20: null,
+      dbt_utils_accepted_range_amounts_amount__30: `"${db.schema}_custom_audit"."too_big"`,
+      no_fifty: `"${audit}"."no_fifty"`,
+    });
+    const runResults = runResultsJson({ runId: 'r4', results: result.results, elapsedMs: 1 }) as {
+      results: Array<{ unique_id: string; relation_name: string | null }>;
+    };
+    const byId = new Map(runResults.results.map((r) => [r.unique_id, r.relation_name]));
+    expect(Object.fromEntries(tests.map((t) => [t.name, byId.get(t.uniqueId) ?? null]))).toEqual({
+      unique_amounts_amount: `${audit}.unique_amounts_amount`,
+      accepted_values_amounts_amount__False__5__20: null,
+      dbt_utils_accepted_range_amounts_amount__30: `${db.schema}_custom_audit.too_big`,
+      no_fifty: `${audit}.no_fifty`,
+    });
   });
 });
