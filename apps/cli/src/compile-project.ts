@@ -1,7 +1,9 @@
-import { type CompiledGraph, type CompileResult, compileProject } from '@dataflow/modeling';
+import { type CompiledGraph, type CompileResult, compileProject, renderGraph } from '@dataflow/modeling';
 import type { Logger } from '@dataflow/runlog';
 import { modelingRelations } from './config/library-options.js';
 import type { LoadedProject } from './config/load.js';
+import { poolTimeouts } from './connection-options.js';
+import { newPool } from './database.js';
 import { CliError } from './errors.js';
 import type { DayInterval } from './interval.js';
 
@@ -77,5 +79,52 @@ export function targetDatabase(url: string | undefined): string {
     return name || 'postgres';
   } catch {
     return 'postgres';
+  }
+}
+
+/** How long `dataflow compile` waits for the warehouse before compiling offline. */
+const PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * `dataflow compile` as `dbt compile`: with the project's warehouse configured and reachable
+ * (within a few seconds), each Jinja model and pending test is rendered again with `execute` true
+ * against it (`dbt_utils.star(ref('x'))` lists x's columns); otherwise the offline graph is kept
+ * and one log line says why. Render errors are logged per node and returned.
+ *
+ * @example
+ * const { graph, problems } = await renderLive(project, logger, await compileForBuild(project, logger, {}, undefined), signal);
+ */
+export async function renderLive(
+  project: LoadedProject,
+  logger: Logger,
+  compiled: Pick<CompileResult, 'graph' | 'renderer'>,
+  signal: AbortSignal,
+): Promise<{ graph: CompiledGraph; problems: number }> {
+  const { warehouse } = project.config;
+  if (!warehouse.url) {
+    logger.info({}, 'no warehouse connection configured: compiled offline (execute false)');
+    return { graph: compiled.graph, problems: 0 };
+  }
+  const timeouts = poolTimeouts(warehouse);
+  const pool = newPool(warehouse.url, 2, logger, {
+    ...timeouts,
+    connectTimeoutMs: Math.min(timeouts.connectTimeoutMs ?? PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS),
+  });
+  try {
+    try {
+      await pool.query('select 1');
+    } catch (error) {
+      logger.info(
+        { reason: (error as Error).message },
+        'warehouse unreachable: compiled offline (execute false)',
+      );
+      return { graph: compiled.graph, problems: 0 };
+    }
+    const live = await renderGraph(compiled.graph, compiled.renderer, pool, { signal });
+    for (const p of live.problems) logger.error({ node: p.node, file: p.file }, p.message);
+    logger.info({ rendered: live.rendered }, 'rendered against the warehouse (execute true)');
+    return { graph: live.graph, problems: live.problems.length };
+  } finally {
+    await pool.end().catch(() => undefined);
   }
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { qualify } from '@dataflow/pg';
 import type { NodeResult } from './build.js';
 import { graphChecksums, type NodeChecksums, nodeChecksums } from './checksums.js';
-import type { CompiledGraph, GraphNode } from './graph.js';
+import type { CompiledGraph, GraphNode, TestNode } from './graph.js';
 
 /** A finished (or failed) run, for `run_results.json`. */
 export interface RunArtifact {
@@ -130,6 +131,7 @@ function manifestNode(node: GraphNode, checksums: NodeChecksums): Record<string,
         test_metadata: node.testKind === 'generic' ? { name: node.compiled.test, kwargs: {} } : null,
         config: { severity: node.severity.toUpperCase(), ...node.compiled.config },
         compiled_code: node.compiled.sql,
+        ...storedFailuresFields(node),
       };
   }
 }
@@ -148,6 +150,17 @@ function manifestMacros(graph: CompiledGraph): Record<string, unknown> {
       depends_on: { macros: m.macros },
     };
   return out;
+}
+
+/** dbt's `schema` / `alias` / `relation_name` of a test: where it stores its failing rows (null when it does not). */
+function storedFailuresFields(node: TestNode): Record<string, unknown> {
+  const stored = node.compiled.storeFailuresIn;
+  if (!stored) return { relation_name: null };
+  return {
+    schema: stored.schema,
+    alias: stored.identifier,
+    relation_name: qualify(stored.schema, stored.identifier),
+  };
 }
 
 /**

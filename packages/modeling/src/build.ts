@@ -7,6 +7,7 @@ import {
   type GraphNode,
   type ModelNode,
   RELATION_PLACEHOLDER,
+  type RelationInfo,
   type SeedNode,
   type SnapshotNode,
   type TestNode,
@@ -14,6 +15,7 @@ import {
 } from './graph.js';
 import type { BuildRenderer } from './introspection/build-renderer.js';
 import { createPgIntrospector } from './introspection/pg-introspector.js';
+import { testForRun } from './introspection/test-for-run.js';
 import {
   type Logger,
   loadSeedToTemp,
@@ -40,7 +42,7 @@ export interface NodeResult {
   rows?: number;
   durationMs: number;
   message?: string;
-  /** `schema.identifier` of the published relation (models, seeds). */
+  /** `schema.identifier` of the published relation (models, seeds), or of a test's stored failures. */
   relation?: string;
   test?: TestResult;
   /** Unit tests: the outcome with its row diff (`message` holds the diff as a table). */
@@ -193,8 +195,9 @@ export function planBuild(
     if (
       useAudit &&
       n.severity === 'error' &&
-      // Only a test compiled with the placeholder token can be pointed at the temp relation.
-      n.sqlTemplate?.includes(RELATION_PLACEHOLDER) &&
+      // Only a test compiled with the placeholder token, or one rendered at build time (pending),
+      // can be pointed at the temp relation.
+      (n.sqlTemplate?.includes(RELATION_PLACEHOLDER) || n.compiled.pending) &&
       host &&
       inBuild.has(host.uniqueId) &&
       (host.resourceType === 'model' || host.resourceType === 'seed')
@@ -302,6 +305,12 @@ interface NodeRun {
   clients: Map<string, pg.PoolClient>;
 }
 
+/** `schema.identifier` of the relation holding a test's failing rows, when it stored them. */
+function storedRelation(test: TestNode, result: TestResult): { relation?: string } {
+  const stored = test.compiled.storeFailuresIn;
+  return result.storedIn && stored ? { relation: `${stored.schema}.${stored.identifier}` } : {};
+}
+
 function auditResult(test: TestNode, result: TestResult): NodeResult {
   return {
     uniqueId: test.uniqueId,
@@ -310,6 +319,7 @@ function auditResult(test: TestNode, result: TestResult): NodeResult {
     status: testStatus(result),
     durationMs: result.durationMs,
     ...(result.message ? { message: result.message } : {}),
+    ...storedRelation(test, result),
     test: result,
     startedAt: result.startedAt,
     audit: true,
@@ -369,6 +379,8 @@ async function materializeNode(
     fullRefresh: options.fullRefresh ?? false,
     ensuredSchemas,
     audits: run.audits,
+    renderAudit: (test: TestNode, temp: RelationInfo) =>
+      testForRun(test, client, { renderer: options.renderer, relation: temp.sql, signal, logger }),
     runId: options.runId,
     ...(signal ? { signal } : {}),
     ...(logger ? { logger } : {}),
@@ -467,7 +479,10 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
   const out: NodeResult[] = [];
   try {
     if (node.resourceType === 'test') {
-      const result = await runTest(await connect(), node.compiled, {
+      const client = await connect();
+      const { renderer } = run.options;
+      const compiled = await testForRun(node, client, { renderer, signal, logger });
+      const result = await runTest(client, compiled, {
         ...(signal ? { signal } : {}),
         ...(logger ? { logger } : {}),
       });
@@ -478,6 +493,7 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
         status: testStatus(result),
         durationMs: performance.now() - t0,
         ...(result.message ? { message: result.message } : {}),
+        ...storedRelation(node, result),
         test: result,
         startedAt,
       });

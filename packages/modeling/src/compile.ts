@@ -150,8 +150,8 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   for (const snapshot of compileSnapshots(ctx, snapshots, linker, rendered))
     nodes[snapshot.uniqueId] = snapshot;
   const testInputs = { ...inputs, sources: declaredSources };
-  for (const test of compileTests(ctx, { inputs: testInputs, nodes, sources, linker }))
-    nodes[test.uniqueId] = test;
+  const tests = compileTests(ctx, { inputs: testInputs, nodes, sources, linker });
+  for (const test of tests.nodes) nodes[test.uniqueId] = test;
   for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
   const { macros, nodeMacros } = macroDependencies(jinja.env, jinja.macroDefinitions, ctx.projectName, nodes);
   for (const [id, dependsOnMacros] of Object.entries(nodeMacros))
@@ -176,6 +176,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     linker,
     rendered,
     inCycle,
+    tests: tests.pending,
     graph: () => jinjaGraph(ctx.projectName, nodes, (id) => facts.get(id)),
   });
   return { graph, diagnostics: diagnostics.list, renderer };

@@ -149,5 +149,9 @@ export function deferRenderer(renderer: BuildRenderer, deferred: readonly Deferr
       const result = await renderer.render(nodeId, isIncremental, introspect, options);
       return { ...result, sql: swap(result.sql) };
     },
+    async renderTest(testId, introspect, options) {
+      const result = await renderer.renderTest(testId, introspect, options);
+      return { ...result, compiled: { ...result.compiled, sql: swap(result.compiled.sql) } };
+    },
   };
 }

@@ -92,6 +92,7 @@ export {
   type TestNode,
   type UnitTestNode,
 } from './graph.js';
+export { type RenderedGraph, renderGraph } from './introspection/render-graph.js';
 export type { DbtTarget } from './jinja/dbt-context.js';
 export type { Logger, MaterializeOutcome } from './materialize.js';
 export {

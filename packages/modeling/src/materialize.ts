@@ -13,7 +13,7 @@ import {
 import { type CompiledTest, runTest, type TestResult } from '@dataflow/quality';
 import { type Logger, loadSeed } from '@dataflow/warehouse';
 import type pg from 'pg';
-import { ModelingError } from './errors.js';
+import { isModelingError, ModelingError } from './errors.js';
 import {
   type ModelNode,
   RELATION_PLACEHOLDER,
@@ -21,6 +21,7 @@ import {
   type SeedNode,
   type TestNode,
 } from './graph.js';
+import { renderFailure } from './introspection/test-for-run.js';
 import { assertUniqueKeys } from './key-check.js';
 import {
   COLUMNS_SQL,
@@ -82,6 +83,11 @@ export interface MaterializeContext {
    * whether `is_incremental()` is true; the compiled SQL when absent.
    */
   renderSql?: (isIncremental: boolean) => Promise<string>;
+  /**
+   * An audit whose SQL compile left pending (`compiled.pending`), rendered now against the temp
+   * relation (see `testForRun`); a `COMPILE_FAILED` rejection is that audit's `error` result.
+   */
+  renderAudit?: (test: TestNode, temp: RelationInfo) => Promise<CompiledTest>;
 }
 
 const KINDS: Record<string, RelationKind> = { r: 'table', p: 'table', v: 'view', m: 'materialized view' };
@@ -157,10 +163,20 @@ async function runAudits(
 ): Promise<Array<{ uniqueId: string; result: TestResult }>> {
   const out: Array<{ uniqueId: string; result: TestResult }> = [];
   for (const test of ctx.audits) {
-    const compiled: CompiledTest = {
-      ...test.compiled,
-      sql: auditSql(test, temp),
-    };
+    let compiled: CompiledTest;
+    try {
+      compiled =
+        test.compiled.pending && ctx.renderAudit
+          ? await ctx.renderAudit(test, temp)
+          : { ...test.compiled, sql: auditSql(test, temp) };
+    } catch (error) {
+      if (!isModelingError(error, 'COMPILE_FAILED')) throw error;
+      out.push({ uniqueId: test.uniqueId, result: renderFailure(test, error, new Date().toISOString()) });
+      continue;
+    }
+    // A view over the temp relation would block its drop or outlive it: an audit stores a table.
+    const stored = compiled.storeFailuresIn;
+    if (stored?.kind === 'view') compiled = { ...compiled, storeFailuresIn: { ...stored, kind: 'table' } };
     const result = await runTest(ctx.client, compiled, {
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.logger ? { logger: ctx.logger } : {}),

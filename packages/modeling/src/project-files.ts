@@ -26,6 +26,8 @@ const projectFileSchema = z.looseObject({
   models: z.record(z.string(), z.unknown()).nullish(),
   seeds: z.record(z.string(), z.unknown()).nullish(),
   snapshots: z.record(z.string(), z.unknown()).nullish(),
+  tests: z.record(z.string(), z.unknown()).nullish(),
+  data_tests: z.record(z.string(), z.unknown()).nullish(),
 });
 
 /** The parts of `dataflow.yml` / `dbt_project.yml` this package uses. */
@@ -48,6 +50,8 @@ export interface ProjectFile {
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
   snapshots: Record<string, unknown>;
+  /** Folder config of tests: `data_tests:` (dbt ≥ 1.8), or the older `tests:`. */
+  tests: Record<string, unknown>;
 }
 
 /** The project file's settings that dbt renders as Jinja when it loads the project (`env_var()`, `var()`). */
@@ -114,6 +118,7 @@ export async function readProjectFile(
       models: p.models ?? {},
       seeds: p.seeds ?? {},
       snapshots: p.snapshots ?? {},
+      tests: p.data_tests ?? p.tests ?? {},
     };
   }
   throw new ModelingError('PROJECT_NOT_FOUND', 'no dataflow.yml or dbt_project.yml in the project directory');
@@ -175,6 +180,12 @@ const CONFIG_KEYS = new Set([
   'delimiter',
   'meta',
   'docs',
+  // Test configs (`data_tests:`), as dbt accepts them without `+` too.
+  'warn_if',
+  'error_if',
+  'fail_calc',
+  'store_failures',
+  'store_failures_as',
 ]);
 /** Config keys whose value is a mapping (any other mapping under a folder is a subfolder). */
 const DICT_KEYS = new Set(['column_types', 'meta', 'docs']);

@@ -112,12 +112,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 /**
  * Normalises one test entry: `unique`, `{ accepted_values: { values: [...], config: {...} } }`,
  * dbt 1.10's `{ accepted_values: { arguments: { values: [...] }, config: {...} } }`, and the
- * legacy form with config keys (`severity`) next to the arguments. `dbt_utils.` prefixes are dropped.
+ * legacy form with config keys (`severity`) next to the arguments. A package prefix (`dbt_utils.`)
+ * is kept, as dbt keeps it in the test's name (`dbt_utils_equality_…`).
  */
 export function parseTestSpec(spec: TestSpec, column?: string): TestDeclaration | string {
-  const strip = (name: string) => name.replace(/^dbt_utils\./, '').replace(/^dbt_expectations\./, '');
-  if (typeof spec === 'string')
-    return { test: strip(spec), args: {}, config: {}, ...(column ? { column } : {}) };
+  if (typeof spec === 'string') return { test: spec, args: {}, config: {}, ...(column ? { column } : {}) };
   if (!isRecord(spec)) return 'a test must be a name or a mapping';
   const keys = Object.keys(spec);
   if (keys.length !== 1)
@@ -144,7 +143,7 @@ export function parseTestSpec(spec: TestSpec, column?: string): TestDeclaration 
     column = args.column_name;
     delete args.column_name;
   }
-  return { test: strip(name), args, config, ...(column ? { column } : {}) };
+  return { test: name, args, config, ...(column ? { column } : {}) };
 }
 
 /** Tests of a model / seed / source table entry: `tests:`/`data_tests:` at entry level and per column. */

@@ -115,6 +115,10 @@ const CONFIG_KEYS: Record<string, keyof TestConfig> = {
   storeFailuresLimit: 'storeFailuresLimit',
   fail_calc: 'failCalc',
   failCalc: 'failCalc',
+  store_failures: 'storeFailures',
+  storeFailures: 'storeFailures',
+  store_failures_as: 'storeFailuresAs',
+  storeFailuresAs: 'storeFailuresAs',
 };
 
 function toInteger(key: string, value: unknown): number {
@@ -127,7 +131,7 @@ function toInteger(key: string, value: unknown): number {
 
 /**
  * Parses a test config as written in YAML (dbt's snake_case keys or camelCase). Keys this package does
- * not act on (tags, meta, enabled, store_failures, ...) are ignored; `null` values mean "unset".
+ * not act on (tags, meta, enabled, schema, ...) are ignored; `null` values mean "unset".
  * `severity` is case-insensitive like dbt (`ERROR`). Thresholds must be strings such as `">10"`.
  *
  * @example
@@ -168,9 +172,36 @@ export function parseTestConfig(raw: Record<string, unknown>): TestConfig {
       case 'storeFailuresLimit':
         config[target] = toInteger(key, value);
         break;
+      case 'storeFailures': {
+        // A Jinja value may arrive as its text (`'True'`).
+        const flag = typeof value === 'string' ? value.trim().toLowerCase() : value;
+        if (flag !== true && flag !== false && flag !== 'true' && flag !== 'false') {
+          throw new QualityError('INVALID_CONFIG', `${key} must be true or false`);
+        }
+        config.storeFailures = flag === true || flag === 'true';
+        break;
+      }
+      case 'storeFailuresAs':
+        if (value !== 'table' && value !== 'view' && value !== 'ephemeral') {
+          throw new QualityError('INVALID_CONFIG', `${key} must be table, view or ephemeral`);
+        }
+        config.storeFailuresAs = value;
+        break;
     }
   }
   return config;
+}
+
+/**
+ * Whether failing rows are stored, and as what (dbt: `store_failures_as` wins; `ephemeral` never stores).
+ *
+ * @example
+ * storesFailuresAs({ storeFailures: true }); // 'table'
+ */
+export function storesFailuresAs(config: TestConfig): 'table' | 'view' | undefined {
+  if (config.storeFailuresAs !== undefined)
+    return config.storeFailuresAs === 'ephemeral' ? undefined : config.storeFailuresAs;
+  return config.storeFailures === true ? 'table' : undefined;
 }
 
 /**

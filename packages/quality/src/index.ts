@@ -1,6 +1,12 @@
 export type { TestDefinition } from './builtin-tests.js';
-export { compileGenericTest, compileSingularTest } from './compile.js';
-export { DEFAULT_STORE_FAILURES_LIMIT, evaluateThreshold, parseTestConfig, statusFor } from './config.js';
+export { type CompileGenericTestOptions, compileGenericTest, compileSingularTest } from './compile.js';
+export {
+  DEFAULT_STORE_FAILURES_LIMIT,
+  evaluateThreshold,
+  parseTestConfig,
+  statusFor,
+  storesFailuresAs,
+} from './config.js';
 export { isQualityError, QualityError, type QualityErrorCode, type QualityErrorOptions } from './errors.js';
 export { defaultTestAlias, defaultTestName } from './naming.js';
 export { createTestRegistry, type DefineTestOptions, type TestRegistry } from './registry.js';
@@ -21,6 +27,7 @@ export type {
   GenericTestInvocation,
   RelationResolver,
   Severity,
+  StoreFailuresRelation,
   TestConfig,
   TestResult,
   TestStatus,

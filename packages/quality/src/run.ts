@@ -88,6 +88,34 @@ export function _runnerSql(
   };
 }
 
+/** Quoted `"schema"."identifier"` of the relation a test stores its failing rows in. */
+export function _storedRelationSql(test: CompiledTest): string | undefined {
+  const stored = test.storeFailuresIn;
+  return stored && `${quoteIdentifier(stored.schema)}.${quoteIdentifier(stored.identifier)}`;
+}
+
+/**
+ * Replaces the store-failures relation with the test's rows (dbt drops and recreates it each run).
+ * An advisory lock on its name serialises two runs storing the same test at once.
+ */
+async function storeFailingRows(session: Session, test: CompiledTest, relationSql: string): Promise<void> {
+  const stored = test.storeFailuresIn as NonNullable<CompiledTest['storeFailuresIn']>;
+  await session.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `dataflow-store-failures:${relationSql}`,
+  ]);
+  await session.query(`create schema if not exists ${quoteIdentifier(stored.schema)}`);
+  const existing = await session.query<{ relkind: string }>(
+    `select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = $1 and c.relname = $2`,
+    [stored.schema, stored.identifier],
+  );
+  const relkind = existing.rows[0]?.relkind;
+  if (relkind !== undefined) {
+    await session.query(`drop ${relkind === 'v' ? 'view' : 'table'} ${relationSql} cascade`);
+  }
+  await session.query(`create ${stored.kind} ${relationSql} as\n${stripTrailingSemicolons(test.sql)}`);
+}
+
 /**
  * Runs count + sample on one session. Outside a transaction they share a read-only REPEATABLE READ
  * transaction (one snapshot); inside the caller's transaction (a temp relation in write-audit-publish)
@@ -99,14 +127,15 @@ async function countAndSample(
   config: ResolvedTestConfig,
   options: RunTestOptions,
 ): Promise<Counts> {
-  const sql = _runnerSql(test, config);
+  const stored = _storedRelationSql(test);
+  const sql = _runnerSql(stored === undefined ? test : { ...test, sql: `select * from ${stored}` }, config);
   const status = typeof session.getTransactionStatus === 'function' ? session.getTransactionStatus() : 'I';
   const scope: 'transaction' | 'savepoint' | 'none' =
     status === 'T' ? 'savepoint' : status === 'E' ? 'none' : 'transaction';
   let begun = false;
   try {
     if (scope === 'transaction') {
-      await session.query('begin isolation level repeatable read read only');
+      await session.query(`begin isolation level repeatable read${stored === undefined ? ' read only' : ''}`);
     } else if (scope === 'savepoint') {
       await session.query(`savepoint ${SAVEPOINT}`);
     }
@@ -123,6 +152,7 @@ async function countAndSample(
         String(Math.max(1, Math.floor(options.statementTimeoutMs))),
       ]);
     }
+    if (stored !== undefined) await storeFailingRows(session, test, stored);
     const counted = await session.query<{ failures: string; error_failures?: string }>(sql.count);
     const row = counted.rows[0];
     const failures = Number(row?.failures ?? 0);
@@ -178,6 +208,13 @@ export async function runTest(
   const started = performance.now();
   const { signal } = options;
   if (signal?.aborted) throw abortedError(test.name, signal.reason);
+  if (test.pending) {
+    throw new QualityError(
+      'INVALID_ARGUMENT',
+      `test ${test.name}: its SQL is pending (the body rendered nothing offline): render it again with execute true before running it`,
+      { test: test.name },
+    );
+  }
   const config = resolveTestConfig(test.config);
   const base = {
     name: test.name,
@@ -202,6 +239,8 @@ export async function runTest(
     };
     if (extra.message !== undefined) result.message = extra.message;
     if (extra.sqlstate !== undefined) result.sqlstate = extra.sqlstate;
+    const storedIn = _storedRelationSql(test);
+    if (storedIn !== undefined && status !== 'error') result.storedIn = storedIn;
     options.logger?.debug({ test: test.name, status, failures: counts.failures }, 'data test finished');
     return result;
   };

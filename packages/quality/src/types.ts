@@ -22,6 +22,10 @@ export interface TestConfig {
    * `sum(n_records)` to count rows rather than values in accepted_values. Default `count(*)`.
    */
   failCalc?: string;
+  /** dbt's `store_failures`: keep the failing rows in a relation (see {@link CompiledTest.storeFailuresIn}). */
+  storeFailures?: boolean;
+  /** dbt's `store_failures_as`: `table` or `view` stores (and wins over `storeFailures`), `ephemeral` does not. */
+  storeFailuresAs?: 'table' | 'view' | 'ephemeral';
 }
 
 /** One use of a generic test on a model (or source) and optionally a column. */
@@ -73,6 +77,25 @@ export interface CompiledTest {
    * towards `error_if` (used by `freshness`, whose warn_after / error_after are two levels).
    */
   statusColumn?: string;
+  /**
+   * True when the test body rendered no SQL because it needs the warehouse (a dbt macro returning
+   * `''` while `execute` is false, as `dbt_utils.equality` does): `sql` is empty and the test must
+   * be rendered again at run time (see `CompileGenericTestOptions.whenEmpty`). `runTest` refuses it.
+   */
+  pending?: true;
+  /**
+   * Where the failing rows are stored (dbt's `store_failures`): each run replaces this relation with
+   * the test's rows and counts from it. The caller names it (dbt: `<target_schema>_dbt_test__audit`
+   * and the test's alias).
+   */
+  storeFailuresIn?: StoreFailuresRelation;
+}
+
+/** The relation a test stores its failing rows in. */
+export interface StoreFailuresRelation {
+  schema: string;
+  identifier: string;
+  kind: 'table' | 'view';
 }
 
 /** Arguments a generic test body receives. */
@@ -83,6 +106,11 @@ export interface GenericTestContext {
   args: Record<string, unknown>;
   /** Resolves `ref('x')` / `source('a','b')` / bare names into quoted SQL. */
   resolve: (ref: string) => string;
+  /**
+   * dbt's `{{ config(...) }}` inside a test macro (raw dbt keys such as `fail_calc`, `severity`):
+   * the test's own defaults, below the invocation's config. Set by `compileGenericTest`.
+   */
+  configure?: (values: Record<string, unknown>) => void;
 }
 
 /** A generic test body: returns a SELECT of failing rows. */
@@ -109,6 +137,8 @@ export interface TestResult {
   message?: string;
   /** SQLSTATE when `status` is `error` because of a database error. */
   sqlstate?: string;
+  /** Quoted `"schema"."identifier"` holding the failing rows, when the test stores them. */
+  storedIn?: string;
   /** ISO timestamp of the start. */
   startedAt: string;
 }

@@ -402,3 +402,62 @@ describe('singular tests', () => {
     expect(compileError(() => compileSingularTest({ name: 'x', sql: ' ;\n' })).code).toBe('INVALID_ARGUMENT');
   });
 });
+
+describe('config set by the test body (dbt: config() in a test macro)', () => {
+  const registry = createTestRegistry();
+  registry.define('rows_differ', ({ relation, configure }) => {
+    configure?.({ fail_calc: 'sum(diff)', severity: 'warn', warn_if: '>1', limit: 7 });
+    return `select 1 as diff from ${relation}`;
+  });
+  registry.define('filtered_by_macro', ({ relation, configure }) => {
+    configure?.({ where: 'amount > 0' });
+    return `select * from ${relation}`;
+  });
+  registry.define('needs_warehouse', ({ configure }) => {
+    configure?.({ fail_calc: 'count(*) * 2' });
+    return '  \n';
+  });
+
+  it('applies the macro config below the project config and the YAML test config', () => {
+    const byMacro = compileGenericTest({ test: 'rows_differ', model: 'orders', args: {} }, ctx, registry);
+    expect(byMacro.config).toMatchObject({ failCalc: 'sum(diff)', severity: 'warn', warnIf: '>1', limit: 7 });
+    expect(byMacro.severity).toBe('warn');
+    expect(byMacro.sql).toBe('select 1 as diff from "analytics"."orders"\nlimit 7');
+    const layered = compileGenericTest(
+      { test: 'rows_differ', model: 'orders', args: { severity: 'error' }, config: { warnIf: '>5' } },
+      ctx,
+      registry,
+      { projectConfig: { severity: 'warn', warnIf: '>3', limit: 2 } },
+    );
+    // args-level severity beats the project's, config: warn_if beats both, project limit beats the macro's.
+    expect(layered.config).toMatchObject({
+      failCalc: 'sum(diff)',
+      severity: 'error',
+      warnIf: '>5',
+      limit: 2,
+    });
+    expect(layered.sql).toBe('select 1 as diff from "analytics"."orders"\nlimit 2');
+  });
+
+  it('wraps the relation with a where the macro set itself, unless the YAML sets one', () => {
+    const own = compileGenericTest({ test: 'filtered_by_macro', model: 'orders', args: {} }, ctx, registry);
+    expect(own.sql).toBe('select * from (select * from "analytics"."orders" where amount > 0) dbt_subquery');
+    const yaml = compileGenericTest(
+      { test: 'filtered_by_macro', model: 'orders', args: {}, config: { where: 'id = 1' } },
+      ctx,
+      registry,
+    );
+    expect(yaml.sql).toBe('select * from (select * from "analytics"."orders" where id = 1) dbt_subquery');
+  });
+
+  it('keeps a body that rendered nothing as pending when asked, with the macro config, and refuses it otherwise', () => {
+    const inv = { test: 'needs_warehouse', model: 'orders', args: {} };
+    const pending = compileGenericTest(inv, ctx, registry, { whenEmpty: 'pending' });
+    expect(pending).toMatchObject({ name: 'needs_warehouse_orders_', sql: '', pending: true });
+    expect(pending.config.failCalc).toBe('count(*) * 2');
+    expect(JSON.parse(JSON.stringify(pending))).toEqual(pending);
+    const error = compileError(() => compileGenericTest(inv, ctx, registry));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toBe('needs_warehouse_orders_: generic test needs_warehouse rendered no SQL');
+  });
+});

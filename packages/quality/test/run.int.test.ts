@@ -469,3 +469,61 @@ describe('runTests', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
+
+describe('store_failures', () => {
+  const stored = (name: string, kind: 'table' | 'view' = 'table') => ({
+    schema: `${db.schema}_dbt_test__audit`,
+    identifier: name,
+    kind,
+  });
+
+  it('replaces the stored relation with the failing rows each run and counts from it; two runs at once both finish', async () => {
+    const test = {
+      ...generic('accepted_values', 'status', { values: ['placed', 'shipped'] }),
+      storeFailuresIn: stored('accepted_values_orders_status'),
+    };
+    const first = await runTest(db.pool, test);
+    expect([first.status, first.failures, first.storedIn]).toEqual([
+      'fail',
+      2,
+      `"${db.schema}_dbt_test__audit"."accepted_values_orders_status"`,
+    ]);
+    const rows = await db.pool.query(
+      `select value_field, n_records::int as n from "${db.schema}_dbt_test__audit"."accepted_values_orders_status" order by 1 nulls first`,
+    );
+    expect(rows.rows).toEqual([
+      { value_field: 'bogus', n: 2 },
+      { value_field: 'weird', n: 1 },
+    ]);
+    // Again, twice at once (Airflow retries overlap): the relation is replaced, never duplicated.
+    const [a, b] = await Promise.all([runTest(db.pool, test), runTest(db.pool, test)]);
+    expect([a.status, a.failures, b.status, b.failures]).toEqual(['fail', 2, 'fail', 2]);
+    const count = await db.pool.query(
+      `select count(*)::int as n from "${db.schema}_dbt_test__audit"."accepted_values_orders_status"`,
+    );
+    expect(count.rows[0].n).toBe(2);
+  });
+
+  it('stores as a view, replacing a table of the same name, and keeps an empty relation for a passing test', async () => {
+    await runTest(db.pool, { ...generic('not_null', 'id'), storeFailuresIn: stored('nn_orders_id') });
+    const asView = await runTest(db.pool, {
+      ...generic('not_null', 'id'),
+      storeFailuresIn: stored('nn_orders_id', 'view'),
+    });
+    expect([asView.status, asView.failures]).toEqual(['fail', 2]);
+    const kind = await db.pool.query(
+      `select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'nn_orders_id'`,
+      [`${db.schema}_dbt_test__audit`],
+    );
+    expect(kind.rows).toEqual([{ relkind: 'v' }]);
+    const passing = await runTest(db.pool, {
+      ...generic('not_null', 'ordered_on'),
+      storeFailuresIn: stored('nn_orders_ordered_on'),
+    });
+    expect([passing.status, passing.failures]).toEqual(['pass', 0]);
+    const empty = await db.pool.query(
+      `select count(*)::int as n from "${db.schema}_dbt_test__audit"."nn_orders_ordered_on"`,
+    );
+    expect(empty.rows[0].n).toBe(0);
+  });
+});

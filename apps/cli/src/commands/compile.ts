@@ -6,8 +6,11 @@ import { println } from '../io.js';
 import { defineCommand } from '../lifecycle.js';
 
 /**
- * `dataflow compile`: compiles the project offline (no database), prints the nodes and writes
- * `target/` artifacts. Diagnostics with severity error exit 2. Not recorded in run_history.
+ * `dataflow compile`: compiles the project (parse with `execute` false, no database), then, when
+ * the warehouse is configured and reachable, renders each Jinja model and pending test again with
+ * `execute` true against it, as `dbt compile` does; prints the nodes and writes `target/`
+ * artifacts. Diagnostics with severity error, or a failed execute-true render, exit 2. Not
+ * recorded in run_history.
  */
 export const compileCommand = defineCommand({
   name: 'compile',
@@ -24,18 +27,25 @@ export const compileCommand = defineCommand({
   }),
   needs: 'project',
   async run({ project, logger, args, invocation }) {
-    const [{ join }, { writeArtifacts }, { compile }] = await Promise.all([
+    const [{ join }, { writeArtifacts }, { compileForBuild, renderLive }, { CliError }] = await Promise.all([
       import('node:path'),
       import('@dataflow/modeling'),
       import('../compile-project.js'),
+      import('../errors.js'),
     ]);
-    const graph = await compile(
+    const compiled = await compileForBuild(
       project,
       logger,
       { targetSchema: args['target-schema'], redact: (s) => invocation.redactor.add(s) },
       undefined,
     );
+    const { graph, problems } = await renderLive(project, logger, compiled, invocation.signal);
     await writeArtifacts(join(project.dir, project.config['target-path'] ?? 'target'), graph);
+    if (problems > 0)
+      throw new CliError(
+        'CONFIG_INVALID',
+        `compile (execute true) failed for ${problems} node(s): see the log`,
+      );
     if (args.json) {
       const { snakeKeys } = await import('../snake-case.js');
       println(invocation.io, JSON.stringify(snakeKeys(graph)));

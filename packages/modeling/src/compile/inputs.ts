@@ -83,6 +83,11 @@ export interface ProjectInputs {
   unitTests: UnitTestDeclaration[];
   /** Installed packages read with the project (`dbt_packages/`), with their own `vars`. */
   packages?: PackageInputs[];
+  /**
+   * The project's `data_tests:` folder config that applies to a test declared in `file` (a
+   * properties file or a singular test's `.sql`), outermost first.
+   */
+  testConfigLayers?: (file: string) => ConfigLayer[];
 }
 
 /** One installed package as the parse phase found it. */

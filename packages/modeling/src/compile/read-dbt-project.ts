@@ -1,7 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, posix, resolve as resolvePath } from 'node:path';
 import { type JinjaEnvironment, outputsContextDirectly } from '../jinja.js';
-import { folderConfigLayers, listFiles, type ProjectFile, readProjectFile } from '../project-files.js';
+import {
+  type ConfigLayer,
+  folderConfigLayers,
+  listFiles,
+  type ProjectFile,
+  readProjectFile,
+} from '../project-files.js';
 import {
   NOT_RUN_KINDS,
   type NotRunKind,
@@ -107,7 +113,22 @@ export async function readDbtProject(
     ...(packageInputs.length > 0 ? { packages: packageInputs } : {}),
     snapshots: await readSnapshots(root, pf, yml.snapshots, jinja, diagnostics),
     unitTests: yml.unitTests,
+    testConfigLayers: (file) => testConfigLayers(pf, file),
   };
+}
+
+/**
+ * dbt's test fqn under the project: the folders of the declaring file below its resource path
+ * (`models/staging/schema.yml` → `staging`), and a singular test's own name.
+ */
+function testConfigLayers(pf: ProjectFile, file: string): ConfigLayer[] {
+  const roots = [...pf.modelPaths, ...pf.seedPaths, ...pf.snapshotPaths, ...pf.testPaths];
+  const base = roots.find((r) => file.startsWith(`${r.replace(/\/+$/, '')}/`));
+  if (base === undefined) return folderConfigLayers(pf.tests, pf.name, []);
+  const parts = file.slice(base.replace(/\/+$/, '').length + 1).split('/');
+  const last = parts.pop() as string;
+  if (last.endsWith('.sql')) parts.push(last.slice(0, -4));
+  return folderConfigLayers(pf.tests, pf.name, parts);
 }
 
 /**

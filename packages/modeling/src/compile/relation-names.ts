@@ -8,7 +8,7 @@ import { relationOf } from './names.js';
 /** What dbt's `generate_*_name` macros are told about a node (their `node` argument). */
 export interface NamingNode {
   name: string;
-  resourceType: 'model' | 'seed' | 'snapshot';
+  resourceType: 'model' | 'seed' | 'snapshot' | 'test';
   /** The installed package the node comes from; undefined for the root project's nodes. */
   packageName: string | undefined;
   fqn: string[];

@@ -4,18 +4,24 @@ import {
   compileGenericTest,
   compileSingularTest,
   createTestRegistry,
+  type GenericTestInvocation,
   parseTestConfig,
   QualityError,
+  storesFailuresAs,
   type TestConfig,
   type TestRegistry,
 } from '@dataflow/quality';
 import { type GraphNode, RELATION_PLACEHOLDER, type RelationInfo, type TestNode } from '../graph.js';
 import { DbtRelation } from '../introspection/relation.js';
 import { templateProblem } from '../jinja.js';
+import type { ConfigLayer } from '../project-files.js';
 import type { TestDeclaration } from '../schema-yml.js';
 import type { CompileContext } from './context.js';
 import type { ProjectInputs, SingularSource } from './inputs.js';
 import type { Linker } from './link.js';
+import { isEnabled } from './model-config.js';
+import { checkIdentifierLength } from './names.js';
+import { nodeRelation } from './relation-names.js';
 import type { SourceTable } from './sources.js';
 
 class UnknownReferenceError extends Error {
@@ -29,16 +35,17 @@ class UnknownReferenceError extends Error {
 
 /**
  * Resolves `ref('x')`, `source('a','b')` or a bare name used inside a test and records the nodes
- * it reads in `deps`; with `self`, the tested node renders as {@link RELATION_PLACEHOLDER} (a test
- * that refers back to its own model must see the version under test: the temp one during
- * write-audit-publish). `named` collects the nodes the test names (without those sharing their
- * relation): what a singular test is attached to.
+ * it reads in `deps`; with `self`, the tested node renders as `selfSql` (default
+ * {@link RELATION_PLACEHOLDER}: a test that refers back to its own model must see the version
+ * under test, the temp one during write-audit-publish). `named` collects the nodes the test names
+ * (without those sharing their relation): what a singular test is attached to.
  */
 export function testResolver(
   linker: Linker,
   deps: Set<string>,
   self?: string,
   named?: Set<string>,
+  selfSql: string = RELATION_PLACEHOLDER,
 ): (expr: string) => string {
   return (expr) => {
     const srcM = /^\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*$/.exec(expr);
@@ -59,22 +66,37 @@ export function testResolver(
     if (!r) throw new UnknownReferenceError('UNKNOWN_REF', `${name} is not a model, seed or loaded relation`);
     for (const id of r.nodeIds) deps.add(id);
     if (r.nodeIds[0] !== undefined) named?.add(r.nodeIds[0]);
-    if (self && r.nodeIds[0] === self) return RELATION_PLACEHOLDER;
+    if (self && r.nodeIds[0] === self) return selfSql;
     return r.relation.sql;
   };
 }
 
-/** The project's generic test macros (`{% test %}`) on top of the built-in tests. */
+/**
+ * The project's generic test macros (`{% test %}`) on top of the built-in tests. A namespaced name
+ * (`dbt_utils.equality`) finds the package's macro by its own name; without one, the built-in
+ * the namespace aliases (`dbt_utils.expression_is_true`).
+ */
 export function testRegistry(ctx: CompileContext): TestRegistry {
+  const registry = macroRegistry(ctx);
+  const bare = (name: string) => name.slice(name.lastIndexOf('.') + 1);
+  const lookup = (name: string) =>
+    ctx.jinja.testMacros.has(bare(name))
+      ? registry.lookup(bare(name))
+      : (registry.lookup(name) ?? registry.lookup(bare(name)));
+  return { ...registry, lookup, has: (name) => lookup(name) !== undefined };
+}
+
+function macroRegistry(ctx: CompileContext): TestRegistry {
   const registry = createTestRegistry();
   for (const name of ctx.jinja.testMacros.keys()) {
-    registry.define(name, ({ relation, column, args, resolve }) =>
+    registry.define(name, ({ relation, column, args, resolve, configure }) =>
       ctx.jinja.callTestMacro(
         name,
         {
           ref: (n) => resolve(n),
           source: (s, t) => resolve(`source('${s}', '${t}')`),
-          config: () => undefined,
+          // dbt keeps what a test macro's `config(...)` sets (e.g. dbt_utils.equality's fail_calc).
+          config: (values) => configure?.(values),
           var: ctx.var,
           thisRelation: relation,
           isIncremental: false,
@@ -109,6 +131,36 @@ export function relationArgs(
 const shortHash = (value: unknown) =>
   createHash('md5').update(JSON.stringify(value)).digest('hex').slice(0, 10);
 
+/**
+ * dbt's relation for a test's failing rows when it stores them: the schema of
+ * `generate_schema_name(config.schema ?? 'dbt_test__audit')` (`<target_schema>_dbt_test__audit`
+ * by default), the identifier of `generate_alias_name(config.alias)`, the test's alias by default.
+ */
+function withStoredFailures(
+  ctx: CompileContext,
+  compiled: CompiledTest,
+  raw: Record<string, unknown>,
+  file: string | undefined,
+): CompiledTest {
+  const kind = storesFailuresAs(compiled.config);
+  if (kind === undefined) return compiled;
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  const relation = nodeRelation(ctx, {
+    name: compiled.name,
+    resourceType: 'test',
+    packageName: undefined,
+    fqn: [ctx.projectName, compiled.name],
+    ...(file ? { file } : {}),
+    config: {
+      schema: text(raw.schema) ?? 'dbt_test__audit',
+      alias: text(raw.alias) ?? compiled.alias ?? compiled.name,
+    },
+  });
+  checkIdentifierLength(ctx, relation.identifier, `test ${compiled.name}`, file);
+  checkIdentifierLength(ctx, relation.schema, `test ${compiled.name}`, file);
+  return { ...compiled, storeFailuresIn: { schema: relation.schema, identifier: relation.identifier, kind } };
+}
+
 /** What a compiled test is attached to. */
 interface Attached {
   uniqueId: string;
@@ -119,7 +171,7 @@ interface Attached {
 /** Everything test compilation reads. */
 export interface TestCompileInput {
   inputs: Pick<ProjectInputs, 'models' | 'seeds' | 'sources' | 'singular'> &
-    Partial<Pick<ProjectInputs, 'snapshots'>>;
+    Partial<Pick<ProjectInputs, 'snapshots' | 'testConfigLayers'>>;
   /** Model and seed nodes compiled so far. */
   nodes: Readonly<Record<string, GraphNode>>;
   sources: SourceTable;
@@ -127,21 +179,48 @@ export interface TestCompileInput {
 }
 
 /**
+ * A generic test whose Jinja needs the warehouse: its body rendered nothing with `execute` false
+ * (dbt_utils' `equality` returns `''` until it can ask for columns), so its node's
+ * `compiled.pending` is true and the build renders it again, as dbt compiles a test at run time.
+ */
+export interface PendingTest {
+  name: string;
+  file?: string;
+  /** Quoted SQL of the tested node's published relation. */
+  relation: string;
+  /**
+   * The test with the tested node rendered as `relationSql` (the published relation, or the temp
+   * one of write-audit-publish). Call inside an `execute`-true render; throws what
+   * `compileGenericTest` throws (`rendered no SQL` when it still renders nothing).
+   */
+  render(relationSql: string): CompiledTest;
+}
+
+/** What the test phase gives: the test nodes, and how to render the pending ones at build time. */
+export interface CompiledTests {
+  nodes: TestNode[];
+  /** Test unique id → its build-time render, for the nodes whose `compiled.pending` is true. */
+  pending: Map<string, PendingTest>;
+}
+
+/**
  * Test phase: generic tests declared on models, seeds and sources, then singular tests. Unique ids
  * are `test.<project>.<name>.<hash of what the test is>`, stable across compiles.
  *
  * @example
- * const tests = compileTests(ctx, { inputs, nodes, sources, linker }); // TestNode[]
+ * const { nodes, pending } = compileTests(ctx, { inputs, nodes: built, sources, linker });
  */
-export function compileTests(ctx: CompileContext, input: TestCompileInput): TestNode[] {
+export function compileTests(ctx: CompileContext, input: TestCompileInput): CompiledTests {
   const { inputs, nodes, sources, linker } = input;
   const out: TestNode[] = [];
+  const pending = new Map<string, PendingTest>();
   const ids = new Set<string>();
   const add = (node: Omit<TestNode, 'uniqueId'>, identity: unknown) => {
     let uniqueId = `test.${ctx.projectName}.${node.name}.${shortHash(identity)}`;
     while (ids.has(uniqueId)) uniqueId += '_';
     ids.add(uniqueId);
     out.push({ ...node, uniqueId } as TestNode);
+    return uniqueId;
   };
   const registry = testRegistry(ctx);
   const generic = (
@@ -150,15 +229,17 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
     file?: string,
     targetType?: 'model' | 'source',
   ) => {
-    const node = compileGenericTestNode(ctx, {
+    const compiled = compileGenericTestNode(ctx, {
       decl,
       attached,
       registry,
       linker,
       targetType,
-      ...(file ? { file } : {}),
+      ...(file ? { file, projectLayers: inputs.testConfigLayers?.(file) ?? [] } : {}),
     });
-    if (node) add(node, [attached.uniqueId, decl]);
+    if (!compiled) return;
+    const uniqueId = add(compiled.node, [attached.uniqueId, decl]);
+    if (compiled.pending) pending.set(uniqueId, compiled.pending);
   };
   for (const src of inputs.models) {
     const node = nodes[`model.${ctx.projectName}.${src.name}`];
@@ -181,13 +262,17 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
     for (const d of s.tests) generic(d, { ...node, name: `${s.sourceName}_${s.name}` }, s.file, 'source');
   }
   for (const t of inputs.singular) {
-    const node = compileSingularTestNode(ctx, t, nodes, linker);
+    const layers = t.file ? (inputs.testConfigLayers?.(t.file) ?? []) : [];
+    const node = compileSingularTestNode(ctx, t, nodes, linker, layers);
     if (node) add(node, [t.name, t.file]);
   }
-  return out;
+  return { nodes: out, pending };
 }
 
-/** One generic test declaration compiled against the node it is attached to (undefined: reported or disabled). */
+/**
+ * One generic test declaration compiled against the node it is attached to (undefined: reported or
+ * disabled), with its build-time render when its body needs the warehouse.
+ */
 export function compileGenericTestNode(
   ctx: CompileContext,
   args: {
@@ -197,18 +282,22 @@ export function compileGenericTestNode(
     targetType?: 'model' | 'source' | undefined;
     registry: TestRegistry;
     linker: Linker;
+    /** The project's `data_tests:` folder config for the declaring file, outermost first. */
+    projectLayers?: ConfigLayer[];
   },
-): Omit<TestNode, 'uniqueId'> | undefined {
+): { node: Omit<TestNode, 'uniqueId'>; pending?: PendingTest } | undefined {
   const { decl, attached, file, registry } = args;
-  if (decl.config.enabled === false) return undefined;
+  const project: Record<string, unknown> = Object.assign({}, ...(args.projectLayers ?? []));
+  if (!isEnabled(decl.config.enabled ?? project.enabled)) return undefined;
   const report = ctx.diagnostics.at(attached.name, file);
   const deps = new Set<string>([attached.uniqueId]);
   const resolve = testResolver(args.linker, deps, attached.uniqueId);
   let compiled: CompiledTest;
-  let sqlTemplate: string;
+  let inv: GenericTestInvocation;
+  let projectConfig: TestConfig;
   try {
     const config: TestConfig = parseTestConfig(decl.config);
-    const inv = {
+    inv = {
       test: decl.test,
       model: attached.name,
       ...(decl.column !== undefined ? { column: decl.column } : {}),
@@ -216,9 +305,15 @@ export function compileGenericTestNode(
       config,
       targetType: args.targetType ?? 'model',
     };
-    const template = compileGenericTest(inv, { relation: RELATION_PLACEHOLDER, resolve }, registry);
-    sqlTemplate = template.sql;
-    compiled = { ...template, sql: template.sql.split(RELATION_PLACEHOLDER).join(attached.relation.sql) };
+    projectConfig = parseTestConfig(project);
+    compiled = compileGenericTest(inv, { relation: RELATION_PLACEHOLDER, resolve }, registry, {
+      whenEmpty: 'pending',
+      projectConfig,
+    });
+    const names = Object.fromEntries(
+      Object.entries(decl.args).filter(([k]) => k === 'schema' || k === 'alias'),
+    );
+    compiled = withStoredFailures(ctx, compiled, { ...project, ...names, ...decl.config }, file);
   } catch (error) {
     const unknownRef = error instanceof UnknownReferenceError ? error : (error as Error).cause;
     const label = `test ${decl.test} on ${attached.name}${decl.column ? `.${decl.column}` : ''}`;
@@ -231,7 +326,7 @@ export function compileGenericTestNode(
       );
     return undefined;
   }
-  return {
+  const node: Omit<TestNode, 'uniqueId'> = {
     name: compiled.name,
     resourceType: 'test',
     packageName: ctx.projectName,
@@ -243,9 +338,29 @@ export function compileGenericTestNode(
     attachedNode: attached.uniqueId,
     ...(decl.column !== undefined ? { columnName: decl.column } : {}),
     severity: compiled.severity,
-    compiled,
-    sqlTemplate,
+    compiled: { ...compiled, sql: compiled.sql.split(RELATION_PLACEHOLDER).join(attached.relation.sql) },
+    ...(compiled.pending ? {} : { sqlTemplate: compiled.sql }),
   };
+  if (!compiled.pending) return { node };
+  const invocation = inv;
+  const options = { projectConfig };
+  const { storeFailuresIn } = compiled;
+  const pending: PendingTest = {
+    name: compiled.name,
+    ...(file ? { file } : {}),
+    relation: attached.relation.sql,
+    render: (relationSql) => {
+      const selfAs = testResolver(args.linker, new Set(), attached.uniqueId, undefined, relationSql);
+      const test = compileGenericTest(
+        invocation,
+        { relation: relationSql, resolve: selfAs },
+        registry,
+        options,
+      );
+      return storeFailuresIn ? { ...test, storeFailuresIn } : test;
+    },
+  };
+  return { node, pending };
 }
 
 /**
@@ -258,8 +373,12 @@ export function compileSingularTestNode(
   t: SingularSource,
   nodes: Readonly<Record<string, GraphNode>>,
   linker: Linker,
+  projectLayers: ConfigLayer[] = [],
 ): Omit<TestNode, 'uniqueId'> | undefined {
   const report = ctx.diagnostics.at(t.name, t.file);
+  // Project `data_tests:` config < the file's own `{{ config(...) }}`.
+  const raw: Record<string, unknown> = Object.assign({}, ...projectLayers);
+  if (t.severity) raw.severity = t.severity;
   const renderWith = (
     deps: Set<string>,
     refs: string[],
@@ -274,7 +393,7 @@ export function compileSingularTestNode(
           return resolve(n);
         },
         source: (s, tb) => resolve(`source('${s}', '${tb}')`),
-        config: () => undefined,
+        config: (values) => Object.assign(raw, values),
         var: ctx.var,
         thisRelation: '',
         isIncremental: false,
@@ -293,7 +412,7 @@ export function compileSingularTestNode(
   const named = new Set<string>();
   const refs: string[] = [];
   let body = renderWith(deps, refs, undefined, named);
-  if (body === undefined) return undefined;
+  if (body === undefined || !isEnabled(raw.enabled)) return undefined;
   const attached = named.size === 1 ? ([...named][0] as string) : undefined;
   const attachedNode = attached ? nodes[attached] : undefined;
   const auditable = attachedNode?.resourceType === 'model' || attachedNode?.resourceType === 'seed';
@@ -306,9 +425,10 @@ export function compileSingularTestNode(
     template = compileSingularTest({
       name: t.name,
       sql: body,
-      config: parseTestConfig(t.severity ? { severity: t.severity } : {}),
+      config: parseTestConfig(raw),
       ...(refs.length === 1 ? { model: refs[0] as string } : {}),
     });
+    template = withStoredFailures(ctx, template, raw, t.file);
   } catch (error) {
     report.error('CONFIG_ERROR', `test ${t.name}: ${(error as Error).message}`);
     return undefined;

@@ -1,8 +1,10 @@
+import { type CompiledTest, QualityError } from '@dataflow/quality';
 import type { CompileContext } from '../compile/context.js';
 import { inlineEphemerals } from '../compile/ephemeral.js';
 import type { Linker } from '../compile/link.js';
 import type { NamedModel } from '../compile/parse-models.js';
 import { type RenderedModel, renderModelSql } from '../compile/render.js';
+import type { PendingTest } from '../compile/tests.js';
 import { ModelingError } from '../errors.js';
 import { TemplateError } from '../jinja/errors.js';
 import { templateProblem } from '../jinja.js';
@@ -14,6 +16,13 @@ export interface BuildRender {
   /** Renders done (one more than the levels of dependent questions). */
   passes: number;
   /** Questions the warehouse answered. */
+  questions: number;
+}
+
+/** What a build-time render of a pending test gives: the test ready to run, and the render's cost. */
+export interface BuildTestRender {
+  compiled: CompiledTest;
+  passes: number;
   questions: number;
 }
 
@@ -36,6 +45,18 @@ export interface BuildRenderer {
     introspect: Introspector,
     options?: { signal?: AbortSignal },
   ): Promise<BuildRender>;
+  /**
+   * A test whose compiled SQL is pending (`compiled.pending`: its Jinja needs the warehouse, as
+   * `dbt_utils.equality`), rendered with `execute` true against `relation` (default: the tested
+   * node's published relation; write-audit-publish gives the temp one). Throws
+   * `ModelingError('COMPILE_FAILED')` naming the test and its file when the render fails or
+   * still gives no SQL.
+   */
+  renderTest(
+    testId: string,
+    introspect: Introspector,
+    options?: { relation?: string; signal?: AbortSignal },
+  ): Promise<BuildTestRender>;
 }
 
 /** What {@link createBuildRenderer} needs from the compile. */
@@ -51,6 +72,8 @@ export interface BuildRendererInput {
    * kept for the rest of the build, as dbt keeps one graph per run.
    */
   graph?: () => Record<string, unknown>;
+  /** The compile's pending tests (see `compileTests`). */
+  tests?: ReadonlyMap<string, PendingTest>;
 }
 
 const JINJA = /\{[{%#]/;
@@ -78,6 +101,38 @@ export function createBuildRenderer(input: BuildRendererInput): BuildRenderer {
   };
   return {
     renders: (nodeId) => byId.has(nodeId),
+    async renderTest(testId, introspect, options = {}) {
+      const test = input.tests?.get(testId);
+      if (!test) throw new TypeError(`no build-time render for ${testId}`);
+      const relation = options.relation ?? test.relation;
+      try {
+        const result = await renderWithAnswers(
+          (answers) => ctx.jinja.introspection.executing(answers, () => test.render(relation)),
+          introspect,
+          options.signal ? { signal: options.signal } : {},
+        );
+        return { compiled: result.sql, passes: result.passes, questions: result.questions };
+      } catch (error) {
+        const template = error instanceof TemplateError ? error : (error as Error).cause;
+        if (!(template instanceof TemplateError) && !(error instanceof QualityError)) throw error;
+        const file = test.file ?? test.name;
+        const p = template instanceof TemplateError ? templateProblem(template, file) : undefined;
+        const cause = (error as Error).cause;
+        const why = p
+          ? `${p.line ? `line ${p.line}: ` : ''}${p.message}`
+          : [
+              (error as Error).message.replace(`${test.name}: `, ''),
+              cause instanceof Error && !(cause instanceof QualityError) ? cause.message : undefined,
+            ]
+              .filter((m) => m !== undefined)
+              .join(': ');
+        throw new ModelingError(
+          'COMPILE_FAILED',
+          `test ${test.name} (${file}): build-time render (execute true) failed: ${why}`,
+          { node: testId, file, cause: error },
+        );
+      }
+    },
     async render(nodeId, isIncremental, introspect, options = {}) {
       const model = byId.get(nodeId);
       if (!model) throw new TypeError(`no build-time render for ${nodeId}`);

@@ -58,7 +58,7 @@ describe('test phase', () => {
       nodes,
       sources,
       linker,
-    });
+    }).nodes;
     expect(tests.map((t) => [t.name, t.testKind, t.attachedNode, t.file])).toEqual([
       ['not_null_items_id', 'generic', 'seed.shop.items', 'seeds/schema.yml'],
       ['no_negative', 'singular', 'seed.shop.items', 'tests/no_negative.sql'],
@@ -95,7 +95,7 @@ describe('test phase', () => {
       nodes,
       sources,
       linker,
-    });
+    }).nodes;
     expect(tests).toEqual([]);
     expect(ctx.diagnostics.list.map((d) => [d.code, d.node])).toEqual([
       ['UNKNOWN_TEST', 'items'],
