@@ -133,4 +133,34 @@ describe('dbt context that heavy-Jinja packages read', () => {
       ].join('\n'),
     );
   });
+
+  it("renders Jinja in a test's config and arguments as dbt does (severity, a var holding a list)", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\nvars:\n  kinds: [a, b]\n',
+      'models/m.sql': "select 'a' as kind",
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: m',
+        '    columns:',
+        '      - name: kind',
+        '        data_tests:',
+        '          - accepted_values:',
+        '              arguments:',
+        '                values: "{{ var(\'kinds\') }}"',
+        '              config:',
+        "                severity: \"{{ 'warn' if target.type in ['spark'] else 'error' }}\"",
+        '          - not_null:',
+        '              config:',
+        '                enabled: "{{ target.type == \'spark\' }}"',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    const tests = Object.values(graph.nodes).filter((n) => n.resourceType === 'test');
+    expect(tests.map((t) => [t.name, t.resourceType === 'test' && t.severity])).toEqual([
+      ['accepted_values_m_kind__a__b', 'error'],
+    ]);
+    expect(tests[0]?.resourceType === 'test' && tests[0].compiled.sql).toContain("where value_field not in ('a', 'b')");
+  });
 });
