@@ -161,6 +161,34 @@ describe('dbt context that heavy-Jinja packages read', () => {
     expect(tests.map((t) => [t.name, t.resourceType === 'test' && t.severity])).toEqual([
       ['accepted_values_m_kind__a__b', 'error'],
     ]);
-    expect(tests[0]?.resourceType === 'test' && tests[0].compiled.sql).toContain("where value_field not in ('a', 'b')");
+    expect(tests[0]?.resourceType === 'test' && tests[0].compiled.sql).toContain(
+      "where value_field not in ('a', 'b')",
+    );
+  });
+
+  it("has dbt's relation helpers packages call: should_store_failures, make_temp_relation, information_schema, create_table_as", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'models/m.sql': [
+        '{{ config(store_failures=true) }}',
+        'select {{ should_store_failures() }} as sf, {{ should_full_refresh() }} as fr,',
+        "  '{{ dbt.make_temp_relation(this) }}' as tmp, '{{ this.information_schema('columns') }}' as info,",
+        "  '{{ this.without_identifier() }}' as sch",
+        "-- {{ get_create_table_as_sql(true, this, 'select 1') }}",
+        "-- {{ dbt.create_table_as(false, this, 'select 2') }}",
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe(
+      [
+        '',
+        'select True as sf, False as fr,',
+        `  '"analytics"."m__dbt_tmp"' as tmp, 'INFORMATION_SCHEMA.columns' as info,`,
+        `  '"analytics"' as sch`,
+        '-- create temporary table "m" as (\nselect 1\n)',
+        '-- create table "analytics"."m" as (\nselect 2\n)',
+      ].join('\n'),
+    );
   });
 });
