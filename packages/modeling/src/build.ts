@@ -449,6 +449,20 @@ async function runOwnNode(
   };
 }
 
+/** The test as it runs: rendered again now when it renders only at run time (see {@link TestNode.renderAtRunTime}). */
+async function runTimeTest(options: BuildOptions, node: TestNode, client: pg.PoolClient) {
+  if (!node.renderAtRunTime) return node.compiled;
+  if (!options.renderer?.renderTest)
+    throw new ModelingError(
+      'COMPILE_FAILED',
+      `test ${node.name} renders only at run time (execute true): pass compileProject's renderer to build`,
+      { node: node.uniqueId },
+    );
+  return options.renderer.renderTest(node.uniqueId, createPgIntrospector(client), {
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
 /**
  * Runs one node and returns its results (audits first, then the node). A node error is a result;
  * only a bug rejects. The connection is released as broken after a connection-level error.
@@ -467,7 +481,8 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
   const out: NodeResult[] = [];
   try {
     if (node.resourceType === 'test') {
-      const result = await runTest(await connect(), node.compiled, {
+      const conn = await connect();
+      const result = await runTest(conn, await runTimeTest(run.options, node, conn), {
         ...(signal ? { signal } : {}),
         ...(logger ? { logger } : {}),
       });

@@ -11,7 +11,7 @@ import { readTsProject } from './compile/read-ts-project.js';
 import { renderModels } from './compile/render.js';
 import { compileSnapshots, parseSnapshots } from './compile/snapshots.js';
 import { type GivenSources, sourceNodes } from './compile/sources.js';
-import { compileTests } from './compile/tests.js';
+import { compileTests, type RunTimeTest } from './compile/tests.js';
 import { compileUnitTests } from './compile/unit-tests.js';
 import type { ProjectDefinition } from './define.js';
 import { ModelingError } from './errors.js';
@@ -141,7 +141,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   }
   for (const snapshot of compileSnapshots(ctx, snapshots, linker, rendered))
     nodes[snapshot.uniqueId] = snapshot;
-  for (const test of compileTests(ctx, { inputs, nodes, sources, linker })) nodes[test.uniqueId] = test;
+  const runTimeTests = new Map<string, RunTimeTest>();
+  for (const test of compileTests(ctx, { inputs, nodes, sources, linker, runTime: runTimeTests }))
+    nodes[test.uniqueId] = test;
   for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
 
   const graph: CompiledGraph = {
@@ -162,6 +164,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     rendered,
     inCycle,
     graph: () => jinjaGraph(ctx.projectName, nodes, (id) => facts.get(id)),
+    tests: runTimeTests,
   });
   return { graph, diagnostics: diagnostics.list, renderer };
 }

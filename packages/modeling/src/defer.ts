@@ -145,6 +145,11 @@ export function deferRenderer(renderer: BuildRenderer, deferred: readonly Deferr
   const swap = relationSwap(deferred);
   return {
     renders: (nodeId) => renderer.renders(nodeId),
+    async renderTest(nodeId, introspect, options) {
+      if (!renderer.renderTest) throw new TypeError(`no build-time render for ${nodeId}`);
+      const test = await renderer.renderTest(nodeId, introspect, options);
+      return { ...test, sql: swap(test.sql) };
+    },
     async render(nodeId, isIncremental, introspect, options) {
       const result = await renderer.render(nodeId, isIncremental, introspect, options);
       return { ...result, sql: swap(result.sql) };

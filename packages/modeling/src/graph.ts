@@ -121,6 +121,13 @@ export interface TestNode extends BaseNode {
    * audits. Absent for tests of sources and for singular tests reading several nodes.
    */
   sqlTemplate?: string;
+  /**
+   * The generic test's macro rendered no SQL while parsing (`execute` false, as dbt_utils'
+   * `equality` and dbt_expectations' schema tests do): as in dbt, the build renders it again with
+   * `execute` true against the published relation (`BuildRenderer.renderTest`); until then
+   * `compiled.sql` is empty. Never an audit.
+   */
+  renderAtRunTime?: true;
 }
 
 /** A snapshot (SCD type 2 table): `snapshots/*.sql` blocks or YAML-defined (dbt ≥ 1.9). */

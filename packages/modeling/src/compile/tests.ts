@@ -4,6 +4,7 @@ import {
   compileGenericTest,
   compileSingularTest,
   createTestRegistry,
+  defaultTestAlias,
   parseTestConfig,
   QualityError,
   type TestConfig,
@@ -65,12 +66,15 @@ export function testResolver(
   };
 }
 
+/** A test macro that rendered no SQL while parsing: dbt renders it again when it runs. */
+class RendersAtRunTime extends Error {}
+
 /** The project's generic test macros (`{% test %}`) on top of the built-in tests. */
 export function testRegistry(ctx: CompileContext): TestRegistry {
   const registry = createTestRegistry();
   for (const name of ctx.jinja.testMacros.keys()) {
-    registry.define(name, ({ relation, column, args, resolve }) =>
-      ctx.jinja.callTestMacro(
+    registry.define(name, ({ relation, column, args, resolve }) => {
+      const sql = ctx.jinja.callTestMacro(
         name,
         {
           ref: (n) => resolve(n),
@@ -83,8 +87,11 @@ export function testRegistry(ctx: CompileContext): TestRegistry {
         relation,
         column,
         relationArgs(args, resolve),
-      ),
-    );
+      );
+      const parsing = ctx.jinja.env.globals.get('execute') === false;
+      if (parsing && (typeof sql !== 'string' || sql.trim() === '')) throw new RendersAtRunTime(name);
+      return sql;
+    });
   }
   return registry;
 }
@@ -125,7 +132,15 @@ export interface TestCompileInput {
   nodes: Readonly<Record<string, GraphNode>>;
   sources: SourceTable;
   linker: Linker;
+  /**
+   * Receives, for each test that renders at run time ({@link TestNode.renderAtRunTime}), how to
+   * render it again against a relation: the build calls it with `execute` true.
+   */
+  runTime?: Map<string, RunTimeTest>;
 }
+
+/** Renders one run-time test again against its published relation; undefined when it fails (reported to `ctx`'s diagnostics). */
+export type RunTimeTest = (ctx: CompileContext) => Omit<TestNode, 'uniqueId'> | undefined;
 
 /**
  * Test phase: generic tests declared on models, seeds and sources, then singular tests. Unique ids
@@ -143,6 +158,7 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
     while (ids.has(uniqueId)) uniqueId += '_';
     ids.add(uniqueId);
     out.push({ ...node, uniqueId } as TestNode);
+    return uniqueId;
   };
   const registry = testRegistry(ctx);
   const generic = (
@@ -151,15 +167,14 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
     file?: string,
     targetType?: 'model' | 'source',
   ) => {
-    const node = compileGenericTestNode(ctx, {
-      decl,
-      attached,
-      registry,
-      linker,
-      targetType,
-      ...(file ? { file } : {}),
-    });
-    if (node) add(node, [attached.uniqueId, decl]);
+    const args = { decl, attached, registry, linker, targetType, ...(file ? { file } : {}) };
+    const node = compileGenericTestNode(ctx, args);
+    if (!node) return;
+    const uniqueId = add(node, [attached.uniqueId, decl]);
+    if (node.renderAtRunTime)
+      input.runTime?.set(uniqueId, (runCtx) =>
+        compileGenericTestNode(runCtx, { ...args, relation: attached.relation.sql }),
+      );
   };
   for (const src of inputs.models) {
     const node = nodes[`model.${ctx.projectName}.${src.name}`];
@@ -222,6 +237,8 @@ export function compileGenericTestNode(
     targetType?: 'model' | 'source' | undefined;
     registry: TestRegistry;
     linker: Linker;
+    /** Render against this relation instead of the placeholder token (a run-time render: see {@link TestNode.renderAtRunTime}). */
+    relation?: string;
   },
 ): Omit<TestNode, 'uniqueId'> | undefined {
   const { attached, file, registry } = args;
@@ -236,6 +253,7 @@ export function compileGenericTestNode(
   const resolve = testResolver(args.linker, deps, attached.uniqueId);
   let compiled: CompiledTest;
   let sqlTemplate: string;
+  let renderAtRunTime = false;
   try {
     const config: TestConfig = parseTestConfig(decl.config);
     const inv = {
@@ -246,9 +264,29 @@ export function compileGenericTestNode(
       config,
       targetType: args.targetType ?? 'model',
     };
-    const template = compileGenericTest(inv, { relation: RELATION_PLACEHOLDER, resolve }, registry);
-    sqlTemplate = template.sql;
-    compiled = { ...template, sql: template.sql.split(RELATION_PLACEHOLDER).join(attached.relation.sql) };
+    try {
+      const template = compileGenericTest(
+        inv,
+        { relation: args.relation ?? RELATION_PLACEHOLDER, resolve },
+        registry,
+      );
+      sqlTemplate = template.sql;
+      compiled = { ...template, sql: template.sql.split(RELATION_PLACEHOLDER).join(attached.relation.sql) };
+    } catch (error) {
+      if (!((error as Error).cause instanceof RendersAtRunTime)) throw error;
+      renderAtRunTime = true;
+      sqlTemplate = '';
+      const name = (error as QualityError).test ?? `${decl.test}_${attached.name}`;
+      compiled = {
+        name,
+        alias: defaultTestAlias(inv),
+        sql: '',
+        severity: config.severity ?? 'error',
+        config,
+        model: inv.model,
+        test: decl.test,
+      };
+    }
   } catch (error) {
     const unknownRef = error instanceof UnknownReferenceError ? error : (error as Error).cause;
     const label = `test ${decl.test} on ${attached.name}${decl.column ? `.${decl.column}` : ''}`;
@@ -275,6 +313,7 @@ export function compileGenericTestNode(
     severity: compiled.severity,
     compiled,
     sqlTemplate,
+    ...(renderAtRunTime ? { renderAtRunTime: true as const } : {}),
   };
 }
 

@@ -1,8 +1,11 @@
+import type { CompiledTest } from '@dataflow/quality';
 import type { CompileContext } from '../compile/context.js';
+import { createDiagnosticSink } from '../compile/diagnostics.js';
 import { inlineEphemerals } from '../compile/ephemeral.js';
 import type { Linker } from '../compile/link.js';
 import type { NamedModel } from '../compile/parse-models.js';
 import { type RenderedModel, renderModelSql } from '../compile/render.js';
+import type { RunTimeTest } from '../compile/tests.js';
 import { ModelingError } from '../errors.js';
 import { TemplateError } from '../jinja/errors.js';
 import { templateProblem } from '../jinja.js';
@@ -36,6 +39,16 @@ export interface BuildRenderer {
     introspect: Introspector,
     options?: { signal?: AbortSignal },
   ): Promise<BuildRender>;
+  /**
+   * A test that renders at run time (`TestNode.renderAtRunTime`): rendered with `execute` true
+   * against its published relation, asking `introspect` what its macro asks. Throws
+   * `ModelingError('COMPILE_FAILED')` when it fails or still renders no SQL.
+   */
+  renderTest?(
+    nodeId: string,
+    introspect: Introspector,
+    options?: { signal?: AbortSignal },
+  ): Promise<CompiledTest>;
 }
 
 /** What {@link createBuildRenderer} needs from the compile. */
@@ -51,6 +64,8 @@ export interface BuildRendererInput {
    * kept for the rest of the build, as dbt keeps one graph per run.
    */
   graph?: () => Record<string, unknown>;
+  /** Tests rendered at run time, by unique id (see `compileTests`' `runTime`). */
+  tests?: ReadonlyMap<string, RunTimeTest>;
 }
 
 const JINJA = /\{[{%#]/;
@@ -76,7 +91,33 @@ export function createBuildRenderer(input: BuildRendererInput): BuildRenderer {
     }
     return (graph.nodes as Record<string, Record<string, unknown>>)[nodeId];
   };
+  const renderTest = async (
+    nodeId: string,
+    introspect: Introspector,
+    options: { signal?: AbortSignal } = {},
+  ) => {
+    const rerender = input.tests?.get(nodeId);
+    if (!rerender) throw new TypeError(`no build-time render for ${nodeId}`);
+    graphNode(nodeId);
+    const result = await renderWithAnswers(
+      (answers) =>
+        ctx.jinja.introspection.executing(answers, () => {
+          const sink = createDiagnosticSink();
+          const node = rerender({ ...ctx, diagnostics: sink });
+          if (node && !node.renderAtRunTime) return node.compiled;
+          throw new ModelingError(
+            'COMPILE_FAILED',
+            `test ${node?.name ?? nodeId}: build-time render (execute true) failed: ${sink.list[0]?.message ?? 'rendered no SQL'}`,
+            { node: nodeId },
+          );
+        }),
+      introspect,
+      options.signal ? { signal: options.signal } : {},
+    );
+    return result.sql;
+  };
   return {
+    renderTest,
     renders: (nodeId) => byId.has(nodeId),
     async render(nodeId, isIncremental, introspect, options = {}) {
       const model = byId.get(nodeId);
