@@ -122,8 +122,8 @@ export interface TestNode extends BaseNode {
    */
   sqlTemplate?: string;
   /**
-   * The generic test's macro rendered no SQL while parsing (`execute` false, as dbt_utils'
-   * `equality` and dbt_expectations' schema tests do): as in dbt, the build renders it again with
+   * The test's template (a generic test's macro, a singular test's file) rendered no SQL while
+   * parsing (`execute` false, as dbt_utils' `equality` does): as in dbt, the build renders it again with
    * `execute` true against the published relation (`BuildRenderer.renderTest`); until then
    * `compiled.sql` is empty. Never an audit.
    */

@@ -264,7 +264,11 @@ export class JinjaEnvironment {
       const exported = this.env.module(this.env.parse(source, file));
       for (const [name, fn] of exported) {
         if (!isPyCallable(fn)) continue;
-        if (name.startsWith('test_')) this.testMacros.set(name.slice(5), fn);
+        if (name.startsWith('test_')) {
+          this.testMacros.set(name.slice(5), fn);
+          // `- <package>.<test>:` in YAML names a package's test macro.
+          if (packageName) this.testMacros.set(`${packageName}.${name.slice(5)}`, fn);
+        }
         if (packageName) {
           this.packageNamespace(packageName)[name] = fn;
           // Unqualified only where nothing (no built-in, no earlier file) has the name yet.
@@ -330,6 +334,8 @@ export class JinjaEnvironment {
       return isPyCallable(found) ? found : undefined;
     };
     // As in dbt, the root project's macros are also reachable as `<project name>.<macro>`.
+    for (const [name, fn] of this.rootMacros)
+      if (name.startsWith('test_')) this.testMacros.set(`${settings.rootProject}.${name.slice(5)}`, fn);
     if (!this.packages.has(settings.rootProject)) {
       this.env.globals.set(
         settings.rootProject,

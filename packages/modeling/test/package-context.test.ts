@@ -191,4 +191,38 @@ describe('dbt context that heavy-Jinja packages read', () => {
       ].join('\n'),
     );
   });
+
+  it('finds a test macro by its package or root-project name, and reads global inline regex flags in a row', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'dbt_packages/checks/dbt_project.yml': 'name: checks\n',
+      'dbt_packages/checks/macros/positive.sql':
+        '{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}',
+      'macros/small.sql':
+        '{% test small(model, column_name) %}select * from {{ model }} where {{ column_name }} > 9{% endtest %}',
+      'models/m.sql': [
+        'select 1 as id',
+        "-- {{ modules.re.search('(?i)(?s)(^.*\\s*|,)WITH\\s', 'a,\\nwith x') is not none }}",
+      ].join('\n'),
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: m',
+        '    columns:',
+        '      - name: id',
+        '        data_tests: [checks.positive, shop.small]',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe('select 1 as id\n-- True');
+    const sql = Object.values(graph.nodes)
+      .map((n) => (n.resourceType === 'test' ? n.compiled.sql : ''))
+      .filter(Boolean)
+      .sort();
+    expect(sql).toEqual([
+      'select * from "analytics"."m" where id <= 0',
+      'select * from "analytics"."m" where id > 9',
+    ]);
+  });
 });

@@ -23,6 +23,8 @@ describe('generic tests that render only with execute true (dbt renders them aga
         '{%- endif %}',
         '{% endtest %}',
       ].join('\n'),
+      'tests/late_ids.sql':
+        "-- depends_on: {{ ref('actual') }}\n{% if execute %}select id from {{ ref('actual') }} where id > 1{% endif %}",
       'models/schema.yml': [
         'version: 2',
         'models:',
@@ -46,6 +48,7 @@ describe('generic tests that render only with execute true (dbt renders them aga
       ['column_count_wrong_3', true, ''],
       ['equality_actual_ref_expected_', true, ''],
       ['equality_wrong_ref_expected_', true, ''],
+      ['late_ids', true, ''],
     ]);
 
     const result = await build(db.pool, graph, { runId: 'r1', threads: 2, renderer: compiled.renderer });
@@ -59,6 +62,7 @@ describe('generic tests that render only with execute true (dbt renders them aga
       column_count_wrong_3: ['fail', 1],
       equality_actual_ref_expected_: ['pass', 0],
       equality_wrong_ref_expected_: ['fail', 4],
+      late_ids: ['fail', 1],
     });
 
     const withoutRenderer = await build(db.pool, graph, { runId: 'r2', select: ['column_count_actual_2'] });

@@ -69,6 +69,17 @@ export function testResolver(
 /** A test macro that rendered no SQL while parsing: dbt renders it again when it runs. */
 class RendersAtRunTime extends Error {}
 
+/** Whether rendered test SQL is only whitespace and comments (`-- depends_on: {{ ref('x') }}` while parsing). */
+function rendersNothing(sql: unknown): boolean {
+  if (typeof sql !== 'string') return true;
+  return (
+    sql
+      .replace(/--[^\n]*/g, '')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .trim() === ''
+  );
+}
+
 /** The project's generic test macros (`{% test %}`) on top of the built-in tests. */
 export function testRegistry(ctx: CompileContext): TestRegistry {
   const registry = createTestRegistry();
@@ -89,7 +100,7 @@ export function testRegistry(ctx: CompileContext): TestRegistry {
         relationArgs(args, resolve),
       );
       const parsing = ctx.jinja.env.globals.get('execute') === false;
-      if (parsing && (typeof sql !== 'string' || sql.trim() === '')) throw new RendersAtRunTime(name);
+      if (parsing && rendersNothing(sql)) throw new RendersAtRunTime(name);
       return sql;
     });
   }
@@ -198,7 +209,10 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
   }
   for (const t of inputs.singular) {
     const node = compileSingularTestNode(ctx, t, nodes, linker);
-    if (node) add(node, [t.name, t.file]);
+    if (!node) continue;
+    const uniqueId = add(node, [t.name, t.file]);
+    if (node.renderAtRunTime)
+      input.runTime?.set(uniqueId, (runCtx) => compileSingularTestNode(runCtx, t, nodes, linker));
   }
   return out;
 }
@@ -317,6 +331,35 @@ export function compileGenericTestNode(
   };
 }
 
+/** A singular test that renders no SQL while parsing (`{% if execute %}`): rendered again when it runs. */
+function runTimeSingular(
+  ctx: CompileContext,
+  t: SingularSource,
+  dependsOn: string[],
+): Omit<TestNode, 'uniqueId'> | undefined {
+  let config: TestConfig;
+  try {
+    config = parseTestConfig(t.severity ? { severity: t.severity } : {});
+  } catch (error) {
+    ctx.diagnostics.at(t.name, t.file).error('CONFIG_ERROR', `test ${t.name}: ${(error as Error).message}`);
+    return undefined;
+  }
+  const severity = config.severity ?? 'error';
+  return {
+    name: t.name,
+    resourceType: 'test',
+    packageName: ctx.projectName,
+    ...(t.file ? { file: t.file } : {}),
+    fqn: [ctx.projectName, t.name],
+    tags: [],
+    dependsOn,
+    testKind: 'singular',
+    severity,
+    compiled: { name: t.name, sql: '', severity, config, test: 'singular' },
+    renderAtRunTime: true,
+  };
+}
+
 /**
  * One singular test. A test of exactly one model / seed is rendered again with that node's
  * `ref()` as the placeholder token, so the run can point it at the temp relation (or the
@@ -363,6 +406,8 @@ export function compileSingularTestNode(
   const refs: string[] = [];
   let body = renderWith(deps, refs, undefined, named);
   if (body === undefined) return undefined;
+  if (rendersNothing(body) && ctx.jinja.env.globals.get('execute') === false)
+    return runTimeSingular(ctx, t, [...deps]);
   const attached = named.size === 1 ? ([...named][0] as string) : undefined;
   const attachedNode = attached ? nodes[attached] : undefined;
   const auditable = attachedNode?.resourceType === 'model' || attachedNode?.resourceType === 'seed';
