@@ -276,7 +276,11 @@ export class JinjaEnvironment {
       const exported = this.env.module(template);
       for (const [name, fn] of exported) {
         if (!isPyCallable(fn)) continue;
-        if (name.startsWith('test_')) this.testMacros.set(name.slice(5), fn);
+        if (name.startsWith('test_')) {
+          this.testMacros.set(name.slice(5), fn);
+          // `- <package>.<test>:` in YAML names a package's test macro.
+          if (packageName) this.testMacros.set(`${packageName}.${name.slice(5)}`, fn);
+        }
         if (packageName) {
           this.packageNamespace(packageName)[name] = fn;
           // Unqualified only where nothing (no built-in, no earlier file) has the name yet.
@@ -341,7 +345,9 @@ export class JinjaEnvironment {
               : this.packages.get(pkg)?.[macro];
       return isPyCallable(found) ? found : undefined;
     };
-    // dbt exposes the root project's macros under its name too (`my_project.my_macro()`).
+    // dbt exposes the root project's macros under its name too (`my_project.my_macro()`), tests included.
+    for (const [name, fn] of this.rootMacros)
+      if (name.startsWith('test_')) this.testMacros.set(`${settings.rootProject}.${name.slice(5)}`, fn);
     if (!this.env.globals.has(settings.rootProject) && !this.packages.has(settings.rootProject))
       this.env.globals.set(
         settings.rootProject,

@@ -133,4 +133,96 @@ describe('dbt context that heavy-Jinja packages read', () => {
       ].join('\n'),
     );
   });
+
+  it("renders Jinja in a test's config and arguments as dbt does (severity, a var holding a list)", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\nvars:\n  kinds: [a, b]\n',
+      'models/m.sql': "select 'a' as kind",
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: m',
+        '    columns:',
+        '      - name: kind',
+        '        data_tests:',
+        '          - accepted_values:',
+        '              arguments:',
+        '                values: "{{ var(\'kinds\') }}"',
+        '              config:',
+        "                severity: \"{{ 'warn' if target.type in ['spark'] else 'error' }}\"",
+        '          - not_null:',
+        '              config:',
+        '                enabled: "{{ target.type == \'spark\' }}"',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    const tests = Object.values(graph.nodes).filter((n) => n.resourceType === 'test');
+    expect(tests.map((t) => [t.name, t.resourceType === 'test' && t.severity])).toEqual([
+      ['accepted_values_m_kind__a__b', 'error'],
+    ]);
+    expect(tests[0]?.resourceType === 'test' && tests[0].compiled.sql).toContain(
+      "where value_field not in ('a', 'b')",
+    );
+  });
+
+  it("has dbt's relation helpers packages call: should_store_failures, make_temp_relation, information_schema, create_table_as", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'models/m.sql': [
+        '{{ config(store_failures=true) }}',
+        'select {{ should_store_failures() }} as sf, {{ should_full_refresh() }} as fr,',
+        "  '{{ dbt.make_temp_relation(this) }}' as tmp, '{{ this.information_schema('columns') }}' as info,",
+        "  '{{ this.without_identifier() }}' as sch",
+        "-- {{ get_create_table_as_sql(true, this, 'select 1') }}",
+        "-- {{ dbt.create_table_as(false, this, 'select 2') }}",
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe(
+      [
+        '',
+        'select True as sf, False as fr,',
+        `  '"analytics"."m__dbt_tmp"' as tmp, 'INFORMATION_SCHEMA.columns' as info,`,
+        `  '"analytics"' as sch`,
+        '-- create temporary table "m" as (\nselect 1\n)',
+        '-- create table "analytics"."m" as (\nselect 2\n)',
+      ].join('\n'),
+    );
+  });
+
+  it('finds a test macro by its package or root-project name, and reads global inline regex flags in a row', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'dbt_packages/checks/dbt_project.yml': 'name: checks\n',
+      'dbt_packages/checks/macros/positive.sql':
+        '{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}',
+      'macros/small.sql':
+        '{% test small(model, column_name) %}select * from {{ model }} where {{ column_name }} > 9{% endtest %}',
+      'models/m.sql': [
+        'select 1 as id',
+        "-- {{ modules.re.search('(?i)(?s)(^.*\\s*|,)WITH\\s', 'a,\\nwith x') is not none }}",
+      ].join('\n'),
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: m',
+        '    columns:',
+        '      - name: id',
+        '        data_tests: [checks.positive, shop.small]',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    expect(compiled(graph, 'model.shop.m')).toBe('select 1 as id\n-- True');
+    const sql = Object.values(graph.nodes)
+      .map((n) => (n.resourceType === 'test' ? n.compiled.sql : ''))
+      .filter(Boolean)
+      .sort();
+    expect(sql).toEqual([
+      'select * from "analytics"."m" where id <= 0',
+      'select * from "analytics"."m" where id > 9',
+    ]);
+  });
 });

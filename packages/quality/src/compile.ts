@@ -101,7 +101,7 @@ export function compileGenericTest(
       config = layeredConfig(rendered.macroConfig, inv, options.projectConfig);
     }
     const { body, context } = rendered;
-    const empty = typeof body !== 'string' || body.trim() === '';
+    const empty = rendersNothing(body);
     if (empty && options.whenEmpty !== 'pending') {
       throw new QualityError('INVALID_ARGUMENT', `generic test ${inv.test} rendered no SQL`);
     }
@@ -172,4 +172,15 @@ export function compileSingularTest(options: {
   };
   if (options.model !== undefined) compiled.model = options.model;
   return compiled;
+}
+
+/** Whether rendered test SQL is only whitespace and comments (`-- depends_on: {{ ref('x') }}` while parsing). */
+function rendersNothing(sql: unknown): boolean {
+  if (typeof sql !== 'string') return true;
+  return (
+    sql
+      .replace(/--[^\n]*/g, '')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .trim() === ''
+  );
 }

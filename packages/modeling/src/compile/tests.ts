@@ -23,6 +23,7 @@ import { isEnabled } from './model-config.js';
 import { checkIdentifierLength } from './names.js';
 import { nodeRelation } from './relation-names.js';
 import type { SourceTable } from './sources.js';
+import { renderYamlValue, type YamlSite } from './yaml-jinja.js';
 
 class UnknownReferenceError extends Error {
   constructor(
@@ -269,6 +270,30 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Comp
   return { nodes: out, pending };
 }
 
+const NAMES_RELATION = /\b(?:ref|source)\s*\(/;
+
+/**
+ * A test declaration as dbt reads it: Jinja in its config (`severity: "{{ 'warn' if … }}"`,
+ * `enabled`, `where`) and in its arguments (`values: "{{ var('types') }}"` → a list) rendered
+ * natively. Arguments naming `ref()` / `source()` are left to the relation resolver.
+ */
+function renderedDeclaration(ctx: CompileContext, decl: TestDeclaration, site: YamlSite): TestDeclaration {
+  const args = Object.fromEntries(
+    Object.entries(decl.args).map(([k, v]) => [
+      k,
+      typeof v === 'string' && NAMES_RELATION.test(v) ? v : renderYamlValue(ctx, v, site),
+    ]),
+  );
+  return { ...decl, args, config: renderYamlValue(ctx, decl.config, site) as Record<string, unknown> };
+}
+
+/** `: <why>` when a test failed to render because its template raised (the template's own message). */
+function causeText(error: unknown): string {
+  const cause = (error as Error).cause;
+  if (!(cause instanceof Error) || cause instanceof QualityError) return '';
+  return `: ${templateProblem(cause, '').message.split('\n')[0]}`;
+}
+
 /**
  * One generic test declaration compiled against the node it is attached to (undefined: reported or
  * disabled), with its build-time render when its body needs the warehouse.
@@ -286,7 +311,12 @@ export function compileGenericTestNode(
     projectLayers?: ConfigLayer[];
   },
 ): { node: Omit<TestNode, 'uniqueId'>; pending?: PendingTest } | undefined {
-  const { decl, attached, file, registry } = args;
+  const { attached, file, registry } = args;
+  const decl = renderedDeclaration(ctx, args.decl, {
+    packageName: undefined,
+    file: file ?? attached.name,
+    node: attached.name,
+  });
   const project: Record<string, unknown> = Object.assign({}, ...(args.projectLayers ?? []));
   if (!isEnabled(decl.config.enabled ?? project.enabled)) return undefined;
   const report = ctx.diagnostics.at(attached.name, file);
@@ -322,7 +352,7 @@ export function compileGenericTestNode(
     else
       report.error(
         error instanceof QualityError && error.code === 'UNKNOWN_TEST' ? 'UNKNOWN_TEST' : 'CONFIG_ERROR',
-        `${label}: ${(error as Error).message}`,
+        `${label}: ${(error as Error).message}${causeText(error)}`,
       );
     return undefined;
   }

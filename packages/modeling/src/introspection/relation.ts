@@ -169,6 +169,26 @@ export class DbtRelation {
     return new DbtRelation(parts);
   });
 
+  /** `relation.without_identifier()`: the schema alone (what `create schema` takes). */
+  readonly without_identifier = pyFunction(
+    'without_identifier',
+    () => new DbtRelation({ ...this.parts(), include: { ...this.includePolicy, identifier: false } }),
+  );
+
+  /** `relation.information_schema('columns')`: `<database>.INFORMATION_SCHEMA.columns`, schema and view unquoted as dbt renders them. */
+  readonly information_schema = pyFunction(
+    'information_schema',
+    (args, kwargs) =>
+      new DbtRelation({
+        database: this.database,
+        schema: 'INFORMATION_SCHEMA',
+        identifier: optionalText(args[0] ?? kwargs.view_name),
+        type: null,
+        include: { database: this.includePolicy.database, schema: true, identifier: true },
+        quote: { database: this.quotePolicy.database, schema: false, identifier: false },
+      }),
+  );
+
   /** `relation.replace_path(identifier=…)`. */
   readonly replace_path = pyFunction('replace_path', (_args, kwargs) => {
     const parts = this.parts();

@@ -19,8 +19,8 @@ const FLAGS = {
 export function translatePattern(pattern: string, flags: number): { source: string; flags: string } {
   let src = pattern;
   let f = flags;
-  const inline = /^\(\?([aiLmsux]+)\)/.exec(src);
-  if (inline) {
+  // Global inline flags open the pattern, one group or several (`(?i)(?s)…`).
+  for (let inline = /^\(\?([aiLmsux]+)\)/.exec(src); inline; inline = /^\(\?([aiLmsux]+)\)/.exec(src)) {
     for (const c of inline[1] as string) f |= { i: 2, m: 8, s: 16, x: 64, a: 256, u: 32, L: 0 }[c] ?? 0;
     src = src.slice(inline[0].length);
   }
