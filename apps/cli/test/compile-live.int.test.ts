@@ -36,7 +36,9 @@ describe('dataflow compile against the warehouse (dbt compile)', () => {
       `select "id", "name", "Amount" from "${db.schema}"."x"`,
     );
     // The equal_rowcount test, pending offline, is rendered too.
-    const test = squash(await compiledSql(dir, 'models/schema.yml/dbt_utils_equal_rowcount_starred_ref_x_.sql'));
+    const test = squash(
+      await compiledSql(dir, 'models/schema.yml/dbt_utils_equal_rowcount_starred_ref_x_.sql'),
+    );
     expect(test).toContain(`from "${db.schema}"."starred"`);
     expect(test).toContain(`from "${db.schema}"."x"`);
   });
