@@ -173,7 +173,13 @@ describe('runCli without a database', () => {
     await cli(['init', 'p'], { cwd: parent });
     // --project is relative to the invocation's cwd.
     const r = await cli(['compile', '--project', 'p'], { cwd: parent });
-    expect(r.stderr).toBe('');
+    // One log line: no warehouse is configured, so nothing is rendered with execute true.
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).msg),
+    ).toEqual(['no warehouse connection configured: compiled offline (execute false)']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('model stg_orders (view) -> public.stg_orders');
     expect(r.stdout).toContain('model fct_daily_revenue (table) -> public.fct_daily_revenue');

@@ -131,7 +131,12 @@ describe('dataflow init', () => {
       }),
     );
     const compiled = await cli(['compile'], { cwd: dir });
-    expect(compiled.stderr).toBe('');
+    expect(
+      compiled.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).msg),
+    ).toEqual(['no warehouse connection configured: compiled offline (execute false)']);
     expect(compiled.code).toBe(0);
     expect(compiled.stdout).toContain('model stg_orders (view) -> public.stg_orders');
     expect(compiled.stdout).toContain('model fct_daily_revenue (table) -> public.fct_daily_revenue');

@@ -4,6 +4,8 @@ import { type NameTable, seedNodes } from '../../src/compile/names.js';
 import { sourceNodes } from '../../src/compile/sources.js';
 import { compileTests, testResolver } from '../../src/compile/tests.js';
 import { RELATION_PLACEHOLDER } from '../../src/graph.js';
+import { createBuildRenderer } from '../../src/introspection/build-renderer.js';
+import type { IntrospectionRequest } from '../../src/introspection/requests.js';
 import { testContext } from './context.js';
 
 function setup() {
@@ -101,5 +103,76 @@ describe('test phase', () => {
       ['UNKNOWN_TEST', 'items'],
       ['UNKNOWN_REF', 'lost'],
     ]);
+  });
+});
+
+describe('tests whose Jinja needs the warehouse', () => {
+  it('compile as pending with the macro config, and the build renderer renders them against the relation it is given', async () => {
+    const { ctx, sources, linker, nodes } = setup();
+    ctx.jinja.loadMacros(
+      [
+        '{% test same_columns(model, compare_model) %}',
+        "{{ config(fail_calc='sum(n)', severity='warn') }}",
+        "{% if not execute %}{{ return('') }}{% endif %}",
+        '{% set cols = adapter.get_columns_in_relation(model) | map(attribute="name") | join(", ") %}',
+        'select count(*) as n from {{ model }} where ({{ cols }}) is null having count(*) > 0',
+        '{% endtest %}',
+      ].join('\n'),
+      'macros/same_columns.sql',
+    );
+    const { nodes: tests, pending } = compileTests(ctx, {
+      inputs: {
+        models: [],
+        seeds: [
+          {
+            name: 'items',
+            file: 'seeds/items.csv',
+            absPath: '/p',
+            layers: [],
+            tests: [{ test: 'same_columns', args: { compare_model: "ref('items')" }, config: {} }],
+            testsFile: 'seeds/schema.yml',
+          },
+        ],
+        sources: [],
+        singular: [],
+      },
+      nodes,
+      sources,
+      linker,
+    });
+    expect(ctx.diagnostics.list).toEqual([]);
+    const [test] = tests;
+    expect(test?.compiled).toMatchObject({ sql: '', pending: true, severity: 'warn' });
+    expect(test?.compiled.config.failCalc).toBe('sum(n)');
+    expect(test?.sqlTemplate).toBeUndefined();
+    expect(pending.get(test?.uniqueId as string)?.relation).toBe('"a"."items"');
+
+    const renderer = createBuildRenderer({
+      ctx,
+      models: [],
+      linker,
+      rendered: new Map(),
+      inCycle: new Set(),
+      tests: pending,
+    });
+    const asked: string[] = [];
+    const introspect = async (requests: IntrospectionRequest[]) =>
+      requests.map((r) => {
+        asked.push(r.kind === 'columns' ? `${r.schema}.${r.identifier}` : r.kind);
+        return [
+          { name: 'id', dataType: 'integer', charMaxLength: null, numericPrecision: 32, numericScale: 0 },
+        ];
+      });
+    const published = await renderer.renderTest(test?.uniqueId as string, introspect);
+    expect(published.compiled.sql.trim()).toBe(
+      'select count(*) as n from "a"."items" where (id) is null having count(*) > 0',
+    );
+    expect(published.compiled.pending).toBeUndefined();
+    expect([published.passes, published.questions]).toEqual([2, 1]);
+    const audit = await renderer.renderTest(test?.uniqueId as string, introspect, {
+      relation: '"a"."items__tmp"',
+    });
+    expect(audit.compiled.sql).toContain('from "a"."items__tmp" where');
+    expect(asked).toEqual(['a.items', 'a.items__tmp']);
   });
 });
