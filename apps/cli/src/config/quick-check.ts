@@ -5,7 +5,7 @@ import type { CsvSourceConfig, ProjectConfig } from './schema.js';
 // The zod schema (`schema.ts`) is the definition of `dataflow.yml` and the author of every error
 // message, but importing zod costs every process a few hundred milliseconds of start-up, paid by
 // each `dataflow load` Airflow runs (issue 13). This is a hand-written check of the common subset
-// (CSV sources without `incremental`, no `lineage`): it returns exactly what the schema would
+// (CSV sources, no `lineage`): it returns exactly what the schema would
 // return, or `undefined` as soon as it sees anything else (a problem, an API source, a key it does
 // not know), and the caller then validates with zod. A differential test holds it to the schema:
 // whatever it accepts, zod accepts with the same result.
@@ -80,6 +80,35 @@ function freshnessWindow(v: unknown) {
   return { count: integer(o.count, 1), period: oneOf(o.period, ['minute', 'hour', 'day'] as const) };
 }
 
+const cursorValue = (v: unknown): string | number => (typeof v === 'string' ? string(v, 1) : finite(v));
+
+/** `incremental:` of a CSV source (`incremental-schema.ts`). */
+function csvIncremental(v: unknown) {
+  const o = strict(v, [
+    'cursor_column',
+    'initial_value',
+    'end_value',
+    'lag',
+    'on_cursor_value_missing',
+    'row_order',
+    'primary_key',
+  ]);
+  return {
+    cursor_column: string(o.cursor_column, 1),
+    initial_value: cursorValue(o.initial_value),
+    ...optional(o, {
+      end_value: cursorValue,
+      lag: (x) => (finite(x) >= 0 ? x : fail()),
+      on_cursor_value_missing: (x) => oneOf(x, ['raise', 'include', 'exclude'] as const),
+      row_order: (x) => oneOf(x, ['asc', 'desc'] as const),
+      primary_key: (x) => {
+        const keys = stringList(x).map((k) => string(k, 1));
+        return keys.length > 0 ? keys : fail();
+      },
+    }),
+  };
+}
+
 const LOAD_KEYS = [
   'freshness',
   'loaded_at_field',
@@ -99,6 +128,7 @@ const CSV_KEYS = [
   'on_bad_row',
   'timeout_ms',
   'headers',
+  'incremental',
   ...LOAD_KEYS,
 ];
 
@@ -115,6 +145,7 @@ function csvSource(v: unknown): CsvSourceConfig {
       on_bad_row: (x) => oneOf(x, ['fail', 'reject'] as const),
       timeout_ms: (x) => integer(x, 1),
       headers: (x) => record(x, (h) => string(h)),
+      incremental: csvIncremental,
       freshness: (x) => {
         const f = strict(x, ['warn_after', 'error_after', 'filter']);
         return optional(f, {
