@@ -8,7 +8,8 @@
  *    measurement behind `chooseSwapCopyMode` and ingest's default part size.
  * 2. Whole process (Node start-up included): `dataflow load` of the partition `dataflow ingest`
  *    writes with its default settings, first load and re-load of the same day, against
- *    `psql \copy`; dead rows after the re-loads.
+ *    `psql \copy`, in wall seconds and (Linux, `/usr/bin/time`) in CPU seconds of client and
+ *    server, the steadier number on a shared machine; dead rows after the re-loads.
  * 3. Bytes per row of the loaded table against the plain table.
  * 4. 30 consecutive days of `--day-rows` rows, then a re-load of day 1, each load paired with a
  *    `psql \copy` of the day: days 28-30 and the re-load against days 1-3, as ratios.
@@ -23,7 +24,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -93,22 +94,71 @@ const load = () =>
     .join(' ');
 
 /** Paired per round: the median of each timing and of its ratio to the round's `base`. */
-function pairedLine(label: string, rounds: Array<Record<string, number>>, key: string, base: string): string {
+function pairedLine(
+  label: string,
+  rounds: Array<Record<string, number>>,
+  key: string,
+  base: string,
+  unit = 's',
+): string {
   const t = median(rounds.map((r) => r[key] as number));
   const ratio = median(rounds.map((r) => (r[key] as number) / (r[base] as number)));
-  return `  ${label.padEnd(44)} ${t.toFixed(2)} s  ${ratio.toFixed(2)}×`;
+  return `  ${label.padEnd(44)} ${t.toFixed(2)} ${unit}  ${ratio.toFixed(2)}×`;
 }
 
 interface Bench {
   work: string;
   pool: pg.Pool;
   bigCsv: string;
+  databaseUrl: string;
   psql: (sql: string) => Promise<unknown>;
   dataflow: (args: string[]) => Promise<unknown>;
+  /** CPU seconds of the server so far (postmaster, reaped and live children); undefined off Linux. */
+  serverCpu: () => Promise<number | undefined>;
 }
 
-const copyPlain = (b: Bench) =>
-  b.psql(`\\copy bench_plain FROM '${b.bigCsv}' WITH (FORMAT csv, HEADER true)`);
+/**
+ * CPU seconds of one whole process run through `/usr/bin/time` (its own and its children's) plus
+ * the server's over the same span. On a shared machine wall time is mostly other people's work;
+ * CPU seconds much less so, which makes this the steadier comparison of the same work.
+ */
+async function cpuOf(b: Bench, command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  const out = join(b.work, 'time.txt');
+  const server0 = await b.serverCpu();
+  await run('/usr/bin/time', ['-o', out, '-f', '%U %S', command, ...args], {
+    cwd: b.work,
+    maxBuffer: 1 << 24,
+    ...(env ? { env } : {}),
+  });
+  const server1 = await b.serverCpu();
+  const [user, system] = (await readFile(out, 'utf8')).trim().split('\n').pop()?.split(' ').map(Number) ?? [];
+  return (user ?? 0) + (system ?? 0) + ((server1 ?? 0) - (server0 ?? 0));
+}
+
+/** The server's CPU seconds, read from /proc through the postmaster of one of its backends. */
+async function serverCpuReader(pool: pg.Pool): Promise<() => Promise<number | undefined>> {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const fields = async (pid: number) => {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  };
+  const postmaster = Number((await fields(rows[0]?.pid ?? 0))[1]);
+  if (!postmaster) return async () => undefined;
+  return async () => {
+    const own = await fields(postmaster);
+    // After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14); ticks of 1/100 s.
+    let ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(own[i] ?? 0), 0);
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const f = await fields(Number(entry));
+      if (Number(f[1]) === postmaster) ticks += Number(f[11] ?? 0) + Number(f[12] ?? 0);
+    }
+    return ticks / 100;
+  };
+}
+
+const copySql = (b: Bench) => `\\copy bench_plain FROM '${b.bigCsv}' WITH (FORMAT csv, HEADER true)`;
+const copyPlain = (b: Bench) => b.psql(copySql(b));
 
 /**
  * 1. Ingest settings × COPY strategy, in process, each load paired with a `psql \copy` of the
@@ -176,6 +226,27 @@ async function designMatrix(b: Bench): Promise<void> {
   }
 }
 
+/**
+ * The same three whole processes again, measured in CPU seconds (see {@link cpuOf}): empty when
+ * `/usr/bin/time` or /proc is missing.
+ */
+async function wholeProcessCpu(b: Bench): Promise<Record<string, number>> {
+  if ((await b.serverCpu()) === undefined) return {};
+  const env = { ...process.env, DATAFLOW_DATABASE_URL: b.databaseUrl, NO_COLOR: '1' };
+  const load = ['load', '--source', 'big', '--date', day(1)];
+  try {
+    await b.pool.query('TRUNCATE bench_plain');
+    const psqlCpu = await cpuOf(b, 'psql', [b.databaseUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-c', copySql(b)]);
+    await b.pool.query('DROP TABLE IF EXISTS bench.raw_big CASCADE');
+    const firstCpu = await cpuOf(b, 'node', [CLI, ...load], env);
+    const reloadCpu = await cpuOf(b, 'node', [CLI, ...load], env);
+    return { psqlCpu, firstCpu, reloadCpu };
+  } catch (error) {
+    console.log(`  (no CPU measurement: ${(error as Error).message.split('\n')[0]})`);
+    return {};
+  }
+}
+
 /** 2 + 3. The CLI with ingest's defaults, first load and re-load, dead rows, bytes per row. */
 async function wholeProcess(b: Bench): Promise<void> {
   await b.dataflow(['ingest', '--source', 'big', '--date', day(1)]);
@@ -193,7 +264,7 @@ async function wholeProcess(b: Bench): Promise<void> {
     await b.pool.query('DROP TABLE IF EXISTS bench.raw_big CASCADE');
     const first = await seconds(() => b.dataflow(['load', '--source', 'big', '--date', day(1)]));
     const reload = await seconds(() => b.dataflow(['load', '--source', 'big', '--date', day(1)]));
-    rounds.push({ psql, first, reload });
+    rounds.push({ psql, first, reload, ...(await wholeProcessCpu(b)) });
     console.log(
       `  round ${r}: psql \\copy ${psql.toFixed(2)} s, dataflow load (new table) ${first.toFixed(2)} s, ` +
         `re-load ${reload.toFixed(2)} s  (load avg ${load()})`,
@@ -223,6 +294,12 @@ async function wholeProcess(b: Bench): Promise<void> {
   console.log(pairedLine('psql \\copy into a plain table', rounds, 'psql', 'psql'));
   console.log(pairedLine('dataflow load, new table', rounds, 'first', 'psql'));
   console.log(pairedLine('dataflow load, re-load of the day', rounds, 'reload', 'psql'));
+  if (rounds.every((r) => r.psqlCpu !== undefined)) {
+    console.log('whole process in CPU seconds (client + server), paired medians:');
+    console.log(pairedLine('psql \\copy into a plain table', rounds, 'psqlCpu', 'psqlCpu', 'CPU-s'));
+    console.log(pairedLine('dataflow load, new table', rounds, 'firstCpu', 'psqlCpu', 'CPU-s'));
+    console.log(pairedLine('dataflow load, re-load of the day', rounds, 'reloadCpu', 'psqlCpu', 'CPU-s'));
+  }
   console.log(`dead rows after ${RUNS} re-loads: ${dead[0]?.dead} (live ${dead[0]?.live})`);
   console.log(
     `bytes per row: loaded ${(Number(s.raw) / ROWS).toFixed(1)} (heap ${(Number(s.rawheap) / ROWS).toFixed(1)}), ` +
@@ -298,6 +375,8 @@ async function main(): Promise<void> {
     work,
     pool,
     bigCsv: join(work, 'big.csv'),
+    databaseUrl,
+    serverCpu: await serverCpuReader(pool),
     psql: (sql) => run('psql', [databaseUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql]),
     dataflow: (args) => run('node', [CLI, ...args], { cwd: work, env, maxBuffer: 1 << 24 }),
   };

@@ -6,7 +6,8 @@
  * wall-clock time and the library's log events (lock acquired, published) as seen in Node.
  *
  *   node --conditions=source --import tsx bench/warehouse/load-profile.ts \
- *     [--rows 2000000] [--runs 3] [--variants gz16,raw16,gz64] [--parallel N]
+ *     [--rows 2000000] [--runs 3] [--variants gz16,raw16,gz64] [--parallel N] \
+ *     [--days 30 --day-rows 200000]
  *
  * Each round: `psql \\copy` of the CSV into a plain table, then per variant (gzip or plain parts
  * of N MiB, as ingest writes them) a first load into a new table and a re-load of the day. CPU
@@ -129,6 +130,68 @@ async function measureLoad(dataDir: string, body: () => Promise<unknown>): Promi
 }
 
 const med = (xs: number[]) => median(xs);
+
+const DAYS = arg('days', 0);
+const DAY_ROWS = arg('day-rows', 200_000);
+
+function dayOf(n: number): string {
+  return new Date(Date.UTC(2024, 0, 1) + (n - 1) * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * `--days N`: N consecutive days of `--day-rows` rows (ingest's defaults) loaded in process,
+ * then day 1 re-loaded 3 times: CPU seconds and the server's time outside COPY (the swap, the
+ * catalog reads, the drop) per load, days 1-3 against the last 3 days and the re-loads.
+ */
+async function history(
+  pool: pg.Pool,
+  store: ReturnType<typeof createFsStore>,
+  dayCsv: string,
+  dataDir: string,
+  logDir: string,
+): Promise<void> {
+  await generateCsv(dayCsv, DAY_ROWS);
+  for (let d = 1; d <= DAYS; d++) {
+    const interval = { start: dayOf(d), end: dayOf(d + 1) };
+    await ingestCsv({ source: 'daily', location: dayCsv, interval, store, runId: `ingest-${d}` });
+  }
+  const loadDay = async (d: number, runId: string) => {
+    const offset = (await readDurations(logDir, 0)).end;
+    const sample = await measureLoad(dataDir, () =>
+      loadPartition(pool, {
+        store,
+        source: 'daily',
+        table: 'raw_daily',
+        interval: { start: dayOf(d), end: dayOf(d + 1) },
+        runId,
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { lines } = await readDurations(logDir, offset);
+    const outsideCopy = lines.filter((l) => l.kind !== 'COPY').reduce((n, l) => n + l.ms, 0);
+    return { ...sample, outsideCopy };
+  };
+  const days = [];
+  for (let d = 1; d <= DAYS; d++) days.push(await loadDay(d, `day-${d}`));
+  const reloads = [];
+  for (let r = 1; r <= 3; r++) reloads.push(await loadDay(1, `reload-${r}`));
+  type Row = (typeof days)[number];
+  const line = (label: string, rows: Row[]) =>
+    `  ${label.padEnd(18)} wall ${med(rows.map((x) => x.wall)).toFixed(2)} s  CPU ${med(rows.map((x) => x.nodeCpu + x.serverCpu)).toFixed(2)} s  ` +
+    `server time outside COPY ${med(rows.map((x) => x.outsideCopy)).toFixed(0)} ms`;
+  const head = days.slice(0, 3);
+  const tail = days.slice(-3);
+  console.log(`\n${DAYS} days of ${DAY_ROWS} rows in process, medians (load avg ${load()}):`);
+  console.log(line('days 1-3', head));
+  console.log(line(`days ${DAYS - 2}-${DAYS}`, tail));
+  console.log(line('re-loads of day 1', reloads));
+  const cpu = (rows: Row[]) => med(rows.map((x) => x.nodeCpu + x.serverCpu));
+  const wall = (rows: Row[]) => med(rows.map((x) => x.wall));
+  console.log(
+    `  last days / days 1-3: CPU ${(cpu(tail) / cpu(head)).toFixed(2)}, wall ${(wall(tail) / wall(head)).toFixed(2)}; ` +
+      `re-load / days 1-3: CPU ${(cpu(reloads) / cpu(head)).toFixed(2)}, wall ${(wall(reloads) / wall(head)).toFixed(2)} (goal within 10 %)`,
+  );
+}
 
 function printSummary(samples: Map<string, Sample[]>): void {
   const psql = samples.get('psql') ?? [];
@@ -283,6 +346,7 @@ async function main(): Promise<void> {
       console.log(`round ${r} done (load avg ${load()})`);
     }
     printSummary(samples);
+    if (DAYS > 0) await history(pool, store, join(work, 'day.csv'), dataDir, logDir);
     console.log(`\nload avg at the end ${load()}`);
   } finally {
     await pool.end();
