@@ -1,6 +1,6 @@
 /**
  * Benchmark of @dataflow/modeling.
- *   node --conditions=source --import tsx bench/modeling/compile-bench.ts [--models 1000] [--exec-models 200]
+ *   node [--conditions=source] --import tsx bench/modeling/compile-bench.ts [--models 1000] [--exec-models 200]
  *     [--runs 5] [--compile-only] [--with-packages] [--baseline /work/main --pairs 7] [--source]
  *
  * What it measures: the code `@dataflow/modeling` resolves to. With `--conditions=source` that is

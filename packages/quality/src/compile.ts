@@ -1,7 +1,7 @@
 import { BUILTIN_TESTS } from './builtin-tests.js';
 import { _splitTestArgs, resolveTestConfig } from './config.js';
 import { QualityError } from './errors.js';
-import { _aliasForName, defaultTestAlias, defaultTestName } from './naming.js';
+import { _aliasForName, _testNames } from './naming.js';
 import { _lookup, type TestRegistry } from './registry.js';
 import { stripTrailingSemicolons } from './sql.js';
 import type {
@@ -38,7 +38,8 @@ export function compileGenericTest(
 ): CompiledTest {
   let name = inv.config?.name ?? `${inv.test}_${inv.model}`;
   try {
-    name = defaultTestName(inv);
+    const names = _testNames(inv);
+    name = names.name;
     const split = _splitTestArgs(inv.args);
     const config = resolveTestConfig({ ...split.config, ...inv.config });
     const definition = registry === undefined ? _lookup(BUILTIN_TESTS, inv.test) : registry.lookup(inv.test);
@@ -59,7 +60,7 @@ export function compileGenericTest(
     }
     const compiled: CompiledTest = {
       name,
-      alias: defaultTestAlias(inv),
+      alias: names.alias,
       sql: withLimit(stripTrailingSemicolons(body), config.limit),
       severity: config.severity,
       config,
