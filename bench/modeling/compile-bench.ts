@@ -1,16 +1,18 @@
 /**
  * Benchmark of @dataflow/modeling.
- *   node --conditions=source --import tsx bench/modeling/compile-bench.ts [--models 1000] [--exec-models 200]
+ *   node [--conditions=source] --import tsx bench/modeling/compile-bench.ts [--models 1000] [--exec-models 200]
  *     [--runs 5] [--compile-only] [--with-packages] [--baseline /work/main --pairs 7] [--source]
  *
  * What it measures: the code `@dataflow/modeling` resolves to. With `--conditions=source` that is
  * `src/` through tsx (esbuild's output, not what a user runs); without it, the compiled `dist/` JS
  * that `dataflow compile` runs (build first: `npx tsc -b`). The first line printed says which.
  *
- * `--baseline <checkout>` measures cold compiles only: pairs of fresh processes, one running this
- * checkout's bench and one the baseline checkout's (alternating which goes first), and prints the
- * paired medians of CPU and wall time of each and their ratio (before/after). The fresh processes
- * run the compiled `dist/` JS of each checkout (both must be built), or `src/` with `--source`.
+ * `--baseline <checkout>` measures cold compiles only: the project is generated once, then pairs of
+ * fresh plain `node` processes (no tsx, nothing but `@dataflow/modeling`, as `dataflow compile`),
+ * one running this checkout's code and one the baseline's (alternating which goes first), each
+ * importing the package and compiling once; it prints the paired medians of CPU and wall time of
+ * the compile (and of the import) and their ratio (before/after). The processes run the compiled
+ * `dist/` JS of each checkout (both must be built: `npx tsc -b`), or `src/` through tsx with `--source`.
  *
  * 1. Generates a dbt-style project of N models (Jinja: config, ref, set/for/loop.last, a macro) and
  *    3 tests per model (3,000 for 1,000 models) in a temp dir and times compileProject().
@@ -218,48 +220,77 @@ async function benchExecution(): Promise<void> {
   }
 }
 
-/** One cold compile (first run of a fresh process) of `checkout`'s bench: its CPU and wall ms. */
-function coldCompile(checkout: string): { cpu: number; wall: number } {
-  const args = values.source ? ['--conditions=source'] : [];
-  if (!values.source && !existsSync(join(checkout, 'packages/modeling/dist/index.js')))
-    throw new Error(`${checkout} is not built (run npx tsc -b there, or pass --source)`);
-  args.push('--import', 'tsx', 'bench/modeling/compile-bench.ts');
-  args.push('--compile-only', '--runs', '1', '--models', String(MODELS));
-  if (WITH_PACKAGES) args.push('--with-packages');
-  const out = execFileSync(process.execPath, args, { cwd: checkout, encoding: 'utf8' });
-  const number = (label: RegExp) => Number(label.exec(out)?.[1] ?? Number.NaN);
-  return { cpu: number(/cpu \(user\+sys[^:]*: ([\d.]+) ms/), wall: number(/wall: ([\d.]+) ms/) };
+/**
+ * What a fresh process of `dataflow compile` does, and nothing else (no tsx, no test kit): import
+ * `@dataflow/modeling` as the checkout resolves it, compile the project once, print CPU and wall
+ * ms of the import and of the compile.
+ */
+const COLD_COMPILE_SCRIPT = `
+const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+const c0 = cpu(), t0 = performance.now();
+const { compileProject } = await import('@dataflow/modeling');
+const c1 = cpu(), t1 = performance.now();
+const { diagnostics } = await compileProject({ dir: process.argv[1], schema: 'analytics' });
+const c2 = cpu(), t2 = performance.now();
+if (diagnostics.some((d) => d.severity === 'error')) throw new Error(diagnostics[0].message);
+console.log(JSON.stringify({ importCpu: c1 - c0, importWall: t1 - t0, cpu: c2 - c1, wall: t2 - t1 }));
+`;
+
+interface ColdRun {
+  cpu: number;
+  wall: number;
+  importCpu: number;
+  importWall: number;
 }
 
-function benchAgainstBaseline(baseline: string): void {
+/** One cold compile of `dir` in a fresh process running `checkout`'s code. */
+function coldCompile(checkout: string, dir: string): ColdRun {
+  const args = values.source ? ['--conditions=source', '--import', 'tsx'] : [];
+  if (!values.source && !existsSync(join(checkout, 'packages/modeling/dist/index.js')))
+    throw new Error(`${checkout} is not built (run npx tsc -b there, or pass --source)`);
+  args.push('--input-type=module', '-e', COLD_COMPILE_SCRIPT, dir);
+  const out = execFileSync(process.execPath, args, { cwd: checkout, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop() as string) as ColdRun;
+}
+
+async function benchAgainstBaseline(baseline: string): Promise<void> {
   const here = process.cwd();
-  const before: Array<{ cpu: number; wall: number }> = [];
-  const after: Array<{ cpu: number; wall: number }> = [];
-  for (let pair = 0; pair < Number(values.pairs); pair++) {
-    if (pair % 2 === 0) {
-      before.push(coldCompile(baseline));
-      after.push(coldCompile(here));
-    } else {
-      after.push(coldCompile(here));
-      before.push(coldCompile(baseline));
+  const dir = await mkdtemp(join(tmpdir(), 'modeling-bench-cold-'));
+  const before: ColdRun[] = [];
+  const after: ColdRun[] = [];
+  try {
+    await generateProject(dir, MODELS, true);
+    for (let pair = 0; pair < Number(values.pairs); pair++) {
+      if (pair % 2 === 0) {
+        before.push(coldCompile(baseline, dir));
+        after.push(coldCompile(here, dir));
+      } else {
+        after.push(coldCompile(here, dir));
+        before.push(coldCompile(baseline, dir));
+      }
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  const cpuBefore = median(before.map((r) => r.cpu));
-  const cpuAfter = median(after.map((r) => r.cpu));
-  const wallBefore = median(before.map((r) => r.wall));
-  const wallAfter = median(after.map((r) => r.wall));
+  const med = (runs: ColdRun[], key: keyof ColdRun) => median(runs.map((r) => r[key]));
   console.log(
-    `cold compile, ${MODELS} models${WITH_PACKAGES ? ' with dbt_utils + dispatch' : ''}, ${values.pairs} paired fresh processes running ${values.source ? 'src/ through tsx' : 'the compiled dist/ JS'}`,
+    `cold compile, ${MODELS} models${WITH_PACKAGES ? ' with dbt_utils + dispatch' : ''}, ${values.pairs} paired fresh processes running ${values.source ? 'src/ through tsx' : 'the compiled dist/ JS'} (node -e: import, then compileProject once)`,
   );
-  console.log(`  baseline ${baseline}: cpu median ${ms(cpuBefore)}, wall median ${ms(wallBefore)}`);
-  console.log(`  this checkout:        cpu median ${ms(cpuAfter)}, wall median ${ms(wallAfter)}`);
+  for (const [label, runs] of [
+    [`baseline ${baseline}`, before],
+    ['this checkout', after],
+  ] as const) {
+    console.log(
+      `  ${label}: compile cpu median ${ms(med(runs, 'cpu'))}, wall median ${ms(med(runs, 'wall'))}; import cpu ${ms(med(runs, 'importCpu'))}, wall ${ms(med(runs, 'importWall'))}`,
+    );
+  }
   console.log(
-    `  ratio before/after: cpu ${(cpuBefore / cpuAfter).toFixed(2)}x, wall ${(wallBefore / wallAfter).toFixed(2)}x`,
+    `  compile ratio before/after: cpu ${(med(before, 'cpu') / med(after, 'cpu')).toFixed(2)}x, wall ${(med(before, 'wall') / med(after, 'wall')).toFixed(2)}x`,
   );
   console.log(`  host load average: ${loadAverage()}`);
 }
 
-if (values.baseline) benchAgainstBaseline(values.baseline);
+if (values.baseline) await benchAgainstBaseline(values.baseline);
 else {
   await benchCompile();
   if (!values['compile-only']) await benchExecution();

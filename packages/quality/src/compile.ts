@@ -1,7 +1,7 @@
 import { BUILTIN_TESTS, type TestDefinition } from './builtin-tests.js';
 import { _splitTestArgs, parseTestConfig, resolveTestConfig } from './config.js';
 import { QualityError } from './errors.js';
-import { _aliasForName, defaultTestAlias, defaultTestName } from './naming.js';
+import { _aliasForName, _testNames } from './naming.js';
 import { _lookup, type TestRegistry } from './registry.js';
 import { stripTrailingSemicolons } from './sql.js';
 import type {
@@ -87,7 +87,8 @@ export function compileGenericTest(
 ): CompiledTest {
   let name = inv.config?.name ?? `${inv.test}_${inv.model}`;
   try {
-    name = defaultTestName(inv);
+    const names = _testNames(inv);
+    name = names.name;
     const definition = registry === undefined ? _lookup(BUILTIN_TESTS, inv.test) : registry.lookup(inv.test);
     if (definition === undefined) {
       throw new QualityError('UNKNOWN_TEST', `unknown generic test ${inv.test}`);
@@ -107,7 +108,7 @@ export function compileGenericTest(
     }
     const compiled: CompiledTest = {
       name,
-      alias: defaultTestAlias(inv),
+      alias: names.alias,
       sql: empty ? '' : withLimit(stripTrailingSemicolons(body as string), config.limit),
       severity: config.severity,
       config,

@@ -97,6 +97,17 @@ export function defaultTestAlias(inv: GenericTestInvocation): string {
   return explicit === undefined ? synthesize(inv).short : _aliasForName(explicit);
 }
 
+/**
+ * {@link defaultTestName} and {@link defaultTestAlias} together, splitting the arguments and
+ * synthesizing the name once (compiling a project names thousands of tests).
+ */
+export function _testNames(inv: GenericTestInvocation): { name: string; alias: string } {
+  const explicit = inv.config?.name ?? _splitTestArgs(inv.args).config.name;
+  if (explicit !== undefined) return { name: explicit, alias: _aliasForName(explicit) };
+  const { full, short } = synthesize(inv);
+  return { name: full, alias: short };
+}
+
 /** Alias for an explicit name (config `name`, singular tests): itself, or hash-shortened when too long. */
 export function _aliasForName(name: string): string {
   if (name.length <= MAX_NAME_LENGTH) return name;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   type CompiledTest,
   compileGenericTest,
@@ -129,8 +129,8 @@ export function relationArgs(
   );
 }
 
-const shortHash = (value: unknown) =>
-  createHash('md5').update(JSON.stringify(value)).digest('hex').slice(0, 10);
+// One-shot `hash` (Node ≥ 20.12): no Hash object per test, a third of the cost of `createHash`.
+const shortHash = (value: unknown) => hash('md5', JSON.stringify(value), 'hex').slice(0, 10);
 
 /**
  * dbt's relation for a test's failing rows when it stores them: the schema of

@@ -2,7 +2,7 @@ import type { CallArgs, Expr, MacroParam, Stmt, Target } from './ast.js';
 import { TemplateError } from './errors.js';
 import { BUILTIN_FILTERS, type FilterContext, type FilterFn } from './filters.js';
 import { binaryOp, compareOp, concatOp, unaryOp } from './ops.js';
-import { BODY_VAR, parseTemplate } from './parser.js';
+import { BODY_VAR, parsedWithoutBlocks, parseTemplate } from './parser.js';
 import {
   callValue,
   getattr,
@@ -175,19 +175,20 @@ export class Environment {
 }
 
 /**
- * Parsed bodies shared by every environment of the process: a package's macro files are the same
- * text compile after compile. Bounded by count, oldest dropped first; bodies are never mutated.
+ * Parsed bodies shared by every environment of the process, by template text (a body holds no
+ * file name: errors name the file of the template being rendered): a package's macro files are the
+ * same text compile after compile, and files with the same text share one parse. Bounded by
+ * count, oldest dropped first; bodies are never mutated.
  */
 const PARSED = new Map<string, Stmt[]>();
 const MAX_PARSED = 5000;
 
 function sharedParse(source: string, file: string): Stmt[] {
-  const key = `${file}\u0000${source}`;
-  const hit = PARSED.get(key);
+  const hit = PARSED.get(source);
   if (hit) return hit;
   const body = parseTemplate(source, file);
   if (PARSED.size >= MAX_PARSED) PARSED.delete(PARSED.keys().next().value as string);
-  PARSED.set(key, body);
+  PARSED.set(source, body);
   return body;
 }
 
@@ -249,6 +250,7 @@ const namedBlocksCache = new WeakMap<Stmt[], boolean>();
 
 /** Whether a template body has `{% block %}`s anywhere (most templates have none: skip the walk). */
 function hasNamedBlocks(body: Stmt[]): boolean {
+  if (parsedWithoutBlocks(body)) return false;
   let has = namedBlocksCache.get(body);
   if (has === undefined) {
     has = body.some((stmt) => stmt.kind === 'namedblock' || childBodies(stmt).some(hasNamedBlocks));
@@ -424,7 +426,10 @@ class Renderer {
   private returned: MacroReturn | undefined;
 
   exec(body: Stmt[], frame: Frame, out: string[]): void {
-    for (const stmt of body) {
+    // Indexed loops and no destructuring on the paths every render takes: until the JIT has
+    // compiled them (most of a cold compile), iterator-protocol calls are a large part of the cost.
+    for (let i = 0; i < body.length; i++) {
+      const stmt = body[i] as Stmt;
       if (stmt.kind === 'data') {
         out.push(stmt.text);
         continue;
@@ -464,9 +469,10 @@ class Renderer {
         out.push(pyStr(this.eval(stmt.expr, frame)));
         return;
       case 'if':
-        for (const [test, body] of stmt.branches) {
-          if (truthy(this.eval(test, frame))) {
-            this.exec(body, frame, out);
+        for (let i = 0; i < stmt.branches.length; i++) {
+          const branch = stmt.branches[i] as [Expr, Stmt[]];
+          if (truthy(this.eval(branch[0], frame))) {
+            this.exec(branch[1], frame, out);
             return;
           }
         }
@@ -615,25 +621,30 @@ class Renderer {
   }
 
   private macro(name: string, params: MacroParam[], body: Stmt[], closure: Frame): PyCallable {
-    const readsContext = bodyReadsContext(body);
+    // Looked up at the first call: most macros a package defines are never called.
+    let readsContext: boolean | undefined;
+    const isParam = (key: string) => params.some((p) => p.name === key);
     const fn = pyFunction(name, (args, kwargs) => {
+      readsContext ??= bodyReadsContext(body);
       if (readsContext) this.env.onContextRead?.();
       const frame = new Frame(closure);
-      const extra = { ...kwargs };
-      params.forEach((p, i) => {
+      for (let i = 0; i < params.length; i++) {
+        const p = params[i] as MacroParam;
         let v: unknown;
         if (i < args.length) v = args[i];
-        else if (p.name in extra) v = extra[p.name];
+        else if (p.name in kwargs) v = kwargs[p.name];
         else v = p.default ? this.eval(p.default, frame) : new Undefined(p.name);
-        delete extra[p.name];
         frame.vars.set(p.name, v);
-      });
-      if ('caller' in extra) {
-        frame.vars.set('caller', extra.caller);
-        delete extra.caller;
       }
-      frame.vars.set('varargs', toTuple(args.slice(params.length)));
-      frame.vars.set('kwargs', new Map(Object.entries(extra)));
+      // What no parameter took: `caller`, then `kwargs` (in the order given) and `varargs`.
+      const extra = new Map<string, unknown>();
+      for (const key of Object.keys(kwargs)) if (!isParam(key)) extra.set(key, kwargs[key]);
+      if (extra.has('caller')) {
+        frame.vars.set('caller', extra.get('caller'));
+        extra.delete('caller');
+      }
+      frame.vars.set('varargs', toTuple(args.length > params.length ? args.slice(params.length) : []));
+      frame.vars.set('kwargs', extra);
       return this.execMacroBody(body, frame);
     });
     return fn;
@@ -645,8 +656,11 @@ class Renderer {
         return expr.value;
       case 'name':
         return this.lookup(expr.name, frame);
-      case 'list':
-        return expr.items.map((e) => this.eval(e, frame));
+      case 'list': {
+        const items: unknown[] = [];
+        for (let i = 0; i < expr.items.length; i++) items.push(this.eval(expr.items[i] as Expr, frame));
+        return items;
+      }
       case 'tuple':
         return toTuple(expr.items.map((e) => this.eval(e, frame)));
       case 'dict': {
@@ -693,21 +707,26 @@ class Renderer {
       }
       case 'compare': {
         let left = this.eval(expr.first, frame);
-        for (const [op, e] of expr.ops) {
-          const right = this.eval(e, frame);
-          if (!compareOp(op, left, right, (a, b) => pyCompare(this.defined(a), this.defined(b))))
-            return false;
+        for (let i = 0; i < expr.ops.length; i++) {
+          const op = expr.ops[i] as [string, Expr];
+          const right = this.eval(op[1], frame);
+          if (!compareOp(op[0], left, right, this.definedCompare)) return false;
           left = right;
         }
         return true;
       }
-      case 'concat':
-        return concatOp(expr.items.map((e) => this.eval(e, frame)));
+      case 'concat': {
+        const items: unknown[] = [];
+        for (let i = 0; i < expr.items.length; i++) items.push(this.eval(expr.items[i] as Expr, frame));
+        return concatOp(items);
+      }
       case 'cond':
         if (truthy(this.eval(expr.test, frame))) return this.eval(expr.value, frame);
         return expr.otherwise ? this.eval(expr.otherwise, frame) : new Undefined('');
     }
   }
+
+  private readonly definedCompare = (a: unknown, b: unknown) => pyCompare(this.defined(a), this.defined(b));
 
   private defined(v: unknown): unknown {
     if (isUndefined(v)) throw undefinedError(v);
@@ -715,10 +734,14 @@ class Renderer {
   }
 
   private args(call: CallArgs, frame: Frame): [unknown[], Record<string, unknown>] {
-    const args = call.args.map((e) => this.eval(e, frame));
+    const args: unknown[] = [];
+    for (let i = 0; i < call.args.length; i++) args.push(this.eval(call.args[i] as Expr, frame));
     if (call.starArgs) args.push(...pyIter(this.eval(call.starArgs, frame)));
     const kwargs: Record<string, unknown> = {};
-    for (const [k, e] of call.kwargs) kwargs[k] = this.eval(e, frame);
+    for (let i = 0; i < call.kwargs.length; i++) {
+      const kwarg = call.kwargs[i] as [string, Expr];
+      kwargs[kwarg[0]] = this.eval(kwarg[1], frame);
+    }
     if (call.starKwargs) {
       const extra = this.eval(call.starKwargs, frame);
       if (isMapping(extra)) for (const [k, v] of dictEntries(extra)) kwargs[String(k)] = v;

@@ -49,8 +49,15 @@ const DIGIT_9 = 57;
 const SINGLE_OPS = new Set([...'+-/*%~[](){}<>=.:|,;'].map((c) => c.charCodeAt(0)));
 
 const isDigit = (c: number) => c >= DIGIT_0 && c <= DIGIT_9;
-const isNameStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === UNDERSCORE;
-const isNameChar = (c: number) => isNameStart(c) || isDigit(c);
+
+/** ASCII classes by character code: one table read per character (no calls in the hot loops). */
+const NAME_START = 1;
+const NAME_CHAR = 2;
+const CLASSES = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === UNDERSCORE;
+  CLASSES[c] = (letter ? NAME_START | NAME_CHAR : 0) | (isDigit(c) ? NAME_CHAR : 0);
+}
 
 /**
  * Python's `\s` (what Jinja2's lexer skips inside tags) beyond space, tab and line ends: form feed,
@@ -254,9 +261,12 @@ class Lexer {
         }
       }
       const line = this.line;
-      if (isNameStart(c)) {
+      if (c < 128 && (CLASSES[c] as number) & NAME_START) {
         let end = pos + 1;
-        while (end < length && isNameChar(src.charCodeAt(end))) end++;
+        for (; end < length; end++) {
+          const d = src.charCodeAt(end);
+          if (d >= 128 || ((CLASSES[d] as number) & NAME_CHAR) === 0) break;
+        }
         tokens.push({ kind: 'name', value: src.slice(pos, end), line });
         pos = end;
       } else if (c === QUOTE || c === DQUOTE) {

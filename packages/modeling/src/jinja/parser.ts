@@ -14,13 +14,29 @@ const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=']);
 const BINARY_OPS = new Set([...COMPARE_OPS, '+', '-', '~', '*', '/', '//', '%', '**']);
 const TEST_ARG_START = new Set(['name', 'string', 'int', 'float']);
 
+/** Template bodies parsed without any `{% block %}`: a render need not look for blocks in them. */
+const WITHOUT_BLOCKS = new WeakSet<Stmt[]>();
+
 /** Parses a Jinja2 template into statements (Jinja2's grammar and operator precedence). */
 export function parseTemplate(source: string, file: string): Stmt[] {
-  return new Parser(tokenize(source, file), file).parseAll();
+  const parser = new Parser(tokenize(source, file), file);
+  const body = parser.parseAll();
+  if (!parser.sawNamedBlock) WITHOUT_BLOCKS.add(body);
+  return body;
+}
+
+/**
+ * Whether `body` is a whole template that {@link parseTemplate} found no `{% block %}` in (false
+ * for other bodies: they may have some).
+ */
+export function parsedWithoutBlocks(body: Stmt[]): boolean {
+  return WITHOUT_BLOCKS.has(body);
 }
 
 class Parser {
   private i = 0;
+  /** Set once a `{% block %}` is parsed. */
+  sawNamedBlock = false;
   constructor(
     private readonly tokens: Token[],
     private readonly file: string,
@@ -32,23 +48,36 @@ class Parser {
     return body;
   }
 
-  private peek(offset = 0): Token {
+  /** The current token (`next` never moves past the final `eof`). */
+  private peek(): Token {
+    return this.tokens[this.i] as Token;
+  }
+  /** The token `offset` ahead (the final `eof` past the end). */
+  private peekAt(offset: number): Token {
     return this.tokens[this.i + offset] ?? (this.tokens[this.tokens.length - 1] as Token);
   }
   private next(): Token {
-    const t = this.peek();
+    const t = this.tokens[this.i] as Token;
     if (this.i < this.tokens.length - 1) this.i++;
     return t;
   }
   private fail(message: string, line = this.peek().line): never {
     throw new TemplateSyntaxError(message, this.file, line);
   }
-  private isOp(value: string, offset = 0): boolean {
-    const t = this.peek(offset);
+  private isOp(value: string): boolean {
+    const t = this.tokens[this.i] as Token;
     return t.kind === 'op' && t.value === value;
   }
-  private isName(value: string, offset = 0): boolean {
-    const t = this.peek(offset);
+  private isName(value: string): boolean {
+    const t = this.tokens[this.i] as Token;
+    return t.kind === 'name' && t.value === value;
+  }
+  private isOpAt(value: string, offset: number): boolean {
+    const t = this.peekAt(offset);
+    return t.kind === 'op' && t.value === value;
+  }
+  private isNameAt(value: string, offset: number): boolean {
+    const t = this.peekAt(offset);
     return t.kind === 'name' && t.value === value;
   }
   private skipOp(value: string): boolean {
@@ -74,7 +103,7 @@ class Parser {
   }
   private expectBlockEnd(): void {
     // Jinja2 accepts a colon before the end of a block tag (`{% if x: %}`).
-    if (this.isOp(':') && this.peek(1).kind === 'block_end') this.next();
+    if (this.isOp(':') && this.peekAt(1).kind === 'block_end') this.next();
     if (this.peek().kind !== 'block_end')
       this.fail(`expected end of statement block, got '${this.describe(this.peek())}'`);
     this.next();
@@ -106,7 +135,7 @@ class Parser {
         this.next();
         body.push({ kind: 'print', expr, line: t.line });
       } else if (t.kind === 'block_begin') {
-        const name = this.peek(1);
+        const name = this.peekAt(1);
         if (name.kind === 'name' && ends.includes(name.value)) {
           this.next();
           return body;
@@ -192,7 +221,7 @@ class Parser {
     }
     if (tag === 'include') {
       let ignoreMissing = false;
-      if (this.isName('ignore') && this.isName('missing', 1)) {
+      if (this.isName('ignore') && this.isNameAt('missing', 1)) {
         this.next();
         this.next();
         ignoreMissing = true;
@@ -223,7 +252,7 @@ class Parser {
   }
 
   private atContextModifier(): boolean {
-    return (this.isName('with') || this.isName('without')) && this.isName('context', 1);
+    return (this.isName('with') || this.isName('without')) && this.isNameAt('context', 1);
   }
 
   /** `with context` / `without context` after an include or import; `fallback` when absent. */
@@ -236,6 +265,7 @@ class Parser {
 
   /** `{% block name [scoped] %}…{% endblock [name] %}`. */
   private parseNamedBlock(line: number): Stmt {
+    this.sawNamedBlock = true;
     const name = this.expectName().value;
     let scoped = false;
     while (this.peek().kind === 'name') {
@@ -477,7 +507,7 @@ class Parser {
     if (t.kind === 'name') {
       if (t.value === 'not') return undefined;
     } else if (t.kind !== 'string' && t.kind !== 'int' && t.kind !== 'float') return undefined;
-    const after = this.peek(1);
+    const after = this.peekAt(1);
     const ends =
       after.kind === 'var_end' ||
       after.kind === 'block_end' ||
@@ -504,7 +534,7 @@ class Parser {
     if (t.kind === 'op') return BINARY_OPS.has(t.value);
     if (t.kind !== 'name') return false;
     if (t.value === 'and' || t.value === 'or' || t.value === 'in') return true;
-    return t.value === 'not' && this.isName('in', 1);
+    return t.value === 'not' && this.isNameAt('in', 1);
   }
 
   // Each level below takes an optional operand already parsed at its start (with that start's line)
@@ -547,7 +577,7 @@ class Parser {
         ops.push([t.value, this.parseMath1()]);
       } else if (this.skipName('in')) {
         ops.push(['in', this.parseMath1()]);
-      } else if (this.isName('not') && this.isName('in', 1)) {
+      } else if (this.isName('not') && this.isNameAt('in', 1)) {
         this.next();
         this.next();
         ops.push(['notin', this.parseMath1()]);
@@ -727,7 +757,7 @@ class Parser {
       if (this.isOp(')')) break;
       if (this.skipOp('**')) out.starKwargs = this.parseExpression();
       else if (this.skipOp('*')) out.starArgs = this.parseExpression();
-      else if (this.peek().kind === 'name' && this.isOp('=', 1)) {
+      else if (this.peek().kind === 'name' && this.isOpAt('=', 1)) {
         const key = this.next().value;
         this.next();
         out.kwargs.push([key, this.parseExpression()]);
@@ -750,7 +780,7 @@ class Parser {
   private parseFilter(node: Expr | undefined): Expr {
     const t = this.expectName();
     let name = t.value;
-    while (this.isOp('.') && this.peek(1).kind === 'name') {
+    while (this.isOp('.') && this.peekAt(1).kind === 'name') {
       this.next();
       name += `.${this.next().value}`;
     }
@@ -763,7 +793,7 @@ class Parser {
     const line = this.next().line;
     const negated = this.skipName('not');
     let name = this.expectName().value;
-    while (this.isOp('.') && this.peek(1).kind === 'name') {
+    while (this.isOp('.') && this.peekAt(1).kind === 'name') {
       this.next();
       name += `.${this.next().value}`;
     }
