@@ -30,18 +30,24 @@ function visit(node: unknown, calls: MacroCalls): void {
   }
   if (node === null || typeof node !== 'object') return;
   const n = node as { kind?: unknown };
-  if (n.kind === 'call') {
-    const { fn, args, kwargs } = node as Extract<Expr, { kind: 'call' }>;
-    if (fn.kind === 'name') calls.names.add(fn.name);
-    else if (fn.kind === 'getattr' && fn.obj.kind === 'name') {
-      if (fn.obj.name === 'adapter' && fn.attr === 'dispatch') {
-        const name = literal(args[0]) ?? literal(kwargs.find(([k]) => k === 'macro_name')?.[1]);
-        const ns = literal(args[1]) ?? literal(kwargs.find(([k]) => k === 'macro_namespace')?.[1]);
-        if (name) calls.dispatched.push([name, ns]);
-      } else calls.qualified.add(`${fn.obj.name}.${fn.attr}`);
-    }
+  // Text and constants hold no calls (and a constant's value may be a host object).
+  if (n.kind === 'data' || n.kind === 'const') return;
+  if (n.kind === 'call') recordCall(node as Extract<Expr, { kind: 'call' }>, calls);
+  for (const key in node) {
+    const v = (node as Record<string, unknown>)[key];
+    if (v !== null && typeof v === 'object') visit(v, calls);
   }
-  for (const v of Object.values(node)) if (typeof v === 'object') visit(v, calls);
+}
+
+function recordCall({ fn, args, kwargs }: Extract<Expr, { kind: 'call' }>, calls: MacroCalls): void {
+  if (fn.kind === 'name') calls.names.add(fn.name);
+  else if (fn.kind === 'getattr' && fn.obj.kind === 'name') {
+    if (fn.obj.name === 'adapter' && fn.attr === 'dispatch') {
+      const name = literal(args[0]) ?? literal(kwargs.find(([k]) => k === 'macro_name')?.[1]);
+      const ns = literal(args[1]) ?? literal(kwargs.find(([k]) => k === 'macro_namespace')?.[1]);
+      if (name) calls.dispatched.push([name, ns]);
+    } else calls.qualified.add(`${fn.obj.name}.${fn.attr}`);
+  }
 }
 
 /**
@@ -176,5 +182,6 @@ export function macroDependencies(
     const macros = calls ? table.resolve(calls, node.packageName) : [];
     if (macros.length > 0) nodeMacros[id] = macros;
   }
-  return { macros: table.graphMacros(), nodeMacros };
+  const macros = table.graphMacros();
+  return { macros, nodeMacros };
 }
