@@ -30,18 +30,24 @@ function visit(node: unknown, calls: MacroCalls): void {
   }
   if (node === null || typeof node !== 'object') return;
   const n = node as { kind?: unknown };
-  if (n.kind === 'call') {
-    const { fn, args, kwargs } = node as Extract<Expr, { kind: 'call' }>;
-    if (fn.kind === 'name') calls.names.add(fn.name);
-    else if (fn.kind === 'getattr' && fn.obj.kind === 'name') {
-      if (fn.obj.name === 'adapter' && fn.attr === 'dispatch') {
-        const name = literal(args[0]) ?? literal(kwargs.find(([k]) => k === 'macro_name')?.[1]);
-        const ns = literal(args[1]) ?? literal(kwargs.find(([k]) => k === 'macro_namespace')?.[1]);
-        if (name) calls.dispatched.push([name, ns]);
-      } else calls.qualified.add(`${fn.obj.name}.${fn.attr}`);
-    }
+  // Text and constants hold no calls (and a constant's value may be a host object).
+  if (n.kind === 'data' || n.kind === 'const') return;
+  if (n.kind === 'call') recordCall(node as Extract<Expr, { kind: 'call' }>, calls);
+  for (const key in node) {
+    const v = (node as Record<string, unknown>)[key];
+    if (v !== null && typeof v === 'object') visit(v, calls);
   }
-  for (const v of Object.values(node)) if (typeof v === 'object') visit(v, calls);
+}
+
+function recordCall({ fn, args, kwargs }: Extract<Expr, { kind: 'call' }>, calls: MacroCalls): void {
+  if (fn.kind === 'name') calls.names.add(fn.name);
+  else if (fn.kind === 'getattr' && fn.obj.kind === 'name') {
+    if (fn.obj.name === 'adapter' && fn.attr === 'dispatch') {
+      const name = literal(args[0]) ?? literal(kwargs.find(([k]) => k === 'macro_name')?.[1]);
+      const ns = literal(args[1]) ?? literal(kwargs.find(([k]) => k === 'macro_namespace')?.[1]);
+      if (name) calls.dispatched.push([name, ns]);
+    } else calls.qualified.add(`${fn.obj.name}.${fn.attr}`);
+  }
 }
 
 /**
@@ -102,19 +108,29 @@ export class MacroTable {
     return [...out].sort();
   }
 
-  /** Every macro with its checksum and the macros it calls, for the graph and the manifest. */
-  graphMacros(): Record<string, GraphMacro> {
-    const out: Record<string, GraphMacro> = {};
-    for (const [id, d] of [...this.byId].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      out[id] = {
+  /**
+   * The macros reachable from `roots` (the nodes' direct calls), each with its checksum and the
+   * macros it calls, for the graph and the manifest. Macros no node reaches are left out: they
+   * cannot make a node modified, and a package's hundred others are not hashed on every compile.
+   */
+  graphMacros(roots: Iterable<string>): Record<string, GraphMacro> {
+    const found = new Map<string, GraphMacro>();
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const id = stack.pop() as string;
+      const d = this.byId.get(id);
+      if (!d || found.has(id)) continue;
+      const macros = this.resolve(macroCalls(d.stmt.body), d.packageName).filter((m) => m !== id);
+      found.set(id, {
         name: d.name,
         packageName: d.packageName,
         file: d.file,
         checksum: macroChecksum(d.stmt),
-        macros: this.resolve(macroCalls(d.stmt.body), d.packageName).filter((m) => m !== id),
-      };
+        macros,
+      });
+      stack.push(...macros);
     }
-    return out;
+    return Object.fromEntries([...found].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 }
 
@@ -147,8 +163,8 @@ export interface MacroDependencies {
 }
 
 /**
- * The macros of the project and its packages, and which of them each model, snapshot and generic
- * test calls (its template read statically; a generic test calls its `test_<name>` macro). Macros
+ * The macros of the project and its packages that nodes reach, and which of them each model,
+ * snapshot and generic test calls (its template read statically; a generic test calls its `test_<name>` macro). Macros
  * built into dataflow's `dbt` namespace are not listed: they change with dataflow, not the project.
  *
  * @example
@@ -176,5 +192,5 @@ export function macroDependencies(
     const macros = calls ? table.resolve(calls, node.packageName) : [];
     if (macros.length > 0) nodeMacros[id] = macros;
   }
-  return { macros: table.graphMacros(), nodeMacros };
+  return { macros: table.graphMacros(Object.values(nodeMacros).flat()), nodeMacros };
 }
