@@ -467,7 +467,11 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
   const out: NodeResult[] = [];
   try {
     if (node.resourceType === 'test') {
-      const result = await runTest(await connect(), node.compiled, {
+      const testClient = await connect();
+      const compiled = node.renderAtBuild
+        ? { ...node.compiled, sql: await renderTestAtBuild(run.options, node, testClient) }
+        : node.compiled;
+      const result = await runTest(testClient, compiled, {
         ...(signal ? { signal } : {}),
         ...(logger ? { logger } : {}),
       });
@@ -537,6 +541,22 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
     (client as pg.PoolClient | undefined)?.release(broken);
   }
   return out;
+}
+
+/** The SQL of a test that renders only at build time (`execute` true), from the compile's renderer. */
+async function renderTestAtBuild(
+  options: BuildOptions,
+  node: TestNode,
+  client: pg.PoolClient,
+): Promise<string> {
+  const { renderer, signal } = options;
+  if (!renderer?.renderTest || !renderer.rendersTest?.(node.uniqueId))
+    throw new ModelingError(
+      'COMPILE_FAILED',
+      `${node.name} renders only at build time (execute true): pass compileProject's renderer to build`,
+      { node: node.uniqueId },
+    );
+  return renderer.renderTest(node.uniqueId, createPgIntrospector(client), signal ? { signal } : {});
 }
 
 /** Cancels the statements of running nodes (best effort: a failed cancel still ends the statement). */

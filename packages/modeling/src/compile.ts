@@ -143,7 +143,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   }
   for (const snapshot of compileSnapshots(ctx, snapshots, linker, rendered))
     nodes[snapshot.uniqueId] = snapshot;
-  for (const test of compileTests(ctx, { inputs, nodes, sources, linker })) nodes[test.uniqueId] = test;
+  const buildTimeTests = new Map<string, () => string>();
+  for (const test of compileTests(ctx, { inputs, nodes, sources, linker, buildTimeTests }))
+    nodes[test.uniqueId] = test;
   for (const unit of compileUnitTests(ctx, inputs.unitTests, models, linker)) nodes[unit.uniqueId] = unit;
 
   const graph: CompiledGraph = {
@@ -155,7 +157,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     ...buildEdgeMaps(nodes),
     ...(Object.keys(failedModels).length > 0 ? { failedModels } : {}),
   };
-  const renderer = createBuildRenderer({ ctx, models, linker, rendered, inCycle });
+  const renderer = createBuildRenderer({ ctx, models, linker, rendered, inCycle, tests: buildTimeTests });
   return { graph, diagnostics: diagnostics.list, renderer };
 }
 

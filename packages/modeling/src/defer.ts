@@ -149,5 +149,10 @@ export function deferRenderer(renderer: BuildRenderer, deferred: readonly Deferr
       const result = await renderer.render(nodeId, isIncremental, introspect, options);
       return { ...result, sql: swap(result.sql) };
     },
+    rendersTest: (nodeId) => renderer.rendersTest?.(nodeId) ?? false,
+    async renderTest(nodeId, introspect, options) {
+      if (!renderer.renderTest) throw new TypeError(`no build-time render for ${nodeId}`);
+      return swap(await renderer.renderTest(nodeId, introspect, options));
+    },
   };
 }

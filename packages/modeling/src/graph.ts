@@ -121,6 +121,12 @@ export interface TestNode extends BaseNode {
    * audits. Absent for tests of sources and for singular tests reading several nodes.
    */
   sqlTemplate?: string;
+  /**
+   * A custom generic test that rendered no SQL with `execute` false (dbt_expectations'
+   * `{% if execute %}` tests): `compiled.sql` is a marker; `build` renders it again with `execute`
+   * true through `compileProject`'s renderer just before it runs, as dbt does. Never an audit.
+   */
+  renderAtBuild?: true;
 }
 
 /** A snapshot (SCD type 2 table): `snapshots/*.sql` blocks or YAML-defined (dbt ≥ 1.9). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileProject, type ModelNode } from '../src/index.js';
+import { compileProject, type ModelNode, type TestNode } from '../src/index.js';
 import { writeProject } from './helpers.js';
 
 // Regression tests for what public dbt projects used and dataflow lacked (issue 11's corpus).
@@ -106,6 +106,32 @@ describe('builtins.ref.config', () => {
     const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
     expect(diagnostics).toEqual([]);
     expect(model(graph, 'about').compiledSql).toBe("select '1.4.2 in clinic' as care, '2.0.0' as me");
+  });
+});
+
+describe('test arguments', () => {
+  it('are rendered natively (a macro returning a list gives a list); the name comes from the arguments as written', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\n',
+      'macros/statuses.sql':
+        "{% macro visit_statuses(extra) %}{{ return(['open', 'closed'] + extra) }}{% endmacro %}",
+      'models/visits.sql': "select 'open' as status",
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: visits',
+        '    columns:',
+        '      - name: status',
+        '        tests:',
+        '          - accepted_values:',
+        '              values: "{{ visit_statuses([\'void\']) }}"',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    const [test] = Object.values(graph.nodes).filter((n) => n.resourceType === 'test') as TestNode[];
+    expect(test?.name).toBe('accepted_values_visits_status___visit_statuses_void_');
+    expect(test?.compiled.sql).toContain("where value_field not in ('open', 'closed', 'void')");
   });
 });
 

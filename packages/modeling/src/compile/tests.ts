@@ -4,6 +4,9 @@ import {
   compileGenericTest,
   compileSingularTest,
   createTestRegistry,
+  defaultTestAlias,
+  defaultTestName,
+  type GenericTestContext,
   parseTestConfig,
   QualityError,
   type TestConfig,
@@ -17,6 +20,7 @@ import type { CompileContext } from './context.js';
 import type { ProjectInputs, SingularSource } from './inputs.js';
 import type { Linker } from './link.js';
 import type { SourceTable } from './sources.js';
+import { renderYamlValue, type YamlSite } from './yaml-jinja.js';
 
 class UnknownReferenceError extends Error {
   constructor(
@@ -64,28 +68,45 @@ export function testResolver(
   };
 }
 
-/** The project's generic test macros (`{% test %}`) on top of the built-in tests. */
+/** What a custom generic test compiles to when it renders no SQL until `execute` is true. */
+export const RENDER_AT_BUILD_SQL = '/* dataflow: rendered at build time, with execute true */';
+
+/**
+ * The project's generic test macros (`{% test %}`) on top of the built-in tests. A macro that
+ * renders nothing while `execute` is false (it guards its body with `{% if execute %}`) gives
+ * {@link RENDER_AT_BUILD_SQL}: the build renders it again.
+ */
 export function testRegistry(ctx: CompileContext): TestRegistry {
   const registry = createTestRegistry();
+  const executing = () => ctx.jinja.env.globals.get('execute') === true;
   for (const name of ctx.jinja.testMacros.keys()) {
-    registry.define(name, ({ relation, column, args, resolve }) =>
-      ctx.jinja.callTestMacro(
-        name,
-        {
-          ref: (n) => resolve(n),
-          source: (s, t) => resolve(`source('${s}', '${t}')`),
-          config: () => undefined,
-          var: ctx.var,
-          thisRelation: relation,
-          isIncremental: false,
-        },
-        relation,
-        column,
-        relationArgs(args, resolve),
-      ),
-    );
+    registry.define(name, (context) => {
+      const sql = callTestMacro(ctx, name, context);
+      return sql.trim() === '' && !executing() ? RENDER_AT_BUILD_SQL : sql;
+    });
   }
   return registry;
+}
+
+function callTestMacro(
+  ctx: CompileContext,
+  name: string,
+  { relation, column, args, resolve }: GenericTestContext,
+): string {
+  return ctx.jinja.callTestMacro(
+    name,
+    {
+      ref: (n) => resolve(n),
+      source: (s, t) => resolve(`source('${s}', '${t}')`),
+      config: () => undefined,
+      var: ctx.var,
+      thisRelation: relation,
+      isIncremental: false,
+    },
+    relation,
+    column,
+    relationArgs(args, resolve),
+  );
 }
 
 const REFERENCE_ARG = /^\s*(?:ref|source)\(\s*['"][^'"]+['"]\s*(?:,\s*['"][^'"]+['"]\s*)?\)\s*$/;
@@ -124,6 +145,8 @@ export interface TestCompileInput {
   nodes: Readonly<Record<string, GraphNode>>;
   sources: SourceTable;
   linker: Linker;
+  /** Receives, per test that renders only at build time, the function that renders it again. */
+  buildTimeTests?: Map<string, () => string>;
 }
 
 /**
@@ -142,6 +165,7 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
     while (ids.has(uniqueId)) uniqueId += '_';
     ids.add(uniqueId);
     out.push({ ...node, uniqueId } as TestNode);
+    return uniqueId;
   };
   const registry = testRegistry(ctx);
   const generic = (
@@ -150,6 +174,7 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
     file?: string,
     targetType?: 'model' | 'source',
   ) => {
+    let rerender: (() => string) | undefined;
     const node = compileGenericTestNode(ctx, {
       decl,
       attached,
@@ -157,8 +182,13 @@ export function compileTests(ctx: CompileContext, input: TestCompileInput): Test
       linker,
       targetType,
       ...(file ? { file } : {}),
+      onRenderAtBuild: (fn) => {
+        rerender = fn;
+      },
     });
-    if (node) add(node, [attached.uniqueId, decl]);
+    if (!node) return;
+    const uniqueId = add(node, [attached.uniqueId, decl]);
+    if (rerender) input.buildTimeTests?.set(uniqueId, rerender);
   };
   for (const src of inputs.models) {
     const node = nodes[`model.${ctx.projectName}.${src.name}`];
@@ -197,6 +227,8 @@ export function compileGenericTestNode(
     targetType?: 'model' | 'source' | undefined;
     registry: TestRegistry;
     linker: Linker;
+    /** Called when the test renders only at build time, with the function that renders it then. */
+    onRenderAtBuild?: (rerender: () => string) => void;
   },
 ): Omit<TestNode, 'uniqueId'> | undefined {
   const { decl, attached, file, registry } = args;
@@ -212,13 +244,31 @@ export function compileGenericTestNode(
       test: decl.test,
       model: attached.name,
       ...(decl.column !== undefined ? { column: decl.column } : {}),
-      args: decl.args,
+      args: renderedArgs(ctx, decl.args, {
+        packageName: undefined,
+        file: file ?? attached.name,
+        node: attached.name,
+      }),
       config,
       targetType: args.targetType ?? 'model',
     };
-    const template = compileGenericTest(inv, { relation: RELATION_PLACEHOLDER, resolve }, registry);
+    // Named from the arguments as written, as dbt names tests (not from their rendered values).
+    const written = { ...inv, args: decl.args };
+    const template = {
+      ...compileGenericTest(inv, { relation: RELATION_PLACEHOLDER, resolve }, registry),
+      name: defaultTestName(written),
+      alias: defaultTestAlias(written),
+    };
     sqlTemplate = template.sql;
     compiled = { ...template, sql: template.sql.split(RELATION_PLACEHOLDER).join(attached.relation.sql) };
+    if (sqlTemplate.includes(RENDER_AT_BUILD_SQL)) {
+      // At build time the macro reads the published relation itself (never an audit of the temp one).
+      const published = testResolver(args.linker, new Set<string>());
+      args.onRenderAtBuild?.(
+        () => compileGenericTest(inv, { relation: attached.relation.sql, resolve: published }, registry).sql,
+      );
+      return { ...testNodeOf(ctx, args, deps, compiled), renderAtBuild: true };
+    }
   } catch (error) {
     const unknownRef = error instanceof UnknownReferenceError ? error : (error as Error).cause;
     const label = `test ${decl.test} on ${attached.name}${decl.column ? `.${decl.column}` : ''}`;
@@ -231,6 +281,34 @@ export function compileGenericTestNode(
       );
     return undefined;
   }
+  return { ...testNodeOf(ctx, args, deps, compiled), sqlTemplate };
+}
+
+/**
+ * dbt renders a test's arguments natively: `column_type_list: "{{ my_types() }}"` reaches the test
+ * as the list the macro returns. An argument naming `ref(` / `source(` is left to the test's own
+ * resolution ({@link relationArgs}).
+ */
+function renderedArgs(
+  ctx: CompileContext,
+  args: Record<string, unknown>,
+  site: YamlSite,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args))
+    out[key] =
+      typeof value === 'string' && /\b(?:ref|source)\s*\(/.test(value)
+        ? value
+        : renderYamlValue(ctx, value, site);
+  return out;
+}
+
+function testNodeOf(
+  ctx: CompileContext,
+  { decl, attached, file }: { decl: TestDeclaration; attached: Attached; file?: string },
+  deps: Set<string>,
+  compiled: CompiledTest,
+): Omit<TestNode, 'uniqueId'> {
   return {
     name: compiled.name,
     resourceType: 'test',
@@ -244,7 +322,6 @@ export function compileGenericTestNode(
     ...(decl.column !== undefined ? { columnName: decl.column } : {}),
     severity: compiled.severity,
     compiled,
-    sqlTemplate,
   };
 }
 

@@ -1,3 +1,4 @@
+import { sqlStateOf } from '@dataflow/pg';
 import type { CompileContext } from '../compile/context.js';
 import { inlineEphemerals } from '../compile/ephemeral.js';
 import type { Linker } from '../compile/link.js';
@@ -36,6 +37,13 @@ export interface BuildRenderer {
     introspect: Introspector,
     options?: { signal?: AbortSignal },
   ): Promise<BuildRender>;
+  /** Whether the test is one that renders only at build time (`TestNode.renderAtBuild`). */
+  rendersTest?(nodeId: string): boolean;
+  /**
+   * That test's SQL rendered with `execute` true, asking `introspect` what it asks. Throws
+   * `ModelingError('COMPILE_FAILED')` when it fails or still renders no SQL.
+   */
+  renderTest?(nodeId: string, introspect: Introspector, options?: { signal?: AbortSignal }): Promise<string>;
 }
 
 /** What {@link createBuildRenderer} needs from the compile. */
@@ -46,6 +54,8 @@ export interface BuildRendererInput {
   /** The compile's renders: ephemeral parents are inlined from them. */
   rendered: ReadonlyMap<string, RenderedModel>;
   inCycle: ReadonlySet<string>;
+  /** Tests that render only at build time: their render (`compileTests`' `buildTimeTests`). */
+  tests?: ReadonlyMap<string, () => string>;
 }
 
 const JINJA = /\{[{%#]/;
@@ -62,8 +72,30 @@ export function createBuildRenderer(input: BuildRendererInput): BuildRenderer {
       .filter((m) => m.src.rawSql !== undefined && JINJA.test(m.src.rawSql))
       .map((m) => [m.uniqueId, m]),
   );
+  const tests = input.tests ?? new Map<string, () => string>();
   return {
     renders: (nodeId) => byId.has(nodeId),
+    rendersTest: (nodeId) => tests.has(nodeId),
+    async renderTest(nodeId, introspect, options = {}) {
+      const render = tests.get(nodeId);
+      if (!render) throw new TypeError(`no build-time render for ${nodeId}`);
+      try {
+        const result = await renderWithAnswers(
+          (answers) => ctx.jinja.introspection.executing(answers, render),
+          introspect,
+          options.signal ? { signal: options.signal } : {},
+        );
+        return result.sql;
+      } catch (error) {
+        // A warehouse error keeps its SQLSTATE; a template or test problem becomes COMPILE_FAILED.
+        if (sqlStateOf(error)) throw error;
+        throw new ModelingError(
+          'COMPILE_FAILED',
+          `${nodeId}: build-time render (execute true) failed: ${(error as Error).message}`,
+          { node: nodeId, cause: error },
+        );
+      }
+    },
     async render(nodeId, isIncremental, introspect, options = {}) {
       const model = byId.get(nodeId);
       if (!model) throw new TypeError(`no build-time render for ${nodeId}`);
