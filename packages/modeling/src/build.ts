@@ -239,12 +239,30 @@ export function planBuild(
     if (t.severity !== 'error' || !t.attachedNode) continue;
     for (const child of graph.childMap[t.attachedNode] ?? []) {
       if (!waitsFor[child] || (graph.nodes[child] as GraphNode).resourceType === 'test') continue;
-      // The child must not be (an ancestor of) something the test reads, or we would deadlock.
-      const blocks = t.dependsOn.some((d) => d === child || ancestorsOf(graph, d, memo).has(child));
+      // The child must not be (an ancestor of) something the test reads, or we would deadlock;
+      // nor waited for by the test through another test's edge added here (two relationships
+      // tests between two branches would otherwise wait for each other).
+      const blocks =
+        t.dependsOn.some((d) => d === child || ancestorsOf(graph, d, memo).has(child)) ||
+        waitsOn(waitsFor, t.uniqueId, child);
       if (!blocks) waitsFor[child]?.push(t.uniqueId);
     }
   }
   return { order: scheduleUnitTests(graph, order, waitsFor), waitsFor, audits };
+}
+
+/** Whether `from` waits, directly or transitively, for `target`. */
+function waitsOn(waitsFor: Record<string, string[]>, from: string, target: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const id = stack.pop() as string;
+    if (id === target) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(waitsFor[id] ?? []));
+  }
+  return false;
 }
 
 /** Kahn's algorithm over the build's nodes; ties keep the given (sorted) order. */

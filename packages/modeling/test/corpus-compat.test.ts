@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileProject, type ModelNode } from '../src/index.js';
+import { compileProject, type ModelNode, planBuild, type TestNode } from '../src/index.js';
 import { writeProject } from './helpers.js';
 
 // Regression tests for what public dbt projects used and dataflow lacked (issue 11's corpus).
@@ -109,6 +109,32 @@ describe('builtins.ref.config', () => {
   });
 });
 
+describe('test arguments', () => {
+  it('are rendered natively (a macro returning a list gives a list); the name comes from the arguments as written', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\n',
+      'macros/statuses.sql':
+        "{% macro visit_statuses(extra) %}{{ return(['open', 'closed'] + extra) }}{% endmacro %}",
+      'models/visits.sql': "select 'open' as status",
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: visits',
+        '    columns:',
+        '      - name: status',
+        '        tests:',
+        '          - accepted_values:',
+        '              values: "{{ visit_statuses([\'void\']) }}"',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    const [test] = Object.values(graph.nodes).filter((n) => n.resourceType === 'test') as TestNode[];
+    expect(test?.name).toBe('accepted_values_visits_status___visit_statuses_void_');
+    expect(test?.compiled.sql).toContain("where value_field not in ('open', 'closed', 'void')");
+  });
+});
+
 describe('var() while parsing', () => {
   it('a missing var is None at parse time, so a model its own config disables is not an error', async () => {
     const dir = await writeProject({
@@ -168,5 +194,44 @@ describe('a model that fails to compile', () => {
       'model.clinic.late': { name: 'late', file: 'models/marts/late.sql' },
       'model.clinic.visits': { name: 'visits', file: 'models/marts/visits.sql' },
     });
+  });
+});
+
+describe('build plan', () => {
+  it('two relationships tests across two branches never make their children wait for each other (regression: 1,001 nodes skipped as "dependencies did not run")', async () => {
+    const rel = (column: string, to: string) =>
+      `      - name: ${column}\n        tests:\n          - relationships: {to: "ref('${to}')", field: id}`;
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: clinic\n',
+      'models/stg_a.sql': 'select 1 as id, 1 as b_id',
+      'models/stg_b.sql': 'select 1 as id, 1 as a_id',
+      'models/a.sql': "select * from {{ ref('stg_a') }}",
+      'models/b.sql': "select * from {{ ref('stg_b') }}",
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: stg_a',
+        '    columns:',
+        rel('b_id', 'b'),
+        '  - name: stg_b',
+        '    columns:',
+        rel('a_id', 'a'),
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    const plan = planBuild(graph);
+    // Every node can start once what it waits for has finished: no cycle in the waits.
+    const done = new Set<string>();
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const id of plan.order)
+        if (!done.has(id) && (plan.waitsFor[id] ?? []).every((w) => done.has(w))) {
+          done.add(id);
+          progress = true;
+        }
+    }
+    expect(plan.order.filter((id) => !done.has(id))).toEqual([]);
+    expect(plan.order).toHaveLength(6);
   });
 });

@@ -4,6 +4,8 @@ import {
   compileGenericTest,
   compileSingularTest,
   createTestRegistry,
+  defaultTestAlias,
+  defaultTestName,
   type GenericTestInvocation,
   parseTestConfig,
   QualityError,
@@ -340,6 +342,11 @@ export function compileGenericTestNode(
       whenEmpty: 'pending',
       projectConfig,
     });
+    // Named from the arguments as written, as dbt names tests (not from their rendered values).
+    if (args.decl.args !== decl.args) {
+      const written = { ...inv, args: args.decl.args };
+      compiled = { ...compiled, name: defaultTestName(written), alias: defaultTestAlias(written) };
+    }
     const names = Object.fromEntries(
       Object.entries(decl.args).filter(([k]) => k === 'schema' || k === 'alias'),
     );
