@@ -130,6 +130,8 @@ async function cpuOf(b: Bench, command: string, args: string[], env?: NodeJS.Pro
     maxBuffer: 1 << 24,
     ...(env ? { env } : {}),
   });
+  // A backend's CPU moves to the postmaster's cutime only once the postmaster has reaped it.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   const server1 = await b.serverCpu();
   const [user, system] = (await readFile(out, 'utf8')).trim().split('\n').pop()?.split(' ').map(Number) ?? [];
   return (user ?? 0) + (system ?? 0) + ((server1 ?? 0) - (server0 ?? 0));
