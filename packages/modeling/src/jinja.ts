@@ -141,6 +141,8 @@ export class JinjaEnvironment {
     this.installResults();
     this.introspection = new IntrospectionContext(this.env, (m) => rest.log?.(m, 'debug'));
     this.env.onContextRead = () => this.scope?.onContextRead?.();
+    // While parsing (`execute` false) query results are empty: dbt's parser lets templates read into them.
+    this.env.lenientMissing = () => this.env.globals.get('execute') !== true;
   }
 
   private current(): RenderScope {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileProject, type ModelNode } from '../src/index.js';
+import { Environment } from '../src/jinja/environment.js';
 import { writeProject } from './helpers.js';
 
 const compiledSql = (graph: { nodes: Record<string, unknown> }, name: string) =>
@@ -188,5 +189,37 @@ describe('habits of public dbt projects', () => {
       ['error', 'CONFIG_ERROR', 'a'],
       ['error', 'CONFIG_ERROR', 'b'],
     ]);
+  });
+
+  it('reads into empty parse-time query results as dbt parses them (execute false), still failing on undefined names', async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'macros/first_date.sql': [
+        '{% macro first_date() %}',
+        '  {% set results = {} %}',
+        "  {% if execute %}{% do results.update({'DATE': ['2020-01-01']}) %}{% endif %}",
+        '  {{ return(results) }}',
+        '{% endmacro %}',
+      ].join('\n'),
+      'models/backfill.sql': [
+        '{% set first_ = first_date() %}',
+        "select '{{ first_.DATE[0] }}' as valid_from, '{{ load_result('none')['data'][0][0] }}' as latest",
+      ].join('\n'),
+      'models/typo.sql': "select '{{ no_such_package.first_date() }}' as d",
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(compiledSql(graph, 'backfill')).toBe("\nselect '' as valid_from, '' as latest");
+    expect(diagnostics.map((d) => [d.code, d.node, d.message])).toEqual([
+      ['TEMPLATE_ERROR', 'typo', "'no_such_package' is undefined"],
+    ]);
+  });
+
+  it('keeps Jinja2 strict about reading into a missing value unless the environment is lenient (parse time)', () => {
+    const env = new Environment();
+    const template = env.parse("[{{ d.DATE[0] }}][{{ d.rows.first() }}][{{ none['data'][0] }}]", 'm.sql');
+    expect(() => env.render(template, { d: {} })).toThrow("'dict object' has no attribute 'DATE'");
+    env.lenientMissing = () => true;
+    expect(env.render(template, { d: {} })).toBe('[][][]');
+    expect(() => env.render(env.parse('{{ nope.x }}', 'n.sql'))).toThrow("'nope' is undefined");
   });
 });

@@ -81,6 +81,13 @@ export class Environment {
    * (Jinja2's loader); undefined when there is no such template.
    */
   loader: ((name: string) => string | undefined) | undefined;
+  /**
+   * dbt's parse-time leniency: while this returns true, an attribute, item or call of a value a
+   * lookup on a real object did not find (`{}.DATE[0]`, `load_result('x')['data'][0]`: query
+   * results are empty while parsing) is undefined again instead of an error, as in dbt's parser.
+   * Undefined names stay errors.
+   */
+  lenientMissing: (() => boolean) | undefined;
 
   /** The template `name` from {@link loader}, parsed (and cached); undefined when it does not exist. */
   getTemplate(name: string): Template | undefined {
@@ -668,10 +675,14 @@ class Renderer {
         for (const [k, v] of expr.pairs) m.set(dictKey(this.eval(k, frame)), this.eval(v, frame));
         return m;
       }
-      case 'getattr':
-        return getattr(this.eval(expr.obj, frame), expr.attr);
+      case 'getattr': {
+        const obj = this.eval(expr.obj, frame);
+        return this.missingAgain(obj, expr.attr) ?? getattr(obj, expr.attr);
+      }
       case 'getitem': {
         const obj = this.eval(expr.obj, frame);
+        const missing = this.missingAgain(obj, '[]');
+        if (missing) return missing;
         if (expr.key.kind === 'slice') {
           const k = expr.key;
           const part = (e: Expr | undefined) => (e ? this.eval(e, frame) : undefined);
@@ -727,6 +738,12 @@ class Renderer {
   }
 
   private readonly definedCompare = (a: unknown, b: unknown) => pyCompare(this.defined(a), this.defined(b));
+  /** See {@link Environment.lenientMissing}: an Undefined that a lookup on a real value produced, chained. */
+  private missingAgain(obj: unknown, name: string): Undefined | undefined {
+    if (!(obj instanceof Undefined) || obj.owner === undefined || !this.env.lenientMissing?.())
+      return undefined;
+    return new Undefined(name, obj);
+  }
 
   private defined(v: unknown): unknown {
     if (isUndefined(v)) throw undefinedError(v);
@@ -757,6 +774,8 @@ class Renderer {
     const fn = this.eval(expr.fn, frame);
     const [args, kwargs] = this.args(expr, frame);
     if (caller) kwargs.caller = caller;
+    const missing = this.missingAgain(fn, '()');
+    if (missing) return missing;
     if (isUndefined(fn)) throw undefinedError(fn);
     return callValue(fn, args, kwargs);
   }
