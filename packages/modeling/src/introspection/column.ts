@@ -93,8 +93,18 @@ export class DbtColumn {
   }
 }
 
+/** dbt's `Column.TYPE_LABELS`, which dbt-postgres keeps. */
+const TYPE_LABELS: Readonly<Record<string, string>> = {
+  STRING: 'TEXT',
+  TIMESTAMP: 'TIMESTAMP',
+  FLOAT: 'FLOAT',
+  INTEGER: 'INT',
+  BOOLEAN: 'BOOLEAN',
+  NUMERIC: 'NUMERIC',
+};
+
 /**
- * `api.Column`: `create(name, dtype)` and `string_type(size)`.
+ * `api.Column`: `create(name, dtype)`, `string_type(size)`, `numeric_type`, `translate_type(label)`.
  *
  * @example
  * env.globals.set('api', { Column: columnApi() });
@@ -111,6 +121,11 @@ export function columnApi(): Record<string, unknown> {
       return precision === null || precision === undefined || scale === null || scale === undefined
         ? pyStr(dtype)
         : `${pyStr(dtype)}(${pyStr(precision)},${pyStr(scale)})`;
+    }),
+    // dbt's `Column.translate_type`: its generic labels to the adapter's type, others as given.
+    translate_type: pyFunction('translate_type', (args, kwargs) => {
+      const dtype = pyStr(args[0] ?? kwargs.dtype);
+      return TYPE_LABELS[dtype.toUpperCase()] ?? dtype;
     }),
   };
 }
