@@ -3,7 +3,8 @@
  * compiles it offline, then builds its seeds and models on a fresh embedded PostgreSQL database
  * (models rendered again with `execute` true, as dbt runs them) and counts the root project's
  * compiled models that built.
- *   node --conditions=source --import tsx bench/modeling/corpus-build.ts [--verbose] [--threads N] <dir>...
+ *   node --conditions=source --import tsx bench/modeling/corpus-build.ts [--verbose] [--tests] [--threads N] <dir>...
+ * `--tests` also runs the data tests and prints how many passed, failed (rows found) or errored.
  *
  * A compiled root-project model counts as `built` (status success), `error` (its own statement
  * failed) or `skipped` (a parent failed); ephemeral models are never built on their own and are
@@ -21,6 +22,7 @@ const { values, positionals } = parseArgs({
   options: {
     verbose: { type: 'boolean', default: false },
     threads: { type: 'string', default: '4' },
+    tests: { type: 'boolean', default: false },
   },
 });
 
@@ -31,6 +33,8 @@ interface BuildReport {
   error: number;
   skipped: number;
   ephemeral: number;
+  tests: Record<string, number>;
+  testErrors: string[];
   failures: Array<{ name: string; message: string }>;
 }
 
@@ -42,6 +46,8 @@ async function measure(serverUrl: string, dir: string, index: number): Promise<B
     error: 0,
     skipped: 0,
     ephemeral: 0,
+    tests: {},
+    testErrors: [],
     failures: [],
   };
   const database = `corpus_${index}`;
@@ -64,9 +70,13 @@ async function measure(serverUrl: string, dir: string, index: number): Promise<B
     const result = await build(pool, graph, {
       runId: `corpus-${index}`,
       threads: Number(values.threads),
-      resourceTypes: ['seed', 'model'],
+      resourceTypes: values.tests ? ['seed', 'model', 'test'] : ['seed', 'model'],
       renderer: compiled.renderer,
     });
+    for (const r of result.results.filter((x) => x.resourceType === 'test')) {
+      report.tests[r.status] = (report.tests[r.status] ?? 0) + 1;
+      if (r.status === 'error') report.testErrors.push(`${r.name}: ${(r.message ?? '').split('\n')[0]}`);
+    }
     const byId = new Map<string, NodeResult>(result.results.map((r) => [r.uniqueId, r]));
     for (const node of rootModels) {
       const r = byId.get(node.uniqueId);
@@ -103,6 +113,8 @@ for (const r of reports) {
     `${r.project.padEnd(40)} compiled ${String(r.compiled).padStart(5)}  built ${String(r.built).padStart(5)}  error ${String(r.error).padStart(4)}  skipped ${String(r.skipped).padStart(4)}  ephemeral ${String(r.ephemeral).padStart(4)}  ${(rate * 100).toFixed(1)} %`,
   );
   if (values.verbose) for (const f of r.failures) console.log(`    ${f.name}: ${f.message}`);
+  if (values.tests) console.log(`    tests: ${JSON.stringify(r.tests)}`);
+  if (values.tests && values.verbose) for (const e of r.testErrors) console.log(`      ${e}`);
 }
 const compiled = reports.reduce((s, r) => s + r.compiled - r.ephemeral, 0);
 const built = reports.reduce((s, r) => s + r.built, 0);

@@ -225,4 +225,36 @@ describe('dbt context that heavy-Jinja packages read', () => {
       'select * from "analytics"."m" where id > 9',
     ]);
   });
+
+  it("takes a generic test macro's own config() as the lowest layer of its test's config (severity, fail_calc)", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'tests/generic/is_empty.sql': [
+        '{% test is_empty(model) %}',
+        "{{ config(severity='warn', fail_calc='n_records') }}",
+        'select count(*) as n_records from {{ model }}',
+        '{% endtest %}',
+      ].join('\n'),
+      'models/a.sql': 'select 1 as id',
+      'models/b.sql': 'select 1 as id',
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: a',
+        '    data_tests: [is_empty]',
+        '  - name: b',
+        '    data_tests:',
+        '      - is_empty: {config: {severity: error}}',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    const tests = Object.values(graph.nodes).flatMap((n) =>
+      n.resourceType === 'test' ? [[n.name, n.severity, n.compiled.config.failCalc]] : [],
+    );
+    expect(tests.sort()).toEqual([
+      ['is_empty_a_', 'warn', 'n_records'],
+      ['is_empty_b_', 'error', 'n_records'],
+    ]);
+  });
 });

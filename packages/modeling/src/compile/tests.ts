@@ -80,17 +80,33 @@ function rendersNothing(sql: unknown): boolean {
   );
 }
 
+/**
+ * What the test macro last rendered set with `config(…)` (`severity='warn'`, `fail_calc`): the
+ * lowest layer of its test's config, as in dbt. Rendering is synchronous, so the compile of the
+ * test reads it right after the render (see {@link takeMacroConfig}).
+ */
+let macroConfig: Record<string, unknown> | undefined;
+
+/** The `config(…)` values of the test macro just rendered (then forgotten). */
+function takeMacroConfig(): Record<string, unknown> | undefined {
+  const taken = macroConfig;
+  macroConfig = undefined;
+  return taken;
+}
+
 /** The project's generic test macros (`{% test %}`) on top of the built-in tests. */
 export function testRegistry(ctx: CompileContext): TestRegistry {
   const registry = createTestRegistry();
   for (const name of ctx.jinja.testMacros.keys()) {
     registry.define(name, ({ relation, column, args, resolve }) => {
+      const configured: Record<string, unknown> = {};
+      macroConfig = configured;
       const sql = ctx.jinja.callTestMacro(
         name,
         {
           ref: (n) => resolve(n),
           source: (s, t) => resolve(`source('${s}', '${t}')`),
-          config: () => undefined,
+          config: (values) => Object.assign(configured, values),
           var: ctx.var,
           thisRelation: relation,
           isIncremental: false,
@@ -234,6 +250,14 @@ function renderedDeclaration(ctx: CompileContext, decl: TestDeclaration, site: Y
   return { ...decl, args, config: renderYamlValue(ctx, decl.config, site) as Record<string, unknown> };
 }
 
+/** A compiled test with its macro's `config(…)` under the config the YAML set (`explicit`). */
+function withMacroConfig(test: CompiledTest, explicit: TestConfig): CompiledTest {
+  const fromMacro = takeMacroConfig();
+  if (!fromMacro || Object.keys(fromMacro).length === 0) return test;
+  const config = { ...test.config, ...parseTestConfig(fromMacro), ...explicit };
+  return { ...test, config, severity: config.severity ?? test.severity };
+}
+
 /** `: <why>` when a test failed to render because its template raised (the template's own message). */
 function causeText(error: unknown): string {
   const cause = (error as Error).cause;
@@ -279,10 +303,10 @@ export function compileGenericTestNode(
       targetType: args.targetType ?? 'model',
     };
     try {
-      const template = compileGenericTest(
-        inv,
-        { relation: args.relation ?? RELATION_PLACEHOLDER, resolve },
-        registry,
+      takeMacroConfig();
+      const template = withMacroConfig(
+        compileGenericTest(inv, { relation: args.relation ?? RELATION_PLACEHOLDER, resolve }, registry),
+        config,
       );
       sqlTemplate = template.sql;
       compiled = { ...template, sql: template.sql.split(RELATION_PLACEHOLDER).join(attached.relation.sql) };
