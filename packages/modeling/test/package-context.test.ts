@@ -159,7 +159,8 @@ describe('dbt context that heavy-Jinja packages read', () => {
     expect(diagnostics).toEqual([]);
     const tests = Object.values(graph.nodes).filter((n) => n.resourceType === 'test');
     expect(tests.map((t) => [t.name, t.resourceType === 'test' && t.severity])).toEqual([
-      ['accepted_values_m_kind__a__b', 'error'],
+      // named from the arguments as written (dbt renders test kwargs only when it compiles the test)
+      ['accepted_values_m_kind___var_kinds_', 'error'],
     ]);
     expect(tests[0]?.resourceType === 'test' && tests[0].compiled.sql).toContain(
       "where value_field not in ('a', 'b')",
@@ -173,7 +174,7 @@ describe('dbt context that heavy-Jinja packages read', () => {
         '{{ config(store_failures=true) }}',
         'select {{ should_store_failures() }} as sf, {{ should_full_refresh() }} as fr,',
         "  '{{ dbt.make_temp_relation(this) }}' as tmp, '{{ this.information_schema('columns') }}' as info,",
-        "  '{{ this.without_identifier() }}' as sch",
+        "  '{{ this.without_identifier() }}' as sch, {{ api.Column.translate_type('string') }} {{ api.Column.translate_type('date') }}",
         "-- {{ get_create_table_as_sql(true, this, 'select 1') }}",
         "-- {{ dbt.create_table_as(false, this, 'select 2') }}",
       ].join('\n'),
@@ -185,7 +186,7 @@ describe('dbt context that heavy-Jinja packages read', () => {
         '',
         'select True as sf, False as fr,',
         `  '"analytics"."m__dbt_tmp"' as tmp, 'INFORMATION_SCHEMA.columns' as info,`,
-        `  '"analytics"' as sch`,
+        `  '"analytics"' as sch, TEXT date`,
         '-- create temporary table "m" as (\nselect 1\n)',
         '-- create table "analytics"."m" as (\nselect 2\n)',
       ].join('\n'),
@@ -223,6 +224,38 @@ describe('dbt context that heavy-Jinja packages read', () => {
     expect(sql).toEqual([
       'select * from "analytics"."m" where id <= 0',
       'select * from "analytics"."m" where id > 9',
+    ]);
+  });
+
+  it("takes a generic test macro's own config() as the lowest layer of its test's config (severity, fail_calc)", async () => {
+    const dir = await writeProject({
+      'dbt_project.yml': 'name: shop\n',
+      'tests/generic/is_empty.sql': [
+        '{% test is_empty(model) %}',
+        "{{ config(severity='warn', fail_calc='n_records') }}",
+        'select count(*) as n_records from {{ model }}',
+        '{% endtest %}',
+      ].join('\n'),
+      'models/a.sql': 'select 1 as id',
+      'models/b.sql': 'select 1 as id',
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: a',
+        '    data_tests: [is_empty]',
+        '  - name: b',
+        '    data_tests:',
+        '      - is_empty: {config: {severity: error}}',
+      ].join('\n'),
+    });
+    const { graph, diagnostics } = await compileProject({ dir, schema: 'analytics' });
+    expect(diagnostics).toEqual([]);
+    const tests = Object.values(graph.nodes).flatMap((n) =>
+      n.resourceType === 'test' ? [[n.name, n.severity, n.compiled.config.failCalc]] : [],
+    );
+    expect(tests.sort()).toEqual([
+      ['is_empty_a_', 'warn', 'n_records'],
+      ['is_empty_b_', 'error', 'n_records'],
     ]);
   });
 });
