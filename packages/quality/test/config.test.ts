@@ -71,7 +71,9 @@ describe('parseTestConfig', () => {
         fail_calc: 'sum(n_records)',
         tags: ['nightly'],
         enabled: true,
-        store_failures: true,
+        store_failures: 'True',
+        store_failures_as: 'view',
+        schema: 'audit',
         meta: null,
       }),
     ).toEqual({
@@ -83,7 +85,13 @@ describe('parseTestConfig', () => {
       name: 'my_test',
       storeFailuresLimit: 5,
       failCalc: 'sum(n_records)',
+      storeFailures: true,
+      storeFailuresAs: 'view',
     });
+    expect(() => parseTestConfig({ store_failures_as: 'parquet' })).toThrow(
+      'store_failures_as must be table, view or ephemeral',
+    );
+    expect(() => parseTestConfig({ store_failures: 'yes' })).toThrow('store_failures must be true or false');
   });
 
   it('accepts camelCase and skips null values', () => {
