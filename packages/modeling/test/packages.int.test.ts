@@ -38,8 +38,9 @@ describe('installed packages (dbt_packages/)', () => {
       packageName: 'shop_utils',
       file: 'dbt_packages/shop_utils/models/pkg_rate.sql',
       fqn: ['shop_utils', 'pkg_rate'],
-      // the root project's `models: shop_utils:` config applies, the model's own config() still wins
-      config: expect.objectContaining({ materialized: 'view' }),
+      // the root project's `models: shop_utils:` config wins even over the package model's own
+      // config(), as in dbt (calculate_node_config applies the root project's configs last)
+      config: expect.objectContaining({ materialized: 'table' }),
       // the root project's scope for the package beats the package's own var
       compiledSql: "select 3 as rate, 'eur' as unit",
     });
