@@ -23,18 +23,16 @@
  * Prints the load average at start and end: the machine may be shared.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createFsStore, ingestCsv } from '@dataflow/ingest';
 import { startPostgresServer } from '@dataflow/testkit';
 import { loadPartition } from '@dataflow/warehouse';
 import pg from 'pg';
 import { median } from '../stats.js';
+import { COLUMNS, generateCsv } from './orders-csv.js';
 
 const run = promisify(execFile);
 
@@ -51,28 +49,7 @@ const DAYS = arg('days', 30);
 const DAY_ROWS = arg('day-rows', 200_000);
 const SKIP_MATRIX = process.argv.includes('--skip-matrix');
 const CLI = resolve('apps/cli/dist/bin.js');
-const COLUMNS = ['order_id', 'customer', 'status', 'city', 'sku', 'amount', 'ordered_at'];
-const STATUSES = ['completed', 'shipped', 'placed', 'returned', 'pending'];
-const CITIES = ['Lyon', 'Porto', 'Oslo', 'Riga', 'Turin', 'Ghent', 'Cork'];
 const MIB = 1024 * 1024;
-
-/** 7 text columns, ~50 bytes a row (2 M rows ≈ 100 MB), streamed to disk. */
-async function generateCsv(path: string, rows: number): Promise<void> {
-  async function* lines() {
-    yield `${COLUMNS.join(',')}\n`;
-    let batch = '';
-    for (let i = 1; i <= rows; i++) {
-      const ts = `2024-01-${String((i % 28) + 1).padStart(2, '0')}`;
-      batch += `${i},c${(i * 7919) % 100_000},${STATUSES[i % 5]},${CITIES[i % 7]},s${i % 997},${((i * 31) % 10_000) / 100},${ts}\n`;
-      if (batch.length > 1 << 16) {
-        yield batch;
-        batch = '';
-      }
-    }
-    yield batch;
-  }
-  await pipeline(Readable.from(lines()), createWriteStream(path));
-}
 
 async function seconds(body: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

