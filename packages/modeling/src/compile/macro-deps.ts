@@ -65,6 +65,8 @@ export function macroCalls(body: readonly Stmt[]): MacroCalls {
 /** Resolves calls to macro unique ids (`macro.<package>.<name>`) over the project's macros. */
 export class MacroTable {
   private readonly byId = new Map<string, MacroDefinition & { packageName: string }>();
+  /** Package → test name → what its `test_<name>` call resolves to. */
+  private readonly testCache = new Map<string, Map<string, string[]>>();
 
   constructor(
     definitions: readonly MacroDefinition[],
@@ -76,11 +78,6 @@ export class MacroTable {
     }
   }
 
-  private has(pkg: string, name: string): string | undefined {
-    const id = `macro.${pkg}.${name}`;
-    return this.byId.has(id) ? id : undefined;
-  }
-
   /**
    * The macros that calls made from `fromPackage` may reach: an unqualified name in the root
    * project or the caller's package, `pkg.name` in that package, and every candidate a literal
@@ -89,23 +86,40 @@ export class MacroTable {
    */
   resolve(calls: MacroCalls, fromPackage: string): string[] {
     const out = new Set<string>();
-    const add = (id: string | undefined) => {
-      if (id) out.add(id);
+    const add = (pkg: string, name: string): void => {
+      const id = `macro.${pkg}.${name}`;
+      if (this.byId.has(id)) out.add(id);
     };
     for (const name of calls.names) {
-      add(this.has(this.rootProject, name));
-      add(this.has(fromPackage, name));
+      add(this.rootProject, name);
+      if (fromPackage !== this.rootProject) add(fromPackage, name);
     }
     for (const q of calls.qualified) {
-      const [pkg, name] = q.split('.') as [string, string];
-      add(this.has(pkg, name));
+      const dot = q.indexOf('.');
+      add(q.slice(0, dot), q.slice(dot + 1));
     }
     for (const [name, ns] of calls.dispatched) {
       const packages = new Set([this.rootProject, fromPackage, ...(ns ? [ns] : [])]);
       for (const pkg of packages)
-        for (const prefix of ['postgres__', 'default__', '']) add(this.has(pkg, `${prefix}${name}`));
+        for (const prefix of ['postgres__', 'default__', '']) add(pkg, `${prefix}${name}`);
     }
-    return [...out].sort();
+    return out.size === 0 ? [] : out.size === 1 ? [...out] : [...out].sort();
+  }
+
+  /** {@link resolve} of a generic test's one call, `test_<name>`, once per test name and package. */
+  resolveTest(testName: string, fromPackage: string): string[] {
+    let byName = this.testCache.get(fromPackage);
+    if (!byName) {
+      byName = new Map();
+      this.testCache.set(fromPackage, byName);
+    }
+    let ids = byName.get(testName);
+    if (!ids) {
+      const calls = { names: new Set([`test_${testName}`]), qualified: new Set<string>(), dispatched: [] };
+      ids = this.resolve(calls, fromPackage);
+      byName.set(testName, ids);
+    }
+    return ids.length === 0 ? ids : ids.slice();
   }
 
   /**
@@ -179,17 +193,17 @@ export function macroDependencies(
   const table = new MacroTable(definitions, rootProject);
   const nodeMacros: Record<string, string[]> = {};
   if (definitions.length === 0) return { macros: {}, nodeMacros };
-  for (const [id, node] of Object.entries(nodes)) {
-    let calls: MacroCalls | undefined;
+  for (const id in nodes) {
+    const node = nodes[id] as GraphNode;
+    let macros: string[] = [];
     if ((node.resourceType === 'model' || node.resourceType === 'snapshot') && node.rawSql !== undefined) {
       try {
-        calls = macroCalls(parser.parse(node.rawSql, node.file ?? id).body);
+        macros = table.resolve(macroCalls(parser.parse(node.rawSql, node.file ?? id).body), node.packageName);
       } catch {
         // A template that does not parse was reported by the compile; it calls nothing here.
       }
     } else if (node.resourceType === 'test' && node.testKind === 'generic')
-      calls = { names: new Set([`test_${node.compiled.test}`]), qualified: new Set(), dispatched: [] };
-    const macros = calls ? table.resolve(calls, node.packageName) : [];
+      macros = table.resolveTest(String(node.compiled.test), node.packageName);
     if (macros.length > 0) nodeMacros[id] = macros;
   }
   return { macros: table.graphMacros(Object.values(nodeMacros).flat()), nodeMacros };
