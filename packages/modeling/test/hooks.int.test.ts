@@ -36,6 +36,8 @@ describe('model pre-hook / post-hook', () => {
         'models:',
         '  shop:',
         `    +post-hook: "${audit('project-post', "'{{ this }}'")}"`,
+        // Rendered blank while compiling (`execute` false): runs nothing, as nothing would fail.
+        '    +pre-hook: "{% if execute %}select 1 / 0{% endif %}"',
       ].join('\n'),
       'models/schema.yml': [
         'version: 2',

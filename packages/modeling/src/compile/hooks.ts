@@ -58,16 +58,16 @@ export function renderRunHooks(
   const out: string[] = [];
   for (const [i, text] of (texts ?? []).entries()) {
     try {
-      out.push(
-        ctx.jinja.render(text, file, {
-          ref: unavailable('ref'),
-          source: unavailable('source'),
-          config: () => undefined,
-          var: ctx.varFor(undefined),
-          thisRelation: '',
-          isIncremental: false,
-        }),
-      );
+      const sql = ctx.jinja.render(text, file, {
+        ref: unavailable('ref'),
+        source: unavailable('source'),
+        config: () => undefined,
+        var: ctx.varFor(undefined),
+        thisRelation: '',
+        isIncremental: false,
+      });
+      // A hook that renders to nothing (`{% if execute %}…` while compiling) runs nothing.
+      if (sql.trim() !== '') out.push(sql);
     } catch (error) {
       ctx.diagnostics.error(
         'CONFIG_ERROR',

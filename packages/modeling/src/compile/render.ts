@@ -102,7 +102,12 @@ export function renderModelHooks(
       });
     }
   };
-  return { preHooks: texts.pre.map(render('pre-hook')), postHooks: texts.post.map(render('post-hook')) };
+  // A hook that renders to nothing (`{% if execute %}…` while compiling) runs nothing.
+  const nonBlank = (sql: string) => sql.trim() !== '';
+  return {
+    preHooks: texts.pre.map(render('pre-hook')).filter(nonBlank),
+    postHooks: texts.post.map(render('post-hook')).filter(nonBlank),
+  };
 }
 
 const resolveSource = (linker: Linker, s: string, t: string) =>
