@@ -75,3 +75,16 @@ describe('unit test failures', () => {
     expect(unitTestDiffs(result([node({ name: 'ok' })], false))).toBe('');
   });
 });
+
+describe('on-run-end failure', () => {
+  it('fails the command with the hook error when every node succeeded', () => {
+    const r = {
+      ...result([node({ name: 'ok' })], false),
+      success: false,
+      onRunEndError: 'on-run-end 1 failed (x)',
+    };
+    expect(() => assertBuildSucceeded(r)).toThrow(
+      expect.objectContaining({ code: 'BUILD_FAILED', message: 'on-run-end 1 failed (x)' }),
+    );
+  });
+});

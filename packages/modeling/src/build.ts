@@ -1,7 +1,7 @@
-import { isConnectionLost, quoteIdent } from '@dataflow/pg';
+import { inTransaction, isConnectionLost, quoteIdent, withClient } from '@dataflow/pg';
 import { runTest, type TestResult } from '@dataflow/quality';
 import type pg from 'pg';
-import { ModelingError } from './errors.js';
+import { isModelingError, ModelingError } from './errors.js';
 import {
   type CompiledGraph,
   type GraphNode,
@@ -97,6 +97,8 @@ export interface BuildResult {
   success: boolean;
   /** True when an error-severity data test or a unit test failed (the CLI's data-test exit code). */
   hasTestFailures: boolean;
+  /** The `on-run-end` hook that failed (the nodes' results stand; `success` is false). */
+  onRunEndError?: string;
   elapsedMs: number;
 }
 
@@ -573,6 +575,35 @@ async function executeNode(run: NodeRun, node: Runnable): Promise<NodeResult[]> 
   return out;
 }
 
+/**
+ * Runs the project's `on-run-start` or `on-run-end` statements in order, in one transaction; a
+ * failing one is a `HOOK_FAILED` error naming it (the phase's earlier statements roll back).
+ */
+async function runProjectHooks(
+  pool: pg.Pool,
+  phase: 'on-run-start' | 'on-run-end',
+  statements: string[] | undefined,
+  logger?: BuildOptions['logger'],
+): Promise<void> {
+  if (!statements?.length) return;
+  await withClient(pool, (client) =>
+    inTransaction(client, async () => {
+      for (const [i, sql] of statements.entries()) {
+        logger?.debug({ sql }, phase);
+        try {
+          await client.query(sql);
+        } catch (error) {
+          throw new ModelingError(
+            'HOOK_FAILED',
+            `${phase} ${i + 1} failed (${(error as Error).message}): ${sql.trim().slice(0, 200)}`,
+            { file: 'dbt_project.yml', cause: error },
+          );
+        }
+      }
+    }),
+  );
+}
+
 /** Cancels the statements of running nodes (best effort: a failed cancel still ends the statement). */
 function cancelRunning(pool: pg.Pool, clients: Iterable<pg.PoolClient>): void {
   for (const client of clients) {
@@ -598,6 +629,8 @@ export async function build(
   const started = performance.now();
   const plan = planBuild(graph, options);
   const { signal, logger } = options;
+  // dbt: a failing on-run-start ends the run before any node.
+  await runProjectHooks(pool, 'on-run-start', graph.onRunStart, logger);
   // A failing unit test blocks its model like a failing error-severity data test.
   const testSeverity = (id: string) => {
     const node = graph.nodes[id] as TestNode | UnitTestNode;
@@ -673,6 +706,15 @@ export async function build(
   });
   signal?.removeEventListener('abort', onAbort);
   if (fatal) throw fatal;
+  // dbt runs on-run-end whatever the nodes did.
+  const onRunEndError = await runProjectHooks(pool, 'on-run-end', graph.onRunEnd, logger).then(
+    () => undefined,
+    (error: unknown) => {
+      if (!isModelingError(error, 'HOOK_FAILED')) throw error;
+      logger?.error({ err: error }, 'on-run-end failed');
+      return error.message;
+    },
+  );
   if (signal?.aborted) throw new ModelingError('ABORTED', 'build aborted', { cause: signal.reason });
   const hasTestFailures = results.some(
     (r) =>
@@ -680,6 +722,14 @@ export async function build(
       r.status === 'fail' &&
       testSeverity(r.uniqueId) === 'error',
   );
-  const success = results.every((r) => r.status === 'success' || r.status === 'pass' || r.status === 'warn');
-  return { results, success, hasTestFailures, elapsedMs: performance.now() - started };
+  const success =
+    onRunEndError === undefined &&
+    results.every((r) => r.status === 'success' || r.status === 'pass' || r.status === 'warn');
+  return {
+    results,
+    success,
+    hasTestFailures,
+    ...(onRunEndError !== undefined ? { onRunEndError } : {}),
+    elapsedMs: performance.now() - started,
+  };
 }

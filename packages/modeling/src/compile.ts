@@ -1,6 +1,7 @@
 import { createCompileContext, scopedVars } from './compile/context.js';
 import { createDiagnosticSink } from './compile/diagnostics.js';
 import { inlineEphemerals } from './compile/ephemeral.js';
+import { renderRunHooks } from './compile/hooks.js';
 import type { ProjectInputs } from './compile/inputs.js';
 import { jinjaGraph } from './compile/jinja-graph.js';
 import { createLinker, linkModels } from './compile/link.js';
@@ -141,6 +142,8 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     if (!r) failedModels[m.uniqueId] = failedEntry(m);
     else
       nodes[m.uniqueId] = modelNode(ctx.projectName, m, dependsOn.get(m.uniqueId) ?? [], {
+        ...(r.preHooks ? { preHooks: r.preHooks } : {}),
+        ...(r.postHooks ? { postHooks: r.postHooks } : {}),
         sql: inlineEphemerals(m.uniqueId, r.sql, rendered, inCycle),
         ...(r.incrementalSql !== undefined
           ? { incrementalSql: inlineEphemerals(m.uniqueId, r.incrementalSql, rendered, inCycle) }
@@ -167,6 +170,10 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     ...(Object.keys(failedModels).length > 0 ? { failedModels } : {}),
     ...(Object.keys(macros).length > 0 ? { macros } : {}),
   };
+  const onRunStart = renderRunHooks(ctx, 'on-run-start', inputs.onRunStart);
+  const onRunEnd = renderRunHooks(ctx, 'on-run-end', inputs.onRunEnd);
+  if (onRunStart.length > 0) graph.onRunStart = onRunStart;
+  if (onRunEnd.length > 0) graph.onRunEnd = onRunEnd;
   const facts = new Map(
     models.map((m) => [m.uniqueId, { rawConfig: m.rawConfig, refs: m.refs, sources: m.sources }]),
   );
@@ -188,7 +195,7 @@ function modelNode(
   projectName: string,
   m: NamedModel,
   dependsOn: string[],
-  sql: { sql: string; incrementalSql?: string },
+  sql: { sql: string; incrementalSql?: string; preHooks?: string[]; postHooks?: string[] },
 ): ModelNode {
   return {
     uniqueId: m.uniqueId,
@@ -205,6 +212,8 @@ function modelNode(
     ...(m.src.rawSql !== undefined ? { rawSql: m.src.rawSql } : {}),
     compiledSql: sql.sql,
     ...(sql.incrementalSql !== undefined ? { incrementalSql: sql.incrementalSql } : {}),
+    ...(sql.preHooks ? { preHooks: sql.preHooks } : {}),
+    ...(sql.postHooks ? { postHooks: sql.postHooks } : {}),
     columns: m.src.columns,
   };
 }

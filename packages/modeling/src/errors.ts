@@ -28,7 +28,9 @@ export type ModelingErrorCode =
   /** The build's AbortSignal fired. */
   | 'ABORTED'
   /** A model's materialization or incremental strategy is one dataflow does not build (see `ModelConfig.unsupported`). */
-  | 'UNSUPPORTED_CONFIG';
+  | 'UNSUPPORTED_CONFIG'
+  /** A `pre-hook`, `post-hook`, `on-run-start` or `on-run-end` statement failed. */
+  | 'HOOK_FAILED';
 
 /** Options of {@link ModelingError}. */
 export interface ModelingErrorOptions {

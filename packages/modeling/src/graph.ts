@@ -90,6 +90,10 @@ export interface ModelNode extends BaseNode {
   compiledSql: string;
   /** Incremental models only: the SQL rendered with `is_incremental()` true. */
   incrementalSql?: string;
+  /** `pre-hook` statements (rendered, `{{ this }}` the published relation): run before the build statement. */
+  preHooks?: string[];
+  /** `post-hook` statements: run after the publish, in its transaction. */
+  postHooks?: string[];
   columns: Record<string, { description?: string }>;
 }
 
@@ -190,6 +194,10 @@ export interface CompiledGraph {
    * the children of a failed node.
    */
   failedModels?: Record<string, { name: string; file?: string }>;
+  /** `on-run-start` statements (rendered): run once before the build's nodes. */
+  onRunStart?: string[];
+  /** `on-run-end` statements (rendered): run once after them, also when nodes failed. */
+  onRunEnd?: string[];
   /** The project's and its packages' macros by unique id (dbt-style projects). */
   macros?: Record<string, GraphMacro>;
 }

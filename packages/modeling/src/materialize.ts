@@ -287,6 +287,33 @@ async function publish(
   );
 }
 
+/**
+ * Runs a model's hooks in order on `client` (inside the caller's transaction); a failing hook is a
+ * `HOOK_FAILED` error naming the hook and the model. A lost lock race is rethrown as it is, so the
+ * publish transaction runs again.
+ */
+async function runHooks(
+  ctx: MaterializeContext,
+  node: ModelNode,
+  kind: 'pre-hook' | 'post-hook',
+  hooks: string[] | undefined,
+): Promise<void> {
+  for (const [i, sql] of (hooks ?? []).entries()) {
+    ctx.logger?.debug({ node: node.uniqueId, sql }, kind);
+    try {
+      await ctx.client.query(sql);
+    } catch (error) {
+      const { family } = classifyPgError(error);
+      if (family === 'conflict' || family === 'lock') throw error;
+      throw new ModelingError(
+        'HOOK_FAILED',
+        `${node.name}: ${kind} ${i + 1} failed (${(error as Error).message}): ${sql.trim().slice(0, 200)}`,
+        { node: node.uniqueId, ...(node.file ? { file: node.file } : {}), cause: error },
+      );
+    }
+  }
+}
+
 async function dropQuietly(ctx: MaterializeContext, kind: 'table' | 'view', temp: RelationInfo) {
   try {
     await runAll(ctx.client, planDropTemp(kind, temp));
@@ -395,7 +422,14 @@ export async function materializeModel(
       ? (node.incrementalSql ?? node.compiledSql)
       : node.compiledSql;
   try {
-    const [created] = await runAll(ctx.client, planCreateTemp(kind, names.temp, selectSql), ctx.logger);
+    // dbt runs pre-hooks in the model's transaction, before its SQL: a failing build undoes them.
+    const build = () => runAll(ctx.client, planCreateTemp(kind, names.temp, selectSql), ctx.logger);
+    const [created] = node.preHooks?.length
+      ? await inTransaction(ctx.client, async () => {
+          await runHooks(ctx, node, 'pre-hook', node.preHooks);
+          return build();
+        })
+      : await build();
     const rows = kind === 'table' ? (created?.rowCount ?? undefined) : undefined;
     if (incremental && config.uniqueKey)
       await assertUniqueKeys(
@@ -406,7 +440,10 @@ export async function materializeModel(
         config.incrementalStrategy !== 'append',
       );
     const audits = await runAudits(ctx, names.temp, node.uniqueId);
-    const after = () => applyPublishConfigs(ctx, publishConfigsOf(node), kind);
+    const after = async () => {
+      await applyPublishConfigs(ctx, publishConfigsOf(node), kind);
+      await runHooks(ctx, node, 'post-hook', node.postHooks);
+    };
     if (!incremental) {
       const action = await publish(
         ctx,

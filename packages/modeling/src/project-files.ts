@@ -23,6 +23,8 @@ const projectFileSchema = z.looseObject({
     .array(z.looseObject({ macro_namespace: z.string().min(1), search_order: z.array(z.string().min(1)) }))
     .nullish(),
   vars: z.record(z.string(), z.unknown()).nullish(),
+  'on-run-start': z.unknown().optional(),
+  'on-run-end': z.unknown().optional(),
   models: z.record(z.string(), z.unknown()).nullish(),
   seeds: z.record(z.string(), z.unknown()).nullish(),
   snapshots: z.record(z.string(), z.unknown()).nullish(),
@@ -47,6 +49,9 @@ export interface ProjectFile {
   /** `dispatch:` entries: the search order of packages per macro namespace. */
   dispatch: { macro_namespace: string; search_order: string[] }[];
   vars: Record<string, unknown>;
+  /** `on-run-start` / `on-run-end` as written (a string or a list; Jinja rendered by compile). */
+  onRunStart?: unknown;
+  onRunEnd?: unknown;
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
   snapshots: Record<string, unknown>;
@@ -115,6 +120,8 @@ export async function readProjectFile(
       packagesInstallPath: p['packages-install-path'] ?? 'dbt_packages',
       dispatch: p.dispatch ?? [],
       vars: p.vars ?? {},
+      ...(p['on-run-start'] != null ? { onRunStart: p['on-run-start'] } : {}),
+      ...(p['on-run-end'] != null ? { onRunEnd: p['on-run-end'] } : {}),
       models: p.models ?? {},
       seeds: p.seeds ?? {},
       snapshots: p.snapshots ?? {},

@@ -159,6 +159,8 @@ export function assertBuildSucceeded(result: BuildResult): void {
   }
   if (!result.success) {
     const bad = result.results.filter((r) => r.status === 'error');
+    if (bad.length === 0 && result.onRunEndError !== undefined)
+      throw new CliError('BUILD_FAILED', result.onRunEndError.split('\n')[0] as string);
     const first = bad[0];
     const detail = first ? `; first: ${first.name}: ${(first.message ?? '').split('\n')[0]}` : '';
     throw new CliError('BUILD_FAILED', `${bad.length} node(s) failed${detail}`);

@@ -74,6 +74,9 @@ export interface ProjectInputs {
   name: string;
   rootDir?: string;
   vars: Record<string, unknown>;
+  /** The root project's `on-run-start` / `on-run-end` hooks, as Jinja text. */
+  onRunStart?: string[];
+  onRunEnd?: string[];
   models: ModelSource[];
   seeds: SeedSource[];
   /** Source tables declared in schema.yml (locations only as far as the yml states them). */

@@ -20,6 +20,11 @@ export function mergeLayers(layers: ConfigLayer[]): ConfigLayer {
     for (const [k, v] of Object.entries(layer)) {
       if (k === 'tags') {
         for (const t of Array.isArray(v) ? v : [v]) if (typeof t === 'string') tags.add(t);
+      } else if (k in HOOK_KEYS) {
+        // dbt runs the hooks of every layer (project folders, schema.yml, config()), in that order.
+        const key = HOOK_KEYS[k] as string;
+        const more = (Array.isArray(v) ? v : [v]).filter((h) => h !== undefined && h !== null);
+        out[key] = [...((out[key] as unknown[] | undefined) ?? []), ...more];
       } else if (MERGED_DICTS.has(k) && isDict(v) && isDict(out[k])) out[k] = { ...out[k], ...v };
       else if (v !== undefined) out[k] = v;
     }
@@ -27,6 +32,14 @@ export function mergeLayers(layers: ConfigLayer[]): ConfigLayer {
   out.tags = [...tags];
   return out;
 }
+
+/** Hook keys as written (`pre_hook` in `config()`) → the key they accumulate under. */
+const HOOK_KEYS: Record<string, string> = {
+  'pre-hook': 'pre-hook',
+  pre_hook: 'pre-hook',
+  'post-hook': 'post-hook',
+  post_hook: 'post-hook',
+};
 
 /** Config dicts dbt merges key by key across layers instead of replacing. */
 const MERGED_DICTS = new Set(['meta', 'docs']);

@@ -19,6 +19,7 @@ import {
 import { extractSnapshotBlocks } from '../snapshot/parse.js';
 import type { FixtureReader, UnitTestDeclaration } from '../unit-test/parse.js';
 import type { DiagnosticSink } from './diagnostics.js';
+import { hookList } from './hooks.js';
 import type {
   ModelSource,
   PackageInputs,
@@ -106,6 +107,8 @@ export async function readDbtProject(
     name: pf.name,
     rootDir: root,
     vars: pf.vars,
+    onRunStart: hookList(pf.onRunStart),
+    onRunEnd: hookList(pf.onRunEnd),
     models: [...packageModels, ...models],
     seeds: [...packageSeeds, ...(await readSeeds(root, rootPart, yml.seeds))],
     sources: [...packageSources, ...yml.sources],

@@ -1,5 +1,6 @@
 import { templateProblem } from '../jinja.js';
 import type { CompileContext } from './context.js';
+import { modelHookTexts } from './hooks.js';
 import { modelDict } from './jinja-graph.js';
 import type { Linker } from './link.js';
 import { type NamedModel, refPlaceholder, sourcePlaceholder, TOKEN } from './parse-models.js';
@@ -11,6 +12,9 @@ export interface RenderedModel {
   incrementalSql?: string;
   /** Unique ids of the ephemeral models it reads (inlined as CTEs by {@link inlineEphemerals}). */
   ephemeralRefs: string[];
+  /** Its `pre-hook` / `post-hook` statements, rendered with the model's context. */
+  preHooks?: string[];
+  postHooks?: string[];
 }
 
 /** The CTE name an ephemeral model is inlined as (dbt's). */
@@ -67,6 +71,45 @@ function resolveRef(linker: Linker, name: string, ephemerals: Set<string>): stri
   return r.relation.sql;
 }
 
+/**
+ * A model's hooks rendered as dbt renders them: with the model's context, `{{ this }}` its
+ * published relation. Throws the first hook's template error, naming the hook.
+ *
+ * @example
+ * renderModelHooks(ctx, model, linker); // { preHooks: [], postHooks: ['insert into audit values (\'"analytics"."orders"\')'] }
+ */
+export function renderModelHooks(
+  ctx: CompileContext,
+  model: NamedModel,
+  linker: Linker,
+): { preHooks: string[]; postHooks: string[] } {
+  const texts = modelHookTexts(model.rawConfig);
+  const file = model.src.file ?? model.src.name;
+  const render = (kind: string) => (text: string, i: number) => {
+    try {
+      return ctx.jinja.render(text, file, {
+        ref: (n) => resolveRef(linker, n, new Set()),
+        source: (s, t) => resolveSource(linker, s, t),
+        config: () => undefined,
+        var: ctx.varFor(model.src.packageName),
+        thisRelation: model.relation.sql,
+        isIncremental: false,
+        model: modelContext(ctx, model),
+      });
+    } catch (error) {
+      throw new Error(`${kind} ${i + 1} (${JSON.stringify(text)}): ${templateProblem(error, file).message}`, {
+        cause: error,
+      });
+    }
+  };
+  // A hook that renders to nothing (`{% if execute %}…` while compiling) runs nothing.
+  const nonBlank = (sql: string) => sql.trim() !== '';
+  return {
+    preHooks: texts.pre.map(render('pre-hook')).filter(nonBlank),
+    postHooks: texts.post.map(render('post-hook')).filter(nonBlank),
+  };
+}
+
 const resolveSource = (linker: Linker, s: string, t: string) =>
   linker.source(s, t)?.relation.sql ?? sourcePlaceholder(s, t);
 
@@ -119,7 +162,10 @@ export function renderModels(
       const main = substituteTokens(m, linker) ?? renderModelSql(ctx, m, linker, false);
       const incremental =
         m.config.materialized === 'incremental' ? renderModelSql(ctx, m, linker, true) : undefined;
+      const hooks = renderModelHooks(ctx, m, linker);
       rendered.set(m.uniqueId, {
+        ...(hooks.preHooks.length > 0 ? { preHooks: hooks.preHooks } : {}),
+        ...(hooks.postHooks.length > 0 ? { postHooks: hooks.postHooks } : {}),
         sql: main.sql,
         ...(incremental ? { incrementalSql: incremental.sql } : {}),
         // The incremental branch may read other ephemeral models: both renders' CTEs are inlined.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hookList, modelHookTexts } from '../../src/compile/hooks.js';
 import { mergeLayers, schemaFor, toModelConfig } from '../../src/compile/model-config.js';
 
 describe('model config layering', () => {
@@ -84,5 +85,19 @@ describe('model config layering', () => {
     expect(schemaFor('analytics', 'staging')).toBe('analytics_staging');
     expect(schemaFor('analytics', undefined)).toBe('analytics');
     expect(schemaFor('analytics', '')).toBe('analytics');
+  });
+
+  it('hooks of every layer accumulate in order, whatever their spelling', () => {
+    const merged = mergeLayers([
+      { 'post-hook': 'analyze {{ this }}' },
+      { pre_hook: ['select 1', ''], 'post-hook': [{ sql: 'select 2', transaction: true }] },
+      { post_hook: 'select 3' },
+    ]);
+    expect(modelHookTexts(merged)).toEqual({
+      pre: ['select 1'],
+      post: ['analyze {{ this }}', 'select 2', 'select 3'],
+    });
+    expect(hookList(undefined)).toEqual([]);
+    expect(hookList(42)).toEqual([]);
   });
 });
